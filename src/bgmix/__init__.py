@@ -1,0 +1,67 @@
+"""bgmix: video background subtraction and Gaussian-mixture image segmentation.
+
+Importing :mod:`bgmix` is cheap: the heavy dependencies (Numba, OpenCV, PyAV,
+matplotlib, Dask) load only when the object that needs them is first used.
+
+The main entry points::
+
+    import bgmix
+    sub = bgmix.make_subtractor("mog2")
+    with bgmix.open_source("video.mp4") as frames:
+        for frame in frames:
+            mask = sub.apply(frame)
+
+See ``bgmix.available_methods()`` for every registered method.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+# Public name -> module that defines it.  Resolved on first attribute access
+# (PEP 562), so ``import bgmix`` imports none of these modules.
+_LAZY: dict[str, str] = {
+    "make_subtractor": "bgmix.background",
+    "available_methods": "bgmix.background",
+    "load_subtractor": "bgmix.background",
+    "BackgroundSubtractor": "bgmix.background",
+    "PostProcess": "bgmix.background",
+    "open_source": "bgmix.io",
+    "open_sink": "bgmix.io",
+    "VideoInfo": "bgmix.io",
+    "side_by_side": "bgmix.io",
+}
+
+_SUBPACKAGES = frozenset(
+    {
+        "background",
+        "exceptions",
+        "io",
+        "metrics",
+        "mixture",
+        "segment",
+        "synthetic",
+        "lowrank",
+        "viz",
+        "parallel",
+    }
+)
+
+__all__ = ["__version__", *_LAZY]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f"bgmix.{name}")
+    raise AttributeError(f"module 'bgmix' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY) | _SUBPACKAGES)

@@ -1,0 +1,80 @@
+"""The ``bgmix`` command line: a thin layer that parses arguments and calls the library.
+
+Each command lives in its own module and is imported only when it runs, so
+``bgmix --help`` stays fast. Errors from bgmix (bad input, bad parameters) print one
+line, ``bgmix: error: ...``, and exit with 1 (bad input) or 2 (bad usage or
+parameter); ``--debug`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any
+
+import click
+
+from bgmix import __version__
+
+__all__ = ["main", "cli"]
+
+# command name -> ("module:function", one-line help). Modules are under bgmix._cli.
+_COMMANDS: dict[str, tuple[str, str]] = {
+    "methods": ("_methods:methods", "List the background subtraction methods."),
+    "subtract": ("_subtract:subtract", "Separate foreground from background in a video or image folder."),
+    "evaluate": ("_evaluate:evaluate", "Score methods on sequences with ground truth (CDnet metrics)."),
+    "synth": ("_synth:synth", "Write a synthetic sequence with exact ground truth (CDnet layout)."),
+    "demo": ("_demo:demo", "Run the default method on the built-in synthetic scene."),
+}
+
+
+class _LazyGroup(click.Group):
+    """A group that imports a command's module only when the command is used, and
+    turns bgmix errors into one line and an exit code."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(_COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in _COMMANDS:
+            return None
+        target, _ = _COMMANDS[name]
+        module, _, attr = target.partition(":")
+        return getattr(importlib.import_module(f"bgmix._cli.{module}"), attr)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        with formatter.section("Commands"):
+            formatter.write_dl([(n, _COMMANDS[n][1]) for n in sorted(_COMMANDS)])
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from bgmix.exceptions import BgmixError
+
+        try:
+            return super().invoke(ctx)
+        except BgmixError as exc:
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            click.echo(f"bgmix: error: {_one_line(exc)}", err=True)
+            ctx.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("bgmix: interrupted", err=True)
+            ctx.exit(130)
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "-V", "--version", prog_name="bgmix")
+@click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """bgmix: background subtraction and Gaussian-mixture segmentation."""
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+
+
+def main(argv: list[str] | None = None, prog_name: str = "bgmix") -> None:
+    """Entry point of the ``bgmix`` script and of ``python -m bgmix``."""
+    cli.main(args=argv if argv is not None else sys.argv[1:], prog_name=prog_name)

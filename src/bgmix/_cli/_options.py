@@ -1,0 +1,67 @@
+"""Options shared by several commands."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from bgmix.exceptions import ParameterError
+
+__all__ = ["parse_params", "params_option", "method_option"]
+
+
+def _parse_value(text: str) -> Any:
+    """``3`` -> 3, ``0.5`` -> 0.5, ``true`` -> True, ``none`` -> None, ``[1,2]`` -> [1, 2], else the text."""
+    low = text.strip().lower()
+    if low in ("true", "false"):
+        return low == "true"
+    if low in ("none", "null"):
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def parse_params(items: tuple[str, ...] | list[str]) -> dict[str, Any]:
+    """Turn ``("history=300", "postprocess.median=5")`` into keyword arguments.
+
+    A dotted key builds a nested dict: ``postprocess.median=5`` gives
+    ``{"postprocess": {"median": 5}}``.
+
+    Examples
+    --------
+    >>> parse_params(["history=300", "detect_shadows=false", "postprocess.median=5"])
+    {'history': 300, 'detect_shadows': False, 'postprocess': {'median': 5}}
+    """
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise ParameterError(f"-p/--param expects key=value; got {item!r}")
+        *parents, leaf = key.split(".")
+        node = out
+        for part in parents:
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):
+                raise ParameterError(f"-p {item!r}: {part!r} is given both as a value and as a group")
+            node = child
+        node[leaf] = _parse_value(value)
+    return out
+
+
+params_option = click.option(
+    "-p",
+    "--param",
+    "params",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="A method parameter, e.g. -p history=300 -p postprocess.median=5 (repeatable).",
+)
+
+method_option = click.option(
+    "-m", "--method", default="mog2", show_default=True, help="Method name; see `bgmix methods`."
+)

@@ -1,0 +1,159 @@
+"""Validation of frames and parameters, with messages that name the input.
+
+Everything here raises :mod:`bgmix.exceptions` classes and never lets a NumPy error
+escape. Kernels (``bgmix._kernels``) assume their inputs went through these checks.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+
+from bgmix.exceptions import FrameFormatError, FrameSizeError, ParameterError
+
+__all__ = [
+    "as_frame",
+    "check_frame_size",
+    "check_choice",
+    "check_int",
+    "check_real",
+    "check_learning_rate",
+]
+
+
+def as_frame(frame: Any, *, name: str = "frame") -> np.ndarray:
+    """Validate a user frame and return it in the kernels' layout.
+
+    Parameters
+    ----------
+    frame : (H, W), (H, W, 1) or (H, W, 3) ndarray
+        uint8 in [0, 255], or float in [0, 1] (the scikit-image convention). RGB order.
+    name : str
+        How the frame is called in error messages (``"frame 17"``).
+
+    Returns
+    -------
+    (H, W, C) ndarray, C in {1, 3}, C-contiguous
+        uint8 frames are returned as they are (no copy when already contiguous);
+        float frames are returned as float32 scaled to [0, 255], so that every model
+        works on one intensity scale whatever the input dtype.
+
+    Raises
+    ------
+    FrameFormatError
+        Not an array, wrong dtype, wrong number of dimensions or channels, empty,
+        NaN/inf, or float values outside [0, 1].
+    """
+    if not isinstance(frame, np.ndarray):
+        raise FrameFormatError(
+            f"{name}: expected a NumPy array of shape (H, W) or (H, W, 3), got {type(frame).__name__}"
+        )
+    if frame.ndim == 2:
+        frame = frame[:, :, None]
+    elif frame.ndim != 3:
+        raise FrameFormatError(
+            f"{name}: expected shape (H, W) or (H, W, 3), got {frame.shape} ({frame.ndim} dimensions)"
+        )
+    h, w, c = frame.shape
+    if c not in (1, 3):
+        hint = " (drop the alpha channel: frame[..., :3])" if c == 4 else ""
+        raise FrameFormatError(f"{name}: expected 1 or 3 channels, got {c} in shape {frame.shape}{hint}")
+    if h == 0 or w == 0:
+        raise FrameFormatError(f"{name}: frame is empty, shape {frame.shape}")
+    if frame.dtype == np.uint8:
+        return np.ascontiguousarray(frame)
+    if frame.dtype == np.bool_:
+        raise FrameFormatError(
+            f"{name}: dtype bool is not an image; convert with frame.astype(np.uint8) * 255"
+        )
+    if np.issubdtype(frame.dtype, np.floating):
+        if not np.isfinite(frame).all():
+            bad = int(np.size(frame) - np.count_nonzero(np.isfinite(frame)))
+            raise FrameFormatError(f"{name}: {bad} values are NaN or infinite")
+        lo, hi = float(frame.min()), float(frame.max())
+        if lo < 0.0 or hi > 1.0:
+            raise FrameFormatError(
+                f"{name}: float frames must lie in [0, 1], got values in [{lo:g}, {hi:g}]"
+                " (pass uint8, or divide by 255)"
+            )
+        return np.ascontiguousarray(frame * np.float32(255.0), dtype=np.float32)
+    raise FrameFormatError(
+        f"{name}: dtype {frame.dtype} is not supported; expected uint8, or float in [0, 1]"
+    )
+
+
+def check_frame_size(frame: np.ndarray, expected: tuple[int, ...], *, name: str = "frame") -> None:
+    """Raise :class:`FrameSizeError` unless ``frame.shape == expected`` ((H, W, C) layout)."""
+    if frame.shape != expected:
+        raise FrameSizeError(
+            f"{name}: size {_describe(frame.shape)} differs from the earlier frames' {_describe(expected)}"
+        )
+
+
+def _describe(shape: tuple[int, ...]) -> str:
+    h, w = shape[:2]
+    c = shape[2] if len(shape) > 2 else 1
+    return f"{w}x{h} {'grey' if c == 1 else 'RGB'}"
+
+
+def check_choice(name: str, value: Any, choices: tuple[Any, ...] | list[Any]) -> Any:
+    """Return ``value`` if it is one of ``choices``, else raise :class:`ParameterError`."""
+    if value not in choices:
+        raise ParameterError(
+            f"{name} must be one of {', '.join(repr(c) for c in choices)}; got {value!r}"
+        )
+    return value
+
+
+def check_int(
+    name: str, value: Any, *, low: int | None = None, high: int | None = None
+) -> int:
+    """Return ``value`` as int if it is an integer in ``[low, high]``, else raise."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ParameterError(f"{name} must be an integer; got {value!r} ({type(value).__name__})")
+    v = int(value)
+    if (low is not None and v < low) or (high is not None and v > high):
+        raise ParameterError(f"{name} must be in {_interval(low, high, True, True)}; got {v}")
+    return v
+
+
+def check_real(
+    name: str,
+    value: Any,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    low_inclusive: bool = True,
+    high_inclusive: bool = True,
+) -> float:
+    """Return ``value`` as float if it is a finite real in the interval, else raise."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ParameterError(f"{name} must be a number; got {value!r} ({type(value).__name__})")
+    v = float(value)
+    ok = np.isfinite(v)
+    if ok and low is not None:
+        ok = v >= low if low_inclusive else v > low
+    if ok and high is not None:
+        ok = v <= high if high_inclusive else v < high
+    if not ok:
+        raise ParameterError(
+            f"{name} must be in {_interval(low, high, low_inclusive, high_inclusive)}; got {value!r}"
+        )
+    return v
+
+
+def check_learning_rate(learning_rate: Any) -> float:
+    """Validate ``learning_rate`` with OpenCV's meaning: -1 automatic, 0 frozen, (0, 1]."""
+    if isinstance(learning_rate, numbers.Real) and not isinstance(learning_rate, bool):
+        v = float(learning_rate)
+        if v < 0:
+            return -1.0
+    return check_real("learning_rate", learning_rate, low=0.0, high=1.0)
+
+
+def _interval(low: float | None, high: float | None, li: bool, hi: bool) -> str:
+    left = "(-inf" if low is None else ("[" if li else "(") + f"{low:g}"
+    right = "inf)" if high is None else f"{high:g}" + ("]" if hi else ")")
+    return f"{left}, {right}"

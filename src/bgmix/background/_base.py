@@ -1,0 +1,345 @@
+"""The one base class of every background subtractor.
+
+A subclass writes its parameters as keyword-only arguments of ``__init__``, stores
+each one untouched on ``self`` under the same name, then calls
+``super().__init__(postprocess=postprocess)``, which validates them through
+:meth:`BackgroundSubtractor._validate_params`. It fills four hooks:
+
+``_initialize(frame)``
+    allocate the model state from the first frame;
+``_apply(frame, learning_rate)``
+    classify one frame and update the state, returning the raw ``(H, W)`` uint8 mask;
+``_background()``
+    the current background image, ``(H, W, C)`` float or uint8 on the 0–255 scale;
+``_state_attrs``
+    the names of the attributes that hold the state (arrays, scalars or a NumPy
+    ``Generator``), which :meth:`save` writes and :func:`load_subtractor` restores.
+
+Frames reach the hooks already validated by :func:`bgmix._validation.as_frame`:
+``(H, W, C)`` with C = 1 or 3, uint8, or float32 on the 0–255 scale.
+"""
+
+from __future__ import annotations
+
+import abc
+import inspect
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, ClassVar, Self
+
+import numpy as np
+
+from bgmix._atomic import atomic_output
+from bgmix._typing import Frame, ImageU8, Mask, StrPath
+from bgmix._validation import as_frame, check_frame_size, check_learning_rate
+from bgmix.background._postprocess import PostProcess, as_postprocess
+from bgmix.exceptions import (
+    BgmixError,
+    InputError,
+    NotFittedError,
+    ParameterError,
+    SourceNotFoundError,
+)
+
+__all__ = ["BackgroundSubtractor", "FOREGROUND", "BACKGROUND", "SHADOW"]
+
+#: Mask values.
+BACKGROUND = 0
+SHADOW = 127
+FOREGROUND = 255
+
+_FORMAT_VERSION = 1
+
+
+class BackgroundSubtractor(abc.ABC):
+    """Base class of every background subtractor in bgmix.
+
+    Parameters
+    ----------
+    postprocess : PostProcess or dict, optional
+        Mask post-processing (median filter, opening, closing, hole filling, minimum
+        blob area) applied to every mask; see :class:`~bgmix.PostProcess`.
+
+    Notes
+    -----
+    The contract, shared with OpenCV's ``cv::BackgroundSubtractor``:
+
+    * ``apply(frame, learning_rate=-1)`` returns a ``(H, W)`` uint8 mask with 0 for
+      background, 255 for foreground and 127 for shadow (when the method detects
+      shadows). ``learning_rate`` < 0 lets the method choose, 0 freezes the model,
+      1 re-initialises it from the current frame.
+    * The first frame fixes the frame size and colour mode; a later frame of another
+      size raises :class:`~bgmix.exceptions.FrameSizeError` until :meth:`reset`.
+    * ``get_background_image()`` returns uint8 ``(H, W)`` or ``(H, W, 3)`` like the input.
+    * ``save(path)`` writes the complete state; a loaded model produces bit-identical
+      masks to the one that never stopped.
+    """
+
+    #: Registry name (``make_subtractor(name)``); set by every concrete subclass.
+    name: ClassVar[str] = ""
+    #: True when :meth:`fit` must be called before :meth:`apply`.
+    requires_fit: ClassVar[bool] = False
+    #: Attribute names holding the model state, written by :meth:`save`.
+    _state_attrs: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, *, postprocess: PostProcess | dict[str, Any] | None = None) -> None:
+        self.postprocess = postprocess
+        self._validate_params()
+        self._frame_shape: tuple[int, int, int] | None = None
+        self._n_frames = 0
+
+    # ------------------------------------------------------------------ parameters
+    def _validate_params(self) -> None:
+        """Check every parameter; subclasses extend it and call ``super()``.
+
+        Must raise :class:`~bgmix.exceptions.ParameterError` naming the parameter,
+        and must not change the model state.
+        """
+        self._postprocessor = as_postprocess(self.postprocess)
+
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        sig = inspect.signature(cls.__init__)
+        return [
+            p.name
+            for p in sig.parameters.values()
+            if p.name != "self" and p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)
+        ]
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """Parameters of this subtractor, as given to the constructor."""
+        return {name: getattr(self, name) for name in self._param_names()}
+
+    def set_params(self, **params: Any) -> Self:
+        """Change parameters; the model state is kept.
+
+        Raises :class:`~bgmix.exceptions.ParameterError` (leaving the subtractor
+        unchanged) for an unknown name or an invalid value.
+        """
+        names = self._param_names()
+        for key in params:
+            if key not in names:
+                raise ParameterError(_unknown_param_message(self.name or type(self).__name__, key, names))
+        old = {key: getattr(self, key) for key in params}
+        for key, value in params.items():
+            setattr(self, key, value)
+        try:
+            self._validate_params()
+        except BgmixError:
+            for key, value in old.items():
+                setattr(self, key, value)
+            self._validate_params()
+            raise
+        return self
+
+    def __repr__(self) -> str:
+        sig = inspect.signature(type(self).__init__)
+        shown = []
+        for name in self._param_names():
+            value = getattr(self, name)
+            default = sig.parameters[name].default
+            if default is inspect.Parameter.empty or not _equal(value, default):
+                shown.append(f"{name}={value!r}")
+        return f"{type(self).__name__}({', '.join(shown)})"
+
+    # ------------------------------------------------------------------ streaming
+    @property
+    def n_frames(self) -> int:
+        """Number of frames given to :meth:`apply` since the last reset."""
+        return self._n_frames
+
+    @property
+    def frame_shape(self) -> tuple[int, int, int] | None:
+        """``(H, W, C)`` fixed by the first frame, or None before it."""
+        return self._frame_shape
+
+    def apply(self, frame: Frame, learning_rate: float = -1.0) -> Mask:
+        """Classify one frame and update the model.
+
+        Parameters
+        ----------
+        frame : (H, W) or (H, W, 3) ndarray
+            uint8, or float in [0, 1]; RGB order.
+        learning_rate : float, default -1
+            Negative: the method's automatic rate. 0: the model is not updated.
+            1: the model is re-initialised from this frame. Otherwise in (0, 1).
+
+        Returns
+        -------
+        (H, W) uint8 ndarray
+            0 background, 255 foreground, 127 shadow.
+        """
+        lr = check_learning_rate(learning_rate)
+        x = as_frame(frame, name=f"frame {self._n_frames}")
+        if self._frame_shape is None:
+            if self.requires_fit:
+                raise NotFittedError(
+                    f"{self.name or type(self).__name__} must be fitted with fit(frames) before apply()"
+                )
+            self._initialize(x)
+            self._frame_shape = x.shape
+        else:
+            check_frame_size(x, self._frame_shape, name=f"frame {self._n_frames}")
+        mask = self._apply(x, lr)
+        self._n_frames += 1
+        return self._postprocessor.apply(mask)
+
+    def fit(self, frames: Iterable[Frame] | np.ndarray) -> Self:
+        """Learn the background from ``frames``.
+
+        For online methods this runs :meth:`apply` on every frame with the automatic
+        learning rate (a warm-up); batch methods override it with their batch fit.
+
+        Parameters
+        ----------
+        frames : (T, H, W[, 3]) ndarray or iterable of frames
+            For example an open :func:`bgmix.open_source`.
+        """
+        n = 0
+        for frame in frames:
+            self.apply(frame)
+            n += 1
+        if n == 0:
+            raise InputError(f"fit: no frames given to {self.name or type(self).__name__}")
+        return self
+
+    def get_background_image(self) -> ImageU8:
+        """The current background estimate: uint8 ``(H, W)`` or ``(H, W, 3)`` like the input."""
+        if self._frame_shape is None:
+            raise NotFittedError(
+                f"{self.name or type(self).__name__} has no background yet: give it a frame first"
+            )
+        bg = np.asarray(self._background())
+        if bg.dtype != np.uint8:
+            bg = np.clip(np.rint(bg), 0, 255).astype(np.uint8)
+        bg = bg.reshape(self._frame_shape)
+        return bg[:, :, 0] if self._frame_shape[2] == 1 else bg
+
+    def reset(self) -> None:
+        """Forget the model: the next frame starts a new one (and may have a new size)."""
+        self._frame_shape = None
+        self._n_frames = 0
+
+    # ------------------------------------------------------------------ hooks
+    @abc.abstractmethod
+    def _initialize(self, frame: np.ndarray) -> None:
+        """Allocate the model state from the first validated ``(H, W, C)`` frame."""
+
+    @abc.abstractmethod
+    def _apply(self, frame: np.ndarray, learning_rate: float) -> np.ndarray:
+        """Classify and update; return the raw ``(H, W)`` uint8 mask."""
+
+    @abc.abstractmethod
+    def _background(self) -> np.ndarray:
+        """Current background, ``(H, W, C)`` on the 0–255 scale."""
+
+    # ------------------------------------------------------------------ persistence
+    def _get_state(self) -> dict[str, np.ndarray]:
+        state: dict[str, np.ndarray] = {}
+        for attr in self._state_attrs:
+            value = getattr(self, attr)
+            if isinstance(value, np.random.Generator):
+                state[attr + "@rng"] = np.array(json.dumps(value.bit_generator.state))
+            else:
+                state[attr] = np.asarray(value)
+        return state
+
+    def _set_state(self, state: dict[str, np.ndarray]) -> None:
+        for key, value in state.items():
+            if key.endswith("@rng"):
+                rng = np.random.default_rng()
+                rng.bit_generator.state = json.loads(str(value))
+                setattr(self, key[:-4], rng)
+            elif value.ndim == 0:
+                setattr(self, key, value[()])
+            else:
+                setattr(self, key, np.ascontiguousarray(value))
+
+    def save(self, path: StrPath) -> None:
+        """Write parameters and the complete model state to ``path`` (NPZ format).
+
+        The file is written under a temporary name and renamed when complete.
+        Resume with :func:`bgmix.load_subtractor` (or ``type(self).load``).
+        """
+        params = {k: _jsonable(v) for k, v in self.get_params().items()}
+        payload: dict[str, np.ndarray] = {
+            "__format__": np.array(_FORMAT_VERSION),
+            "__method__": np.array(self.name),
+            "__params__": np.array(json.dumps(params)),
+            "__n_frames__": np.array(self._n_frames),
+            "__frame_shape__": np.array(self._frame_shape if self._frame_shape else (), dtype=np.int64),
+        }
+        if self._frame_shape is not None:
+            for key, value in self._get_state().items():
+                payload["state/" + key] = value
+        with atomic_output(path, what="model file") as tmp, open(tmp, "wb") as fh:
+            np.savez(fh, **payload)
+
+    @classmethod
+    def load(cls, path: StrPath) -> BackgroundSubtractor:
+        """Load a model written by :meth:`save`; it must be an instance of ``cls``."""
+        model = load_subtractor(path)
+        if not isinstance(model, cls):
+            raise InputError(
+                f"model file {str(path)!r} holds a {type(model).__name__}, not a {cls.__name__}"
+            )
+        return model
+
+
+def load_subtractor(path: StrPath) -> BackgroundSubtractor:
+    """Load any subtractor written by :meth:`BackgroundSubtractor.save`.
+
+    Raises
+    ------
+    SourceNotFoundError
+        If ``path`` does not exist.
+    InputError
+        If the file is not a bgmix model file.
+    """
+    from bgmix.background._registry import make_subtractor
+
+    p = Path(path)
+    if not p.is_file():
+        raise SourceNotFoundError(f"model file {str(p)!r} does not exist")
+    try:
+        with np.load(p, allow_pickle=False) as data:
+            arrays = {k: data[k] for k in data.files}
+    except (OSError, ValueError) as exc:
+        raise InputError(f"model file {str(p)!r} is not a bgmix model file: {exc}") from None
+    if "__method__" not in arrays or "__params__" not in arrays:
+        raise InputError(f"model file {str(p)!r} is not a bgmix model file (no method name)")
+    if int(arrays["__format__"]) > _FORMAT_VERSION:
+        raise InputError(f"model file {str(p)!r} was written by a newer bgmix (format {int(arrays['__format__'])})")
+    model = make_subtractor(str(arrays["__method__"]), **json.loads(str(arrays["__params__"])))
+    shape = tuple(int(s) for s in arrays["__frame_shape__"])
+    if shape:
+        model._set_state({k[6:]: v for k, v in arrays.items() if k.startswith("state/")})
+        model._frame_shape = shape  # type: ignore[assignment]
+        model._n_frames = int(arrays["__n_frames__"])
+    return model
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, PostProcess):
+        return value.to_dict()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+def _equal(a: Any, b: Any) -> bool:
+    try:
+        return bool(a == b)
+    except (TypeError, ValueError):
+        return a is b
+
+
+def _unknown_param_message(method: str, key: str, names: list[str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(key, names, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return f"{method} has no parameter {key!r}{hint}; its parameters are: {', '.join(names)}"

@@ -1,0 +1,153 @@
+"""Mask post-processing shared by every subtractor.
+
+Applied in a fixed order, each step optional:
+
+1. median filter of the mask (``median``: odd kernel size), which removes salt noise;
+2. morphological opening (``open``: radius of an elliptic structuring element),
+   which removes foreground specks smaller than the element;
+3. morphological closing (``close``), which bridges small gaps in objects;
+4. hole filling (``fill_holes``): background regions enclosed by foreground become
+   foreground;
+5. minimum blob area (``min_area``): 8-connected foreground blobs smaller than this
+   many pixels become background.
+
+Shadow pixels (127) are kept as shadow by the grey-level filters (median, opening and
+closing pick one of the values present) and are treated as background by hole filling
+and blob area.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+import numpy as np
+
+from bgmix._validation import check_int
+from bgmix.exceptions import ParameterError
+
+__all__ = ["PostProcess", "as_postprocess"]
+
+
+@dataclass(frozen=True)
+class PostProcess:
+    """Post-processing options for foreground masks.
+
+    Parameters
+    ----------
+    median : int, default 0
+        Kernel size of a median filter (odd, ≥ 3); 0 disables it.
+    open : int, default 0
+        Radius in pixels of a morphological opening; 0 disables it.
+    close : int, default 0
+        Radius in pixels of a morphological closing; 0 disables it.
+    fill_holes : bool, default False
+        Fill background holes enclosed by foreground.
+    min_area : int, default 0
+        Remove foreground blobs (8-connected) with fewer pixels; 0 disables it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> m = np.zeros((5, 5), np.uint8); m[2, 2] = 255
+    >>> int(PostProcess(median=3).apply(m).max())
+    0
+    """
+
+    median: int = 0
+    open: int = 0
+    close: int = 0
+    fill_holes: bool = False
+    min_area: int = 0
+
+    def __post_init__(self) -> None:
+        med = check_int("postprocess.median", self.median, low=0, high=255)
+        if med not in (0, 1) and med % 2 == 0:
+            raise ParameterError(f"postprocess.median must be 0 or an odd size ≥ 3; got {med}")
+        check_int("postprocess.open", self.open, low=0, high=64)
+        check_int("postprocess.close", self.close, low=0, high=64)
+        check_int("postprocess.min_area", self.min_area, low=0)
+        if not isinstance(self.fill_holes, bool | np.bool_):
+            raise ParameterError(f"postprocess.fill_holes must be true or false; got {self.fill_holes!r}")
+
+    @property
+    def active(self) -> bool:
+        """True when at least one step is enabled."""
+        return bool(self.median > 1 or self.open or self.close or self.fill_holes or self.min_area)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def apply(self, mask: np.ndarray) -> np.ndarray:
+        """Return the post-processed copy of a ``(H, W)`` uint8 mask (0/127/255)."""
+        if not self.active:
+            return mask
+        import cv2
+
+        out = np.ascontiguousarray(mask)
+        if self.median > 1:
+            out = cv2.medianBlur(out, self.median)
+        if self.open:
+            out = cv2.morphologyEx(out, cv2.MORPH_OPEN, _disk(self.open))
+        if self.close:
+            out = cv2.morphologyEx(out, cv2.MORPH_CLOSE, _disk(self.close))
+        if self.fill_holes:
+            out = _fill_holes(out)
+        if self.min_area:
+            out = _remove_small(out, self.min_area)
+        return out
+
+
+def _disk(radius: int) -> np.ndarray:
+    import cv2
+
+    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+
+
+def _fill_holes(mask: np.ndarray) -> np.ndarray:
+    """Set to 255 every non-foreground region not 4-connected to the image border."""
+    import cv2
+
+    fg = (mask == 255).astype(np.uint8)
+    n, labels = cv2.connectedComponents(1 - fg, connectivity=4)
+    border = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    holes = ~np.isin(labels, border) & (fg == 0)
+    out = mask.copy()
+    out[holes] = 255
+    return out
+
+
+def _remove_small(mask: np.ndarray, min_area: int) -> np.ndarray:
+    import cv2
+
+    fg = (mask == 255).astype(np.uint8)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(fg, connectivity=8)
+    small = np.flatnonzero(stats[:, cv2.CC_STAT_AREA] < min_area)
+    small = small[small != 0]
+    if small.size == 0:
+        return mask
+    out = mask.copy()
+    out[np.isin(labels, small)] = 0
+    return out
+
+
+def as_postprocess(value: Any) -> PostProcess:
+    """Normalise the ``postprocess`` parameter of a subtractor.
+
+    Accepts None (nothing), a :class:`PostProcess`, or a mapping of its fields.
+    """
+    if value is None:
+        return PostProcess()
+    if isinstance(value, PostProcess):
+        return value
+    if isinstance(value, dict):
+        known = {f.name for f in fields(PostProcess)}
+        unknown = sorted(set(value) - known)
+        if unknown:
+            raise ParameterError(
+                f"postprocess has no option {unknown[0]!r}; its options are {', '.join(sorted(known))}"
+            )
+        return PostProcess(**value)
+    raise ParameterError(
+        f"postprocess must be None, a PostProcess or a dict of its options; got {type(value).__name__}"
+    )

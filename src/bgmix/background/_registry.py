@@ -1,0 +1,123 @@
+"""The registry of background subtractors: ``make_subtractor(name, **params)``.
+
+Every method, bgmix's own and OpenCV's peers, is listed once in :data:`_BUILTIN` as
+``name -> "module:Class"`` and imported only when made, so listing the methods is
+cheap and importing one method never imports the others.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+from dataclasses import dataclass
+from typing import Any
+
+from bgmix.exceptions import ParameterError, UnknownMethodError
+
+__all__ = ["MethodSpec", "make_subtractor", "available_methods", "method_info", "register"]
+
+
+@dataclass(frozen=True)
+class MethodSpec:
+    """What the registry knows about a method without importing it."""
+
+    name: str
+    target: str  # "package.module:ClassName"
+    family: str  # "online", "batch", "baseline", "lowrank" or "opencv"
+    summary: str
+
+    def load(self) -> type:
+        module, _, cls = self.target.partition(":")
+        return getattr(importlib.import_module(module), cls)
+
+
+# name, target, family, one-line summary
+_BUILTIN: list[tuple[str, str, str, str]] = [
+    ("frame-difference", "bgmix.background._simple:FrameDifference", "baseline",
+     "foreground where |frame - previous frame| exceeds a threshold"),
+    ("running-mean", "bgmix.background._simple:RunningMean", "baseline",
+     "exponential running average background, foreground by absolute difference"),
+    ("opencv-mog2", "bgmix.background._opencv:OpenCVMOG2", "opencv",
+     "OpenCV BackgroundSubtractorMOG2 (Zivkovic 2004/2006), the reference peer"),
+    ("opencv-knn", "bgmix.background._opencv:OpenCVKNN", "opencv",
+     "OpenCV BackgroundSubtractorKNN (Zivkovic & van der Heijden 2006)"),
+    ("opencv-mog", "bgmix.background._opencv:OpenCVMOG", "opencv",
+     "OpenCV contrib bgsegm MOG (KaewTraKulPong & Bowden 2001)"),
+    ("opencv-gmg", "bgmix.background._opencv:OpenCVGMG", "opencv",
+     "OpenCV contrib bgsegm GMG (Godbehere, Matsukawa & Goldberg 2012)"),
+    ("opencv-cnt", "bgmix.background._opencv:OpenCVCNT", "opencv",
+     "OpenCV contrib bgsegm CNT (Zeevi 2016), counting-based"),
+    ("opencv-gsoc", "bgmix.background._opencv:OpenCVGSOC", "opencv",
+     "OpenCV contrib bgsegm GSOC (GSoC 2017, sample consensus with LSBP ideas)"),
+    ("opencv-lsbp", "bgmix.background._opencv:OpenCVLSBP", "opencv",
+     "OpenCV contrib bgsegm LSBP (Guo et al. 2016), local SVD binary patterns"),
+]
+
+_REGISTRY: dict[str, MethodSpec] = {}
+
+
+def register(name: str, target: str, *, family: str, summary: str) -> None:
+    """Add a method to the registry (plugins may call this)."""
+    if name in _REGISTRY and _REGISTRY[name].target != target:
+        raise ParameterError(f"method name {name!r} is already registered for {_REGISTRY[name].target}")
+    _REGISTRY[name] = MethodSpec(name, target, family, summary)
+
+
+for _row in _BUILTIN:
+    register(_row[0], _row[1], family=_row[2], summary=_row[3])
+
+
+def available_methods(family: str | None = None) -> list[str]:
+    """Names accepted by :func:`make_subtractor`, sorted; optionally of one family.
+
+    Examples
+    --------
+    >>> "opencv-mog2" in available_methods()
+    True
+    """
+    return sorted(n for n, s in _REGISTRY.items() if family is None or s.family == family)
+
+
+def method_info(name: str) -> MethodSpec:
+    """The :class:`MethodSpec` of a registered method."""
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        close = difflib.get_close_matches(str(name), list(_REGISTRY), n=3)
+        hint = f" Did you mean {' or '.join(map(repr, close))}?" if close else ""
+        raise UnknownMethodError(
+            f"unknown method {name!r}.{hint} Run `bgmix methods` for the list."
+        ) from None
+
+
+def make_subtractor(name: str, **params: Any):
+    """Create the background subtractor registered as ``name``.
+
+    Parameters
+    ----------
+    name : str
+        A name from :func:`available_methods`, e.g. ``"mog2"`` or ``"opencv-knn"``.
+    **params
+        The method's parameters (keyword arguments of its class).
+
+    Raises
+    ------
+    UnknownMethodError
+        For a name that is not registered (the message suggests close names).
+    ParameterError
+        For an unknown parameter or an invalid value.
+
+    Examples
+    --------
+    >>> sub = make_subtractor("running-mean", alpha=0.05)
+    >>> sub.name
+    'running-mean'
+    """
+    from bgmix.background._base import _unknown_param_message
+
+    cls = method_info(name).load()
+    names = cls._param_names()
+    for key in params:
+        if key not in names:
+            raise ParameterError(_unknown_param_message(name, key, names))
+    return cls(**params)

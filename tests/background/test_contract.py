@@ -1,0 +1,205 @@
+"""One contract test for every registered subtractor, OpenCV peers included."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import bgmix
+from bgmix.background import BackgroundSubtractor, available_methods, load_subtractor, make_subtractor
+from bgmix.exceptions import (
+    FrameFormatError,
+    FrameSizeError,
+    NotFittedError,
+    ParameterError,
+    UnknownMethodError,
+    UnsupportedOperationError,
+)
+from tests.conftest import moving_square
+
+METHODS = available_methods()
+MASK_VALUES = {0, 127, 255}
+
+
+def _ready(name: str, frames: np.ndarray, **params) -> BackgroundSubtractor:
+    """A subtractor of ``name`` that has seen ``frames`` (fitted first when needed)."""
+    sub = make_subtractor(name, **params)
+    if sub.requires_fit:
+        sub.fit(frames)
+    return sub
+
+
+def test_registry_lists_the_opencv_peers_and_own_baselines():
+    for name in ("opencv-mog2", "opencv-knn", "opencv-mog", "opencv-gmg", "opencv-cnt",
+                 "opencv-gsoc", "opencv-lsbp", "frame-difference", "running-mean"):
+        assert name in METHODS
+
+
+@pytest.mark.parametrize("name", METHODS)
+@pytest.mark.parametrize("channels", [1, 3])
+def test_masks_have_the_contract_shape_dtype_and_values(name, channels):
+    frames, _ = moving_square(n_frames=10, channels=channels)
+    sub = _ready(name, frames)
+    for frame in frames:
+        mask = sub.apply(frame)
+        assert mask.dtype == np.uint8
+        assert mask.shape == frames.shape[1:3]
+        assert set(np.unique(mask)) <= MASK_VALUES
+    bg = sub.get_background_image()
+    assert bg.dtype == np.uint8
+    assert bg.shape == frames.shape[1:]
+    assert sub.name == name
+    assert sub.frame_shape == (*frames.shape[1:3], channels)
+
+
+@pytest.mark.parametrize("name", METHODS)
+def test_float_frames_in_unit_range_are_accepted(name):
+    frames, _ = moving_square(n_frames=6)
+    sub = _ready(name, frames)
+    mask = sub.apply(frames[0].astype(np.float32) / 255.0)
+    assert mask.dtype == np.uint8 and mask.shape == frames.shape[1:3]
+
+
+@pytest.mark.parametrize("name", METHODS)
+def test_bad_frames_raise_specific_errors(name):
+    frames, _ = moving_square(n_frames=4)
+    sub = _ready(name, frames)
+    sub.apply(frames[0])
+    with pytest.raises(FrameSizeError, match="differs"):
+        sub.apply(frames[0][:-2])
+    with pytest.raises(FrameFormatError, match="dtype"):
+        sub.apply(frames[0].astype(np.int16))
+    with pytest.raises(FrameFormatError, match="channels"):
+        sub.apply(np.zeros((*frames.shape[1:3], 4), np.uint8))
+    nan_frame = frames[0].astype(np.float32) / 255.0
+    nan_frame[0, 0, 0] = np.nan
+    with pytest.raises(FrameFormatError, match="NaN"):
+        sub.apply(nan_frame)
+    with pytest.raises(FrameFormatError, match=r"\[0, 1\]"):
+        sub.apply(frames[0].astype(np.float32))
+    with pytest.raises(ParameterError, match="learning_rate"):
+        sub.apply(frames[0], learning_rate=1.5)
+
+
+@pytest.mark.parametrize("name", METHODS)
+def test_reset_accepts_a_new_size(name):
+    frames, _ = moving_square(n_frames=4)
+    sub = _ready(name, frames)
+    sub.apply(frames[0])
+    sub.reset()
+    assert sub.n_frames == 0 and sub.frame_shape is None
+    small, _ = moving_square(n_frames=4, height=16, width=20)
+    if sub.requires_fit:
+        sub.fit(small)
+    assert sub.apply(small[0]).shape == (16, 20)
+
+
+@pytest.mark.parametrize("name", METHODS)
+def test_background_before_any_frame_is_not_fitted(name):
+    with pytest.raises(NotFittedError):
+        make_subtractor(name).get_background_image()
+
+
+@pytest.mark.parametrize("name", METHODS)
+def test_params_round_trip_and_unknown_params_are_named(name):
+    sub = make_subtractor(name)
+    params = sub.get_params()
+    assert "postprocess" in params
+    clone = make_subtractor(name, **params)
+    assert clone.get_params() == params
+    assert repr(sub).startswith(type(sub).__name__)
+    with pytest.raises(ParameterError, match="no_such_param"):
+        make_subtractor(name, no_such_param=1)
+    with pytest.raises(ParameterError, match="no_such_param"):
+        sub.set_params(no_such_param=1)
+
+
+@pytest.mark.parametrize("name", METHODS)
+def test_save_and_resume_gives_identical_masks(name, tmp_path):
+    frames, _ = moving_square(n_frames=16, seed=3)
+    first, rest = frames[:8], frames[8:]
+    a = _ready(name, first)
+    for f in first:
+        a.apply(f)
+    path = tmp_path / "model.npz"
+    if name.startswith("opencv-"):
+        with pytest.raises(UnsupportedOperationError, match="cannot be saved"):
+            a.save(path)
+        assert not path.exists()
+        return
+    a.save(path)
+    b = load_subtractor(path)
+    assert type(b) is type(a) and b.n_frames == a.n_frames
+    for f in rest:
+        np.testing.assert_array_equal(a.apply(f), b.apply(f))
+    np.testing.assert_array_equal(a.get_background_image(), b.get_background_image())
+
+
+@pytest.mark.parametrize("name", METHODS)
+def test_postprocessing_removes_isolated_pixels(name):
+    frames, _ = moving_square(n_frames=8)
+    plain = _ready(name, frames)
+    cleaned = _ready(name, frames, postprocess={"min_area": 10_000})
+    for f in frames:
+        plain.apply(f)
+        assert not (cleaned.apply(f) == 255).any()
+
+
+def test_learning_rate_zero_freezes_and_one_reinitialises():
+    frames, _ = moving_square(n_frames=6)
+    sub = make_subtractor("running-mean", alpha=0.5)
+    sub.apply(frames[0])
+    before = sub.get_background_image().copy()
+    sub.apply(frames[3], learning_rate=0)
+    np.testing.assert_array_equal(sub.get_background_image(), before)
+    sub.apply(frames[3], learning_rate=1)
+    np.testing.assert_array_equal(sub.get_background_image(), frames[3])
+
+
+def test_unknown_method_suggests_close_names():
+    with pytest.raises(UnknownMethodError, match="opencv-mog2"):
+        make_subtractor("opencv-mgo2")
+
+
+def test_bad_parameter_value_names_the_parameter_and_leaves_state():
+    sub = make_subtractor("running-mean")
+    with pytest.raises(ParameterError, match="alpha"):
+        make_subtractor("running-mean", alpha=2.0)
+    with pytest.raises(ParameterError, match="alpha"):
+        sub.set_params(alpha=-1)
+    assert sub.alpha == 0.05
+
+
+def test_opencv_mog2_adapter_matches_opencv_directly():
+    import cv2
+
+    frames, _ = moving_square(n_frames=12)
+    ours = make_subtractor("opencv-mog2")
+    theirs = cv2.createBackgroundSubtractorMOG2()
+    for f in frames:
+        np.testing.assert_array_equal(ours.apply(f), theirs.apply(cv2.cvtColor(f, cv2.COLOR_RGB2BGR)))
+
+
+def test_frame_difference_detects_the_moving_square():
+    frames, truth = moving_square(n_frames=6)
+    sub = make_subtractor("frame-difference", threshold=40)
+    masks = [sub.apply(f) for f in frames]
+    # The square's leading edge (new position, not the old one) is foreground.
+    newly = truth[3] & ~truth[2]
+    assert (masks[3][newly] == 255).all()
+    assert (masks[3][~truth[3] & ~truth[2]] == 0).all()
+
+
+def test_load_rejects_a_file_that_is_not_a_model(tmp_path):
+    from bgmix.exceptions import InputError, SourceNotFoundError
+
+    with pytest.raises(SourceNotFoundError):
+        load_subtractor(tmp_path / "missing.npz")
+    bad = tmp_path / "bad.npz"
+    np.savez(bad, x=np.zeros(3))
+    with pytest.raises(InputError, match="not a bgmix model"):
+        load_subtractor(bad)
+    junk = tmp_path / "junk.npz"
+    junk.write_bytes(b"not a zip")
+    with pytest.raises(InputError, match="not a bgmix model"):
+        bgmix.load_subtractor(junk)

@@ -1,0 +1,53 @@
+"""`import bgmix` must stay cheap and free of side effects."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import bgmix
+
+HEAVY = ("numba", "cv2", "av", "matplotlib", "dask", "distributed", "scipy", "sklearn", "PIL")
+
+
+def test_import_does_not_load_heavy_modules():
+    code = (
+        "import sys, bgmix, bgmix.exceptions\n"
+        f"heavy = [m for m in {HEAVY!r} if m in sys.modules]\n"
+        "print(','.join(heavy))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "", f"import bgmix loaded: {out.stdout.strip()}"
+
+
+def test_import_has_no_logging_or_warning_side_effects():
+    code = (
+        "import logging, warnings\n"
+        "before = (list(logging.getLogger().handlers), list(warnings.filters))\n"
+        "import bgmix\n"
+        "after = (list(logging.getLogger().handlers), list(warnings.filters))\n"
+        "print(before == after)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "True"
+
+
+def test_version_is_exposed():
+    assert bgmix.__version__.count(".") == 2
+
+
+def test_lazy_attribute_resolves_and_unknown_raises():
+    assert callable(bgmix.make_subtractor)
+    try:
+        bgmix.no_such_thing  # noqa: B018
+    except AttributeError as exc:
+        assert "no_such_thing" in str(exc)
+    else:
+        raise AssertionError("expected AttributeError")
+
+
+def test_python_dash_m_runs_the_cli():
+    out = subprocess.run(
+        [sys.executable, "-m", "bgmix", "--version"], capture_output=True, text=True, check=True
+    )
+    assert bgmix.__version__ in out.stdout
