@@ -31,8 +31,13 @@ _LAZY: dict[str, str] = {
     "PostProcess": "bgmix.background",
     "open_source": "bgmix.io",
     "open_sink": "bgmix.io",
+    "read_frames": "bgmix.io",
     "VideoInfo": "bgmix.io",
     "side_by_side": "bgmix.io",
+    "show_video": "bgmix.io",
+    "evaluate": "bgmix.metrics",
+    "evaluate_sequence": "bgmix.metrics",
+    "subtract": "bgmix.pipeline",
 }
 
 _SUBPACKAGES = frozenset(
@@ -47,6 +52,7 @@ _SUBPACKAGES = frozenset(
         "lowrank",
         "viz",
         "parallel",
+        "pipeline",
     }
 )
 

@@ -20,6 +20,19 @@ from bgmix.exceptions import OutputError
 __all__ = ["atomic_output", "atomic_directory", "check_output_parent"]
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _publish_mode(path: Path, *, directory: bool) -> None:
+    """Give a finished output the permissions a plain ``open``/``mkdir`` would have
+    (``mkstemp``/``mkdtemp`` create them private)."""
+    base = 0o777 if directory else 0o666
+    os.chmod(path, base & ~_umask())
+
+
 def check_output_parent(path: StrPath, *, what: str = "output") -> Path:
     """Return ``path`` as a :class:`Path` after checking its parent folder exists.
 
@@ -61,6 +74,7 @@ def atomic_output(path: StrPath, *, what: str = "output") -> Iterator[Path]:
     tmp = Path(tmp_name)
     try:
         yield tmp
+        _publish_mode(tmp, directory=False)
         os.replace(tmp, p)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -83,6 +97,7 @@ def atomic_directory(path: StrPath, *, overwrite: bool = True, what: str = "outp
     tmp = Path(tempfile.mkdtemp(prefix=f".{p.name}.", suffix=".partial", dir=p.parent))
     try:
         yield tmp
+        _publish_mode(tmp, directory=True)
         if p.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{p.name}.", suffix=".old", dir=p.parent))
             os.replace(p, old / p.name)

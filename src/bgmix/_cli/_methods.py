@@ -12,8 +12,11 @@ def methods(family: str | None, show_params: bool) -> None:
     """List the methods accepted by `-m/--method`, with their family and summary."""
     import inspect
 
+    from bgmix._validation import check_choice
     from bgmix.background import available_methods, method_info
 
+    if family is not None:
+        check_choice("family", family, sorted({method_info(n).family for n in available_methods()}))
     names = available_methods(family)
     width = max((len(n) for n in names), default=0)
     for name in names:

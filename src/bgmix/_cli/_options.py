@@ -9,7 +9,7 @@ import click
 
 from bgmix.exceptions import ParameterError
 
-__all__ = ["parse_params", "params_option", "method_option"]
+__all__ = ["parse_params", "params_option", "method_option", "source_options"]
 
 
 def _parse_value(text: str) -> Any:
@@ -65,3 +65,17 @@ params_option = click.option(
 method_option = click.option(
     "-m", "--method", default="mog2", show_default=True, help="Method name; see `bgmix methods`."
 )
+
+
+def source_options(func):
+    """Options of :func:`bgmix.open_source` shared by the commands that read frames."""
+    opts = [
+        click.option("--grey", is_flag=True, default=None, help="Convert frames to grey."),
+        click.option("--scale", type=float, default=None, help="Resize frames by this factor."),
+        click.option("--start", type=int, default=None, help="First frame (0-based position)."),
+        click.option("--stop", type=int, default=None, help="Stop before this frame position."),
+        click.option("--stride", type=int, default=None, help="Take every n-th frame."),
+    ]
+    for opt in reversed(opts):
+        func = opt(func)
+    return func

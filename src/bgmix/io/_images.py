@@ -75,10 +75,13 @@ def list_numbered_images(folder: StrPath, *, what: str = "image folder") -> list
     for img in images:
         n = frame_number(img)
         if n is None:
-            raise InputError(f"{what} {str(p)!r}: image {img.name!r} has no frame number in its name")
+            raise InputError(
+                f"{what} {str(p)!r}: image {img.name!r} has no frame number in its name"
+            )
         if n in numbered:
             raise InputError(
-                f"{what} {str(p)!r}: images {numbered[n].name!r} and {img.name!r} both have frame number {n}"
+                f"{what} {str(p)!r}: images {numbered[n].name!r} and {img.name!r} "
+                f"both have frame number {n}"
             )
         numbered[n] = img
     return sorted(numbered.items())
@@ -131,4 +134,6 @@ def read_image(path: StrPath, *, mode: str | None = "RGB") -> np.ndarray:
 
 def _is_grey(im) -> bool:
     arr = np.asarray(im)
-    return bool(arr.ndim == 3 and (arr[..., 0] == arr[..., 1]).all() and (arr[..., 1] == arr[..., 2]).all())
+    return bool(
+        arr.ndim == 3 and (arr[..., 0] == arr[..., 1]).all() and (arr[..., 1] == arr[..., 2]).all()
+    )

@@ -1,0 +1,177 @@
+"""``bgmix evaluate``: score methods on sequences with ground truth (CDnet metrics)."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from bgmix._cli._options import parse_params
+from bgmix.exceptions import ParameterError
+
+_INT = re.compile(r"^\s*\d+\s*$")
+
+
+def parse_train(text: str | None) -> float | int | str | None:
+    """``--train`` text -> ``None``, ``"all"``, an int (frames) or a float (fraction).
+
+    ``"1"`` is one frame and ``"1.0"`` every frame; the range is checked by
+    :func:`bgmix.metrics.evaluate`.
+    """
+    if text is None:
+        return None
+    if text.strip().lower() == "all":
+        return "all"
+    if _INT.match(text):
+        return int(text)
+    try:
+        return float(text)
+    except ValueError:
+        raise ParameterError(
+            f"--train expects a fraction in (0, 1] (e.g. 0.4), a number of frames (e.g. 200) "
+            f"or 'all'; got {text!r}"
+        ) from None
+
+
+def split_method_params(items: tuple[str, ...], methods: list[str]) -> dict[str, dict[str, Any]]:
+    """``-p`` items -> one parameter dict per method.
+
+    ``key=value`` applies to every method; ``method:key=value`` only to ``method``,
+    and wins over a shared value of the same key. Dotted keys nest
+    (``postprocess.median=5``) and nested groups merge.
+    """
+    shared: list[str] = []
+    targeted: dict[str, list[str]] = {m: [] for m in methods}
+    for item in items:
+        key, sep, _ = item.partition("=")
+        method, colon, _ = key.partition(":")
+        if not sep or not colon:
+            shared.append(item)
+            continue
+        method = method.strip()
+        if method not in targeted:
+            raise ParameterError(
+                f"-p {item!r} targets method {method!r}, which is not evaluated; "
+                f"the methods given with -m are: {', '.join(methods)}"
+            )
+        targeted[method].append(item.split(":", 1)[1])
+    common = parse_params(shared)
+    return {m: _merge(common, parse_params(targeted[m])) for m in methods}
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+@click.command("evaluate")
+@click.argument(
+    "seq_dirs", nargs=-1, required=True, metavar="SEQ_DIR...", type=click.Path(path_type=Path)
+)
+@click.option(
+    "-m",
+    "--method",
+    "methods",
+    multiple=True,
+    default=("mog2",),
+    show_default=True,
+    help="Method to evaluate (repeatable); see `bgmix methods`.",
+)
+@click.option(
+    "-p",
+    "--param",
+    "params",
+    multiple=True,
+    metavar="[METHOD:]KEY=VALUE",
+    help="A method parameter (repeatable). KEY=VALUE applies to every method; "
+    "METHOD:KEY=VALUE to that method only (and overrides a shared value). "
+    "Dotted keys nest: -p postprocess.median=5.",
+)
+@click.option(
+    "--train",
+    default=None,
+    metavar="FRACTION|N|all",
+    help="Fit each method first on the first FRACTION (0.4) or N (200) frames, or on "
+    "'all' frames, then classify every frame. Default: online (every frame from the "
+    "first is classified as it comes). The scored frames are the same in every mode.",
+)
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Also write every result and the means to this JSON file (atomically).",
+)
+@click.option(
+    "--category",
+    default=None,
+    metavar="NAME",
+    help="Category of every sequence given (default: each sequence's parent folder, "
+    "as in CDnet's dataset/CATEGORY/SEQUENCE layout).",
+)
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="Show a progress bar on stderr (default: when stderr is a terminal).",
+)
+def evaluate(
+    seq_dirs: tuple[Path, ...],
+    methods: tuple[str, ...],
+    params: tuple[str, ...],
+    train: str | None,
+    json_path: Path | None,
+    category: str | None,
+    progress: bool | None,
+) -> None:
+    """Score methods on sequences with ground truth, with CDnet 2014's metrics.
+
+    Each SEQ_DIR is a sequence in CDnet layout (input/, groundtruth/, optional
+    ROI.bmp and temporalROI.txt), or a folder of such sequences (searched up to
+    three levels down), e.g. a CDnet dataset/ folder. Every frame is given to each
+    method; masks are scored on the frames inside the temporal ROI that have
+    ground truth (labels: 0 and 50 negative, 255 positive, 85 and 170 ignored;
+    other grey values are thresholded at 128).
+
+    Prints one line per sequence and method (F-measure, recall, precision, PWC,
+    frames/s of method time), then each method's mean over sequences and, when
+    the sequences span several categories, CDnet's overall score (mean of the
+    category means).
+
+    \b
+    Examples:
+      bgmix evaluate dataset/baseline/highway -m opencv-mog2
+      bgmix evaluate dataset -m opencv-mog2 -m opencv-knn -p detect_shadows=false \\
+          -p opencv-knn:dist2_threshold=300 --json scores.json
+      bgmix evaluate seqs -m some-batch-method --train 0.4
+    """
+    from bgmix._atomic import check_output_parent
+    from bgmix.metrics import evaluate as run_evaluation
+    from bgmix.metrics import find_sequences, read_sequence
+
+    method_list = list(dict.fromkeys(methods))
+    per_method = split_method_params(params, method_list)
+    train_mode = parse_train(train)
+    if json_path is not None:
+        check_output_parent(json_path, what="--json file")
+        if json_path.is_dir():
+            raise ParameterError(f"--json {str(json_path)!r} is a folder; give a file name")
+    if category is not None:
+        sequences: list[Any] = [
+            read_sequence(p, category=category) for d in seq_dirs for p in find_sequences(d)
+        ]
+    else:
+        sequences = list(seq_dirs)
+    show = sys.stderr.isatty() if progress is None else progress
+    report = run_evaluation(sequences, method_list, per_method, train=train_mode, progress=show)
+    click.echo(report.table())
+    if json_path is not None:
+        report.to_json(json_path)
+        click.echo(f"bgmix: wrote {json_path}", err=True)

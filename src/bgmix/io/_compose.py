@@ -1,0 +1,159 @@
+"""Side-by-side comparison frames: input | mask | foreground | background."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from bgmix._typing import Frame, ImageU8
+from bgmix._validation import as_frame, check_real
+from bgmix.exceptions import FrameFormatError, FrameSizeError, ParameterError
+
+__all__ = ["DEFAULT_CAPTIONS", "side_by_side"]
+
+#: Captions of the four panels.
+DEFAULT_CAPTIONS = ("input", "mask", "foreground", "background")
+
+
+def _rgb(image: Any, name: str) -> np.ndarray:
+    arr = as_frame(image, name=name)
+    if arr.dtype != np.uint8:
+        arr = np.rint(arr).astype(np.uint8)
+    if arr.shape[2] == 1:
+        arr = np.repeat(arr, 3, axis=2)
+    return np.ascontiguousarray(arr)
+
+
+def _mask(mask: Any, shape: tuple[int, int]) -> np.ndarray:
+    if not isinstance(mask, np.ndarray):
+        raise FrameFormatError(f"mask: expected a NumPy array, got {type(mask).__name__}")
+    if mask.ndim == 3 and mask.shape[2] == 1:
+        mask = mask[:, :, 0]
+    if mask.ndim != 2:
+        raise FrameFormatError(f"mask: expected shape (H, W), got {mask.shape}")
+    if mask.dtype == np.bool_:
+        mask = mask.astype(np.uint8) * np.uint8(255)
+    elif mask.dtype != np.uint8:
+        raise FrameFormatError(
+            f"mask: expected uint8 (0 background, 127 shadow, 255 foreground) or bool, "
+            f"got {mask.dtype}"
+        )
+    if mask.shape != shape:
+        raise FrameSizeError(
+            f"mask: size {mask.shape[1]}x{mask.shape[0]} differs from the frame's "
+            f"{shape[1]}x{shape[0]}"
+        )
+    return mask
+
+
+def side_by_side(
+    frame: Frame,
+    mask: np.ndarray,
+    background: Frame | None = None,
+    *,
+    captions: bool | Sequence[str] = True,
+    scale: float = 1.0,
+) -> ImageU8:
+    """Compose input | mask | foreground only | background into one RGB image.
+
+    Parameters
+    ----------
+    frame : (H, W) or (H, W, 3) ndarray
+        The input frame, uint8 or float in [0, 1].
+    mask : (H, W) uint8 or bool ndarray
+        0 background, 127 shadow (shown grey), 255 foreground; other values are shown
+        as grey levels.
+    background : (H, W) or (H, W, 3) ndarray, optional
+        The model's background image; its panel is omitted when None.
+    captions : bool or sequence of str, default True
+        Draw a caption band above each panel: True for ``DEFAULT_CAPTIONS``, a
+        sequence of 3 (or 4 with a background) strings for your own, False for none.
+    scale : float, default 1
+        Resize the whole composition by this factor (``cv2.INTER_AREA`` when
+        shrinking, ``cv2.INTER_NEAREST`` when enlarging so mask edges stay sharp).
+
+    Returns
+    -------
+    (H', W', 3) uint8 ndarray
+        ``W' = round(scale * n * W)`` with n = 3 or 4 panels, and
+        ``H' = round(scale * (H + band))`` where ``band`` is the caption height
+        (0 without captions).
+
+    Raises
+    ------
+    FrameFormatError
+        A frame or mask of the wrong type, dtype or number of channels.
+    FrameSizeError
+        The mask or background differ in size from the frame.
+    ParameterError
+        Bad ``captions`` or ``scale``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> frame = np.zeros((48, 64, 3), np.uint8); mask = np.zeros((48, 64), np.uint8)
+    >>> side_by_side(frame, mask, captions=False).shape
+    (48, 192, 3)
+    """
+    import cv2
+
+    scale = check_real("scale", scale, low=0.0, low_inclusive=False, high=16.0)
+    rgb = _rgb(frame, "frame")
+    h, w = rgb.shape[:2]
+    m = _mask(mask, (h, w))
+    panels = [rgb, np.repeat(m[:, :, None], 3, axis=2), np.where((m == 255)[:, :, None], rgb, 0)]
+    if background is not None:
+        bg = _rgb(background, "background")
+        if bg.shape[:2] != (h, w):
+            raise FrameSizeError(
+                f"background: size {bg.shape[1]}x{bg.shape[0]} differs from the frame's {w}x{h}"
+            )
+        panels.append(bg)
+    labels = _captions(captions, len(panels))
+    if labels:
+        band = max(14, min(40, round(w / 10)))
+        panels = [_caption(p, text, band) for p, text in zip(panels, labels, strict=True)]
+    out = np.concatenate([p.astype(np.uint8, copy=False) for p in panels], axis=1)
+    if scale != 1.0:
+        size = (max(1, round(out.shape[1] * scale)), max(1, round(out.shape[0] * scale)))
+        interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_NEAREST
+        out = cv2.resize(out, size, interpolation=interp)
+    return np.ascontiguousarray(out)
+
+
+def _captions(captions: Any, n: int) -> list[str]:
+    if captions is True:
+        return list(DEFAULT_CAPTIONS[:n])
+    if captions is False or captions is None:
+        return []
+    if isinstance(captions, str) or not isinstance(captions, Sequence):
+        raise ParameterError(f"captions must be True, False or a sequence of {n} strings")
+    if len(captions) != n or not all(isinstance(c, str) for c in captions):
+        raise ParameterError(
+            f"captions must hold {n} strings (one per panel); got {list(captions)!r}"
+        )
+    return list(captions)
+
+
+def _caption(panel: np.ndarray, text: str, band: int) -> np.ndarray:
+    """``panel`` with a dark band of height ``band`` above it holding ``text``."""
+    import cv2
+
+    w = panel.shape[1]
+    strip = np.full((band, w, 3), 32, np.uint8)
+    font = cv2.FONT_HERSHEY_SIMPLEX
+    thickness = 1
+    font_scale = band / 30.0
+    (tw, th), _ = cv2.getTextSize(text, font, font_scale, thickness)
+    margin = max(2, band // 6)
+    room = w - 2 * margin
+    if room < 4 or not text:
+        return np.concatenate([strip, panel], axis=0)
+    if tw > room:  # shrink long captions to fit the panel
+        font_scale *= room / tw
+        (tw, th), _ = cv2.getTextSize(text, font, font_scale, thickness)
+    org = (margin, (band + th) // 2)
+    cv2.putText(strip, text, org, font, font_scale, (235, 235, 235), thickness, cv2.LINE_AA)
+    return np.concatenate([strip, panel], axis=0)

@@ -1,0 +1,210 @@
+"""MP4 (H.264) and GIF sinks, encoded frame by frame with PyAV."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+from bgmix._typing import StrPath
+from bgmix._validation import check_choice, check_int
+from bgmix.exceptions import ParameterError
+from bgmix.io._sink import FrameSink
+
+__all__ = ["X264_PRESETS", "GifSink", "Mp4Sink"]
+
+logger = logging.getLogger(__name__)
+
+X264_PRESETS = (
+    "ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower",
+    "veryslow", "placebo",
+)  # fmt: skip
+
+# AVColorSpace / primaries / transfer SMPTE 170M (BT.601 525) and AVCOL_RANGE_MPEG.
+_SMPTE170M = 6
+_RANGE_MPEG = 1
+
+# Full-range grey to limited-range luma: 16 + g * 219 / 255.
+_FULL_TO_LIMITED = np.rint(16 + np.arange(256) * (219.0 / 255.0)).astype(np.uint8)
+
+
+def _pad_even(frame: np.ndarray) -> np.ndarray:
+    h, w = frame.shape[:2]
+    if h % 2 == 0 and w % 2 == 0:
+        return frame
+    pad = ((0, h % 2), (0, w % 2)) + (((0, 0),) if frame.ndim == 3 else ())
+    return np.pad(frame, pad, mode="edge")
+
+
+class Mp4Sink(FrameSink):
+    """H.264 MP4 for browsers (libx264, yuv420p, BT.601, ``+faststart``).
+
+    Odd widths or heights are padded to even by repeating the last column/row.
+    """
+
+    kind = "mp4"
+    options = ("crf", "preset")
+
+    def __init__(
+        self,
+        path: StrPath,
+        *,
+        fps: Any = 25.0,
+        overwrite: bool = True,
+        protect: Iterable[StrPath] = (),
+        crf: int = 18,
+        preset: str = "veryfast",
+    ) -> None:
+        self._crf = check_int("crf", crf, low=0, high=51)
+        self._preset = check_choice("preset", preset, X264_PRESETS)
+        self._container: Any = None
+        self._stream: Any = None
+        super().__init__(path, fps=fps, overwrite=overwrite, protect=protect)
+
+    def _start(self, height: int, width: int) -> None:
+        import av
+
+        container = av.open(
+            str(self._tmp), mode="w", format="mp4", options={"movflags": "+faststart"}
+        )
+        self._container = container
+        stream = container.add_stream("libx264", rate=self.fps)
+        stream.width = width + width % 2
+        stream.height = height + height % 2
+        stream.pix_fmt = "yuv420p"
+        stream.options = {"crf": str(self._crf), "preset": self._preset}
+        cc = stream.codec_context
+        cc.colorspace = _SMPTE170M
+        cc.color_primaries = _SMPTE170M
+        cc.color_trc = _SMPTE170M
+        cc.color_range = _RANGE_MPEG
+        self._stream = stream
+
+    def _write(self, frame: np.ndarray, number: int | None) -> None:
+        import av
+        import cv2
+
+        if self._stream is None:
+            self._start(*frame.shape[:2])
+        frame = _pad_even(frame)
+        h, w = frame.shape[:2]
+        if frame.ndim == 3:
+            i420 = cv2.cvtColor(frame, cv2.COLOR_RGB2YUV_I420)
+        else:
+            i420 = np.full((h * 3 // 2, w), 128, np.uint8)
+            i420[:h] = cv2.LUT(frame, _FULL_TO_LIMITED)
+        vf = av.VideoFrame.from_ndarray(i420, format="yuv420p")
+        vf.pts = self.frames_written
+        vf.colorspace = _SMPTE170M
+        vf.color_range = _RANGE_MPEG
+        for packet in self._stream.encode(vf):
+            self._container.mux(packet)
+
+    def _finish(self) -> None:
+        for packet in self._stream.encode(None):
+            self._container.mux(packet)
+        self._container.close()
+        self._container = None
+
+    def _discard(self) -> None:
+        if self._container is not None:
+            self._container.close()
+            self._container = None
+
+
+class GifSink(FrameSink):
+    """Animated GIF that loops forever, one 256-colour palette per frame.
+
+    Grey first frames make a grey GIF (exact). An RGB frame with at most 256 colours
+    keeps them exactly; others are quantised to 256 colours by Pillow's fast octree,
+    without dithering unless ``dither=True``.
+    """
+
+    kind = "gif"
+    options = ("dither",)
+
+    def __init__(
+        self,
+        path: StrPath,
+        *,
+        fps: Any = 25.0,
+        overwrite: bool = True,
+        protect: Iterable[StrPath] = (),
+        dither: bool = False,
+    ) -> None:
+        if not isinstance(dither, bool):
+            raise ParameterError(f"dither must be True or False; got {dither!r}")
+        self._dither = dither
+        self._container: Any = None
+        self._stream: Any = None
+        self._last_pts = -1
+        super().__init__(path, fps=fps, overwrite=overwrite, protect=protect)
+        if self.fps > 50:
+            logger.warning(
+                "%s: GIF delays are in 1/100 s and browsers slow down delays under 2/100 s; "
+                "%.4g fps will not play at full speed",
+                self.path,
+                float(self.fps),
+            )
+
+    def _start(self, height: int, width: int, grey: bool) -> None:
+        import av
+
+        container = av.open(str(self._tmp), mode="w", format="gif", options={"loop": "0"})
+        self._container = container
+        stream = container.add_stream("gif", rate=self.fps)
+        stream.width = width
+        stream.height = height
+        stream.pix_fmt = "gray" if grey else "pal8"
+        stream.codec_context.time_base = Fraction(1, 100)
+        self._stream = stream
+
+    def _write(self, frame: np.ndarray, number: int | None) -> None:
+        import av
+
+        if self._stream is None:
+            self._start(frame.shape[0], frame.shape[1], frame.ndim == 2)
+        if frame.ndim == 2:
+            vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="gray")
+        else:
+            vf = av.VideoFrame.from_ndarray(self._quantise(frame), format="pal8")
+        pts = max(round(self.frames_written * 100 / self.fps), self._last_pts + 1)
+        self._last_pts = pts
+        vf.pts = pts
+        vf.time_base = Fraction(1, 100)
+        for packet in self._stream.encode(vf):
+            self._container.mux(packet)
+
+    def _quantise(self, frame: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        from PIL import Image
+
+        image = Image.fromarray(frame)
+        colours = image.getcolors(256)  # None when the frame has more than 256 colours
+        if colours is not None:  # exact: the frame's own colours are the palette
+            flat = [c for _, rgb in colours for c in rgb]
+            palette = Image.new("P", (1, 1))
+            palette.putpalette(flat + [0] * (768 - len(flat)))
+            q = image.quantize(palette=palette, dither=Image.Dither.NONE)
+        else:
+            dither = Image.Dither.FLOYDSTEINBERG if self._dither else Image.Dither.NONE
+            q = image.quantize(colors=256, method=Image.Quantize.FASTOCTREE, dither=dither)
+        index = np.asarray(q)
+        rgb = np.asarray(q.getpalette() or [], np.uint8).reshape(-1, 3)[:256]
+        argb = np.zeros((256, 4), np.uint8)
+        argb[:, 0] = 255
+        argb[: len(rgb), 1:] = rgb
+        return np.ascontiguousarray(index), argb
+
+    def _finish(self) -> None:
+        for packet in self._stream.encode(None):
+            self._container.mux(packet)
+        self._container.close()
+        self._container = None
+
+    def _discard(self) -> None:
+        if self._container is not None:
+            self._container.close()
+            self._container = None

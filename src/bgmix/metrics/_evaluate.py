@@ -1,0 +1,465 @@
+"""Running background subtractors over CDnet-layout sequences and scoring them."""
+
+from __future__ import annotations
+
+import logging
+import math
+import numbers
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from bgmix._validation import check_int, check_real
+from bgmix.exceptions import BgmixError, FrameFormatError, FrameSizeError, ParameterError
+from bgmix.io._images import read_image
+from bgmix.io._prefetch import prefetched
+from bgmix.metrics._counts import ConfusionCounts
+from bgmix.metrics._report import EvaluationReport, SequenceResult
+from bgmix.metrics._sequence import Sequence, find_sequences, read_groundtruth, read_sequence
+
+if TYPE_CHECKING:
+    from bgmix._typing import StrPath
+    from bgmix.background import BackgroundSubtractor
+
+__all__ = ["evaluate", "evaluate_sequence"]
+
+logger = logging.getLogger(__name__)
+
+#: Frames decoded ahead of the methods by a reader thread (bounded: constant memory;
+#: image decoding releases the GIL, so reading overlaps the methods' work).
+_PREFETCH = 4
+
+Train = float | int | str | None
+
+
+def evaluate_sequence(
+    seq: StrPath | Sequence,
+    method: str | BackgroundSubtractor,
+    params: Mapping[str, Any] | None = None,
+    *,
+    train: Train = None,
+    progress: bool = False,
+) -> SequenceResult:
+    """Run one method over one sequence and score its masks with CDnet's metrics.
+
+    Parameters
+    ----------
+    seq : path or Sequence
+        A CDnet-layout folder (see :func:`read_sequence`) or a sequence already read.
+    method : str or BackgroundSubtractor
+        A registry name (``"opencv-mog2"``, ``"mog2"``...) or a configured
+        subtractor instance, which is cloned (``type(m)(**m.get_params())``) so the
+        instance itself is left untouched.
+    params : dict, optional
+        Parameters of the method (only with a method name).
+    train : None, float, int or "all", default None
+        ``None``: online. Every frame from the first is given to ``apply``.
+        ``float`` in (0, 1]: ``fit`` gets the first fraction of the frames (rounded
+        to the nearest frame, at least one) as one ``(T, H, W[, C])`` array, then
+        every frame is classified with ``apply``. ``int`` N >= 1: the same with the
+        first N frames (all of them if the sequence is shorter, with a logged
+        warning). ``"all"``: ``fit`` on every frame (offline methods), then classify
+        every frame. Note ``1`` is one frame and ``1.0`` all of them.
+    progress : bool, default False
+        Show a progress bar (tqdm, on stderr).
+
+    Returns
+    -------
+    SequenceResult
+        Counts and metrics over the evaluated frames, the number of frames, and
+        the time spent in the method (``fit`` + ``apply``; decoding excluded).
+
+    Raises
+    ------
+    UnknownMethodError, ParameterError
+        Unknown method, bad parameter, bad ``train``, or a batch method (one that
+        must be fitted) evaluated online.
+    GroundTruthError, InputError
+        The sequence's files do not agree (see :func:`read_sequence`), or a frame
+        cannot be read or has another size.
+
+    Notes
+    -----
+    Frames are read in number order with :func:`bgmix.io.read_image` (grey files
+    stay ``(H, W)``, colour files are RGB) and streamed: online evaluation holds
+    a few frames at a time whatever the sequence length; training loads only the
+    training frames. The scored frames (:attr:`Sequence.evaluated`) are the same in
+    every mode, so methods are compared on equal terms: warm-up frames and
+    training frames outside the temporal ROI are never scored, and a frame used
+    for training is scored on the mask ``apply`` gives after training.
+
+    Examples
+    --------
+    >>> result = evaluate_sequence("dataset/baseline/highway", "opencv-mog2")  # doctest: +SKIP
+    >>> round(result.f_measure, 3)  # doctest: +SKIP
+    0.708
+    """
+    if isinstance(method, list | tuple):
+        raise ParameterError(
+            "evaluate_sequence runs one method; use bgmix.metrics.evaluate for several"
+        )
+    sequence = seq if isinstance(seq, Sequence) else read_sequence(seq)
+    specs = _resolve_methods([method], params)
+    mode = _check_train(train)
+    _check_batch_methods(specs, mode)
+    with _progress_bar(sequence.n_frames, progress) as bar:
+        return _run_sequence(sequence, specs, mode, bar)[0]
+
+
+def evaluate(
+    seq_dirs: StrPath | Sequence | Iterable[StrPath | Sequence],
+    methods: str | BackgroundSubtractor | Iterable[str | BackgroundSubtractor],
+    params: Mapping[str, Any] | None = None,
+    *,
+    train: Train = None,
+    progress: bool = False,
+) -> EvaluationReport:
+    """Evaluate one or several methods on one or several sequences.
+
+    Parameters
+    ----------
+    seq_dirs : path, Sequence, or iterable of them
+        Sequence folders. A folder without ``input/`` expands to the sequence
+        folders below it (:func:`find_sequences`), so a CDnet ``dataset/`` folder
+        or a category folder can be given as is.
+    methods : str, BackgroundSubtractor, or iterable of them
+        Method names (or subtractor instances); each name at most once.
+    params : dict, optional
+        Either parameters shared by every method (``{"history": 300}``), or one
+        dict per method, keyed by method name
+        (``{"opencv-mog2": {"history": 300}, "opencv-knn": {}}``). The per-method
+        form is recognised when every key is one of ``methods``; a method without
+        an entry runs with its defaults. Mixing the two forms is an error.
+    train : None, float, int or "all"
+        Training mode, as in :func:`evaluate_sequence`, for every method.
+    progress : bool, default False
+        Show one progress bar (frames) for the whole evaluation.
+
+    Returns
+    -------
+    EvaluationReport
+        Per (sequence, method) results, in sequence order; per-category and overall
+        means per method; ``.table()`` and ``.to_json(path)``.
+
+    Notes
+    -----
+    Everything is checked before the first frame is processed: every sequence is
+    read (:func:`read_sequence`) and every method is built once with its
+    parameters, so a typo fails immediately. Each sequence is then decoded once
+    and every method classifies each frame in turn; each method's time is
+    measured separately.
+    """
+    sequences = _gather_sequences(seq_dirs)
+    method_list = (
+        [methods] if isinstance(methods, str) or _is_subtractor(methods) else list(methods)
+    )
+    if not method_list:
+        raise ParameterError("methods: give at least one method name")
+    specs = _resolve_methods(method_list, params)
+    mode = _check_train(train)
+    _check_batch_methods(specs, mode)
+    results: list[SequenceResult] = []
+    with _progress_bar(sum(s.n_frames for s in sequences), progress) as bar:
+        for sequence in sequences:
+            results += _run_sequence(sequence, specs, mode, bar)
+    return EvaluationReport(results, methods=[s.name for s in specs])
+
+
+# ---------------------------------------------------------------------- methods
+@dataclass(frozen=True)
+class _MethodSpec:
+    name: str
+    make: Callable[[], BackgroundSubtractor]
+
+
+def _is_subtractor(obj: Any) -> bool:
+    from bgmix.background import BackgroundSubtractor
+
+    return isinstance(obj, BackgroundSubtractor)
+
+
+def _resolve_methods(methods: list[Any], params: Mapping[str, Any] | None) -> list[_MethodSpec]:
+    """Validate names and parameters by building every method once."""
+    from bgmix.background import make_subtractor
+
+    names: list[str] = []
+    for m in methods:
+        if _is_subtractor(m):
+            names.append(m.name or type(m).__name__)
+        elif isinstance(m, str):
+            names.append(m)
+        else:
+            raise ParameterError(
+                f"method must be a method name or a BackgroundSubtractor; got {type(m).__name__}"
+            )
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise ParameterError(f"methods: {', '.join(map(repr, dupes))} given more than once")
+    per_method = _split_params(params, names)
+    specs = []
+    for m, name in zip(methods, names, strict=True):
+        p = per_method[name]
+        if _is_subtractor(m):
+            if p:
+                raise ParameterError(
+                    f"params given for the subtractor instance {name!r}: set them on the instance"
+                )
+            cls, p = type(m), m.get_params()
+            specs.append(_MethodSpec(name, lambda cls=cls, p=p: cls(**p)))
+        else:
+            make_subtractor(name, **p)  # raises UnknownMethodError / ParameterError now
+            specs.append(_MethodSpec(name, lambda name=name, p=p: make_subtractor(name, **p)))
+    return specs
+
+
+def _split_params(params: Mapping[str, Any] | None, names: list[str]) -> dict[str, dict[str, Any]]:
+    if params is None:
+        return {n: {} for n in names}
+    if not isinstance(params, Mapping):
+        raise ParameterError(f"params must be a dict; got {type(params).__name__}")
+    keys = set(params)
+    by_method = keys & set(names)
+    if keys and by_method == keys:
+        out = {}
+        for n in names:
+            value = params.get(n, {})
+            if not isinstance(value, Mapping):
+                raise ParameterError(
+                    f"params[{n!r}] must be a dict of that method's parameters; "
+                    f"got {type(value).__name__}"
+                )
+            out[n] = dict(value)
+        return out
+    if by_method:
+        raise ParameterError(
+            f"params mixes per-method entries ({', '.join(sorted(by_method))}) with shared "
+            f"parameters ({', '.join(sorted(keys - by_method))}); use either "
+            "{method: {param: value}} for every entry or plain {param: value}"
+        )
+    return {n: dict(params) for n in names}
+
+
+def _check_train(train: Any) -> Train:
+    if train is None:
+        return None
+    if isinstance(train, str):
+        if train.strip().lower() == "all":
+            return "all"
+        raise ParameterError(
+            f"train must be None, a fraction in (0, 1], a number of frames, or 'all'; got {train!r}"
+        )
+    if isinstance(train, numbers.Integral) and not isinstance(train, bool):
+        return check_int("train", train, low=1)
+    if isinstance(train, numbers.Real) and not isinstance(train, bool):
+        return check_real("train", train, low=0.0, high=1.0, low_inclusive=False)
+    raise ParameterError(
+        f"train must be None, a fraction in (0, 1], a number of frames, or 'all'; got {train!r}"
+    )
+
+
+def _check_batch_methods(specs: list[_MethodSpec], mode: Train) -> None:
+    if mode is not None:
+        return
+    for spec in specs:
+        if spec.make().requires_fit:
+            raise ParameterError(
+                f"method {spec.name!r} must be fitted before it classifies frames: give train "
+                "(a fraction such as 0.4, a number of frames, or 'all')"
+            )
+
+
+def _n_train(mode: Train, sequence: Sequence) -> int:
+    n = sequence.n_frames
+    if mode is None:
+        return 0
+    if mode == "all":
+        return n
+    if isinstance(mode, int):
+        if mode > n:
+            logger.warning(
+                "sequence %r has %d frames, fewer than train=%d: training on all of them",
+                sequence.name,
+                n,
+                mode,
+            )
+        return min(mode, n)
+    return max(1, min(n, math.floor(float(mode) * n + 0.5)))
+
+
+# ---------------------------------------------------------------------- running
+def _gather_sequences(seq_dirs: Any) -> list[Sequence]:
+    if isinstance(seq_dirs, str | Path | Sequence) or hasattr(seq_dirs, "__fspath__"):
+        items = [seq_dirs]
+    else:
+        items = list(seq_dirs)
+    if not items:
+        raise ParameterError("seq_dirs: give at least one sequence folder")
+    sequences: list[Sequence] = []
+    seen: set[Path] = set()
+    for item in items:
+        found = (
+            [item]
+            if isinstance(item, Sequence)
+            else [read_sequence(p) for p in find_sequences(item)]
+        )
+        for s in found:
+            key = s.path.resolve()
+            if key not in seen:
+                seen.add(key)
+                sequences.append(s)
+    return sequences
+
+
+def _run_sequence(
+    sequence: Sequence, specs: list[_MethodSpec], mode: Train, bar: Any
+) -> list[SequenceResult]:
+    """Decode the sequence once; every method classifies every frame in turn."""
+    models = [spec.make() for spec in specs]
+    seconds = [0.0] * len(models)
+    counts = [ConfusionCounts() for _ in models]
+    roi = None if sequence.roi.all() else sequence.roi
+    n_train = _n_train(mode, sequence)
+    reader = _FrameReader(sequence)
+    where = f"sequence {sequence.name!r}"
+    if hasattr(bar, "set_description"):
+        bar.set_description(sequence.name)
+    if n_train:
+        data = np.stack([reader.frame(p) for _, p in sequence.input_frames[:n_train]])
+        logger.debug("%s: training on %s (%.1f MB)", where, data.shape, data.nbytes / 1e6)
+        for i, model in enumerate(models):
+            t0 = time.perf_counter()
+            try:
+                model.fit(data)
+            except BgmixError as exc:
+                raise _with_context(exc, f"{where}, method {specs[i].name!r}, fit") from exc
+            seconds[i] += time.perf_counter() - t0
+        del data
+    for name, frame, gt in prefetched(reader.stream(), _PREFETCH, name="bgmix-evaluate-reader"):
+        for i, model in enumerate(models):
+            try:
+                t0 = time.perf_counter()
+                mask = model.apply(frame)
+                seconds[i] += time.perf_counter() - t0
+                if gt is not None:
+                    counts[i].update(mask, gt, roi)
+            except BgmixError as exc:
+                context = f"{where}, method {specs[i].name!r}, frame {name}"
+                raise _with_context(exc, context) from exc
+        bar.update(1)
+    results = []
+    for spec, model, c, s in zip(specs, models, counts, seconds, strict=True):
+        result = SequenceResult(
+            sequence=sequence.name,
+            category=sequence.category,
+            method=spec.name,
+            params=_json_ready(model.get_params()),
+            counts=c,
+            n_frames=sequence.n_frames,
+            n_evaluated=sequence.n_evaluated,
+            seconds=s,
+            train=mode,
+            n_train=n_train,
+            path=str(sequence.path),
+        )
+        logger.info(
+            "%s, %s: F=%.4f over %d frames, %.0f frames/s",
+            where,
+            spec.name,
+            result.f_measure,
+            sequence.n_evaluated,
+            result.fps,
+        )
+        results.append(result)
+    return results
+
+
+class _FrameReader:
+    """Reads a sequence's frames (and masks of evaluated frames) with checks."""
+
+    def __init__(self, sequence: Sequence) -> None:
+        self.sequence = sequence
+        self.ndim: int | None = None
+
+    def frame(self, path: Path) -> np.ndarray:
+        img = read_image(path, mode=None)
+        h, w = self.sequence.shape
+        if img.dtype != np.uint8:
+            raise FrameFormatError(
+                f"input frame {str(path)!r}: expected an 8-bit image, got dtype {img.dtype}"
+            )
+        if img.shape[:2] != (h, w):
+            raise FrameSizeError(
+                f"input frame {str(path)!r} is {img.shape[1]}x{img.shape[0]} but the "
+                f"sequence's frames are {w}x{h}"
+            )
+        if self.ndim is None:
+            self.ndim = img.ndim
+        elif img.ndim != self.ndim:
+            kinds = {2: "grey", 3: "colour"}
+            raise FrameFormatError(
+                f"input frame {str(path)!r} is {kinds[img.ndim]} but the earlier frames "
+                f"are {kinds[self.ndim]}"
+            )
+        return img
+
+    def stream(self) -> Iterator[tuple[str, np.ndarray, np.ndarray | None]]:
+        evaluated = set(self.sequence.evaluated)
+        for number, path in self.sequence.input_frames:
+            gt = None
+            if number in evaluated:
+                gt = read_groundtruth(self.sequence.groundtruth[number])
+            yield path.name, self.frame(path), gt
+
+
+class _NoBar:
+    def update(self, n: int = 1) -> None:
+        pass
+
+    def __enter__(self) -> _NoBar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+
+def _progress_bar(total: int, enabled: bool) -> Any:
+    if not enabled:
+        return _NoBar()
+    import sys
+
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="frame", file=sys.stderr, dynamic_ncols=True)
+
+
+def _with_context(exc: BgmixError, context: str) -> BgmixError:
+    """The same kind of error with ``context`` (sequence, method, frame) in front."""
+    try:
+        return type(exc)(f"{context}: {exc}")
+    except TypeError:  # a subclass with another constructor: keep the original
+        return exc
+
+
+def _json_ready(value: Any) -> Any:
+    """Parameters as JSON values (PostProcess -> dict, NumPy scalars -> Python)."""
+    from bgmix.background import PostProcess
+
+    if isinstance(value, PostProcess):
+        return value.to_dict()
+    if isinstance(value, Mapping):
+        return {str(k): _json_ready(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_ready(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return repr(value)

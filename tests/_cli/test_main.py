@@ -1,0 +1,101 @@
+"""The command-line shell: version, help, methods, parameter parsing, error lines."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+import bgmix
+from bgmix._cli import cli
+from bgmix._cli._options import parse_params
+from bgmix.exceptions import ParameterError
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+def test_version(runner):
+    result = runner.invoke(cli, ["--version"])
+    assert result.exit_code == 0
+    assert bgmix.__version__ in result.output
+
+
+def test_help_lists_every_command(runner):
+    from bgmix._cli import _COMMANDS
+
+    result = runner.invoke(cli, ["--help"])
+    assert result.exit_code == 0
+    for name in _COMMANDS:
+        assert name in result.output
+
+
+@pytest.mark.parametrize("name", sorted(__import__("bgmix._cli", fromlist=["_COMMANDS"])._COMMANDS))
+def test_every_command_has_help(runner, name):
+    result = runner.invoke(cli, [name, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Usage" in result.output
+
+
+def test_methods_lists_registry(runner):
+    result = runner.invoke(cli, ["methods"])
+    assert result.exit_code == 0
+    for name in bgmix.available_methods():
+        assert name in result.output
+
+
+def test_methods_family_filter_and_params(runner):
+    result = runner.invoke(cli, ["methods", "--family", "opencv", "--params"])
+    assert result.exit_code == 0
+    assert "opencv-mog2" in result.output and "var_threshold=16.0" in result.output
+    assert "running-mean" not in result.output
+
+
+def test_methods_unknown_family_is_a_usage_error(runner):
+    result = runner.invoke(cli, ["methods", "--family", "nope"])
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines()[-1].startswith("bgmix: error: family")
+
+
+def test_unknown_command_exits_2(runner):
+    result = runner.invoke(cli, ["no-such-command"])
+    assert result.exit_code == 2
+
+
+def test_unknown_method_is_one_line_exit_2(runner, tmp_path):
+    result = runner.invoke(cli, ["subtract", str(tmp_path), "-m", "opencv-mgo2", "-o", str(tmp_path / "o")])
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("bgmix: error: unknown method 'opencv-mgo2'")
+    assert "Traceback" not in result.output
+
+
+def test_bad_parameter_value_is_one_line_exit_2(runner, tmp_path):
+    result = runner.invoke(
+        cli, ["subtract", str(tmp_path), "-m", "running-mean", "-p", "alpha=7", "-o", str(tmp_path / "o")]
+    )
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [result.output.strip()]
+    assert "alpha" in result.output
+
+
+@pytest.mark.parametrize(
+    ("items", "expected"),
+    [
+        ([], {}),
+        (["history=300"], {"history": 300}),
+        (["alpha=0.5", "detect_shadows=false"], {"alpha": 0.5, "detect_shadows": False}),
+        (["name=abc", "x=none"], {"name": "abc", "x": None}),
+        (["postprocess.median=5", "postprocess.fill_holes=true"], {"postprocess": {"median": 5, "fill_holes": True}}),
+        (["size=[3, 4]"], {"size": [3, 4]}),
+    ],
+)
+def test_parse_params(items, expected):
+    assert parse_params(items) == expected
+
+
+@pytest.mark.parametrize("items", [["novalue"], ["=3"], ["a=1", "a.b=2"]])
+def test_parse_params_rejects_malformed(items):
+    with pytest.raises(ParameterError):
+        parse_params(items)

@@ -1,0 +1,110 @@
+"""`bgmix subtract` and `bgmix demo` end to end, in-process."""
+
+from __future__ import annotations
+
+import json
+
+import av
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from bgmix._cli import cli
+from tests.conftest import moving_square
+
+
+@pytest.fixture
+def clip_folder(tmp_path):
+    frames, _ = moving_square(n_frames=8)
+    folder = tmp_path / "clip"
+    folder.mkdir()
+    for i, f in enumerate(frames):
+        Image.fromarray(f).save(folder / f"frame_{i}.png")
+    return folder
+
+
+def test_subtract_writes_outputs_and_one_summary_line(clip_folder, tmp_path):
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["subtract", str(clip_folder), "-m", "running-mean", "-o", str(out), "-q"])
+    assert result.exit_code == 0, result.output
+    assert "8 frames classified" in result.output
+    assert len(list((out / "masks").iterdir())) == 8
+    assert (out / "side_by_side.mp4").is_file()
+
+
+def test_subtract_train_and_params(clip_folder, tmp_path):
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        cli,
+        ["subtract", str(clip_folder), "-m", "running-mean", "-p", "alpha=0.2", "--train", "0.5",
+         "-o", str(out), "-q", "--no-video"],
+    )
+    assert result.exit_code == 0, result.output
+    assert "after fitting on 4" in result.output
+    run = json.loads((out / "run.json").read_text())
+    assert run["params"]["alpha"] == 0.2 and run["n_frames"] == 4
+    assert not (out / "side_by_side.mp4").exists()
+
+
+def _missing(p):
+    return p / "missing"
+
+
+def _empty_folder(p):
+    (p / "empty").mkdir()
+    return p / "empty"
+
+
+def _folder_without_images(p):
+    (p / "notes").mkdir()
+    (p / "notes" / "a.txt").write_text("x")
+    return p / "notes"
+
+
+def _corrupt_video(p):
+    (p / "bad.mp4").write_bytes(b"\x00" * 4096)
+    return p / "bad.mp4"
+
+
+@pytest.mark.parametrize(
+    ("make_src", "code", "needle"),
+    [
+        (_missing, 1, "does not exist"),
+        (_empty_folder, 1, "empty"),
+        (_folder_without_images, 1, "no images"),
+        (_corrupt_video, 1, "bad.mp4"),
+    ],
+)
+def test_subtract_bad_input_is_one_line_with_exit_code(tmp_path, make_src, code, needle):
+    src = make_src(tmp_path)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["subtract", str(src), "-m", "running-mean", "-o", str(out), "-q"])
+    assert result.exit_code == code
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("bgmix: error:") and needle in lines[0]
+    assert not (out / "masks").exists() and not (out / "side_by_side.mp4").exists()
+
+
+def test_frames_changing_size_midway_fail_cleanly(clip_folder, tmp_path):
+    Image.fromarray(moving_square(n_frames=1, height=20, width=30)[0][0]).save(clip_folder / "frame_5.png")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["subtract", str(clip_folder), "-m", "running-mean", "-o", str(out), "-q"])
+    assert result.exit_code == 1
+    assert "frame_5.png" in result.output or "frame 5" in result.output
+    assert not (out / "masks").exists()
+
+
+def test_demo_writes_video_masks_and_metrics(tmp_path):
+    out = tmp_path / "demo"
+    result = CliRunner().invoke(
+        cli,
+        ["demo", "-o", str(out), "-m", "running-mean", "--frames", "100", "--width", "96", "--height", "72", "-q"],
+    )
+    assert result.exit_code == 0, result.output
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert 0.0 < metrics["cdnet"]["f_measure"] <= 1.0
+    assert metrics["scene"]["frames"] == 100
+    assert len(list((out / "masks").iterdir())) == 100
+    with av.open(str(out / "side_by_side.mp4")) as container:
+        assert sum(1 for _ in container.decode(video=0)) == 100
+    assert (out / "scene" / "groundtruth").is_dir()

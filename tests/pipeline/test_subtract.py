@@ -1,0 +1,120 @@
+"""`bgmix.pipeline.subtract`: the streaming engine behind `bgmix subtract` and `bgmix demo`."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from bgmix.exceptions import EmptySourceError, FrameFormatError, OutputError, ParameterError
+from bgmix.io import open_source
+from bgmix.pipeline import resolve_train, subtract
+from tests.conftest import moving_square
+
+
+@pytest.fixture
+def clip_folder(tmp_path):
+    frames, _ = moving_square(n_frames=10)
+    folder = tmp_path / "input"
+    folder.mkdir()
+    for i, f in enumerate(frames, start=5):  # numbering starts at 5, like a cut sequence
+        Image.fromarray(f).save(folder / f"in{i:06d}.png")
+    return folder
+
+
+def test_writes_masks_video_background_and_summary(clip_folder, tmp_path):
+    out = tmp_path / "out"
+    summary = subtract(clip_folder, out, method="running-mean")
+    masks = sorted(p.name for p in (out / "masks").iterdir())
+    assert masks == [f"bin{i:06d}.png" for i in range(5, 15)]
+    assert summary.n_frames == 10 and summary.n_trained == 0
+    with open_source(out / "side_by_side.mp4") as video:
+        decoded = list(video)
+    assert len(decoded) == 10
+    assert decoded[0].shape[1] > 3 * 32  # input | mask | foreground | background
+    bg = np.asarray(Image.open(out / "background.png"))
+    assert bg.shape == (24, 32, 3)
+    run = json.loads((out / "run.json").read_text())
+    assert run["method"] == "running-mean" and run["n_frames"] == 10 and run["fps"] > 0
+
+
+def test_masks_match_running_the_subtractor_by_hand(clip_folder, tmp_path):
+    import bgmix
+
+    subtract(clip_folder, tmp_path / "out", method="frame-difference", params={"threshold": 30}, video=False)
+    sub = bgmix.make_subtractor("frame-difference", threshold=30)
+    with open_source(clip_folder) as src:
+        for number, frame in src.numbered():
+            expected = sub.apply(frame)
+            got = np.asarray(Image.open(tmp_path / "out" / "masks" / f"bin{number:06d}.png"))
+            np.testing.assert_array_equal(got, expected)
+
+
+def test_train_fraction_fits_then_classifies_the_rest(clip_folder, tmp_path):
+    seen = []
+    summary = subtract(
+        clip_folder, tmp_path / "out", method="running-mean", train=0.4, video=False,
+        on_mask=lambda n, f, m: seen.append(n),
+    )
+    assert summary.n_trained == 4 and summary.n_frames == 6
+    assert seen == list(range(9, 15))
+    assert len(list((tmp_path / "out" / "masks").iterdir())) == 6
+
+
+def test_train_all_fits_on_everything_then_classifies_everything(clip_folder, tmp_path):
+    summary = subtract(clip_folder, tmp_path / "out", method="running-mean", train="all", video=False)
+    assert summary.n_trained == 10 and summary.n_frames == 10
+
+
+def test_a_bad_frame_midway_leaves_no_output(tmp_path):
+    frames, _ = moving_square(n_frames=8)
+    bad = frames.astype(np.float32) / 255.0
+    bad[5, 0, 0, 0] = np.nan
+    out = tmp_path / "out"
+    with pytest.raises(FrameFormatError):
+        subtract(bad, out, method="running-mean")
+    assert not any(p.name in ("masks", "side_by_side.mp4", "run.json", "background.png") for p in out.iterdir())
+    assert not [p for p in out.iterdir() if not p.name.startswith(".")]
+    assert not list(out.iterdir())  # temporary files are gone too
+
+
+def test_refuses_to_write_into_the_input(clip_folder):
+    with pytest.raises(OutputError):
+        subtract(clip_folder, clip_folder, method="running-mean")
+
+
+def test_missing_output_parent_is_an_output_error(clip_folder, tmp_path):
+    with pytest.raises(OutputError, match="does not exist"):
+        subtract(clip_folder, tmp_path / "no" / "such" / "dir", method="running-mean")
+
+
+def test_too_few_frames_for_training(tmp_path):
+    frames, _ = moving_square(n_frames=3)
+    with pytest.raises(ParameterError, match="nothing to classify"):
+        subtract(frames, tmp_path / "out", method="running-mean", train=3)
+
+
+@pytest.mark.parametrize(
+    ("train", "count", "expected"),
+    [(None, 10, 0), (0.4, 10, 4), (0.01, 10, 1), (3, 10, 3), ("3", None, 3), ("0.5", 8, 4), ("all", 5, None),
+     (2.0, 10, 2)],
+)
+def test_resolve_train(train, count, expected):
+    assert resolve_train(train, count) == expected
+
+
+@pytest.mark.parametrize(
+    ("train", "count", "match"),
+    [(1.5, 10, "fraction|leaves"), (0.5, None, "unknown"), (0, 10, ">= 1"), (10, 10, "nothing to classify"),
+     ("abc", 10, "fraction"), (True, 10, "fraction"), (float("nan"), 10, "fraction")],
+)
+def test_resolve_train_rejects(train, count, match):
+    with pytest.raises(ParameterError, match=match):
+        resolve_train(train, count)
+
+
+def test_empty_array_source_is_rejected(tmp_path):
+    with pytest.raises((EmptySourceError, FrameFormatError)):
+        subtract(np.zeros((0, 8, 8, 3), np.uint8), tmp_path / "out", method="running-mean")
