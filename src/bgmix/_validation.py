@@ -20,6 +20,7 @@ __all__ = [
     "check_int",
     "check_real",
     "check_learning_rate",
+    "parse_train",
 ]
 
 
@@ -157,3 +158,37 @@ def _interval(low: float | None, high: float | None, li: bool, hi: bool) -> str:
     left = "(-inf" if low is None else ("[" if li else "(") + f"{low:g}"
     right = "inf)" if high is None else f"{high:g}" + ("]" if hi else ")")
     return f"{left}, {right}"
+
+
+def parse_train(train: Any) -> float | int | str | None:
+    """Validate the ``train`` option shared by ``subtract``, ``evaluate`` and the CLI.
+
+    Returns None (online: nothing is fitted), ``"all"`` (fit on every frame), an int
+    >= 1 (that many frames) or a float in (0, 1] (that fraction of the frames). Strings
+    from the command line are parsed: ``"1"`` is one frame, ``"1.0"`` every frame.
+
+    Examples
+    --------
+    >>> parse_train("0.4"), parse_train("25"), parse_train("ALL"), parse_train(None)
+    (0.4, 25, 'all', None)
+    """
+    if train is None:
+        return None
+    if isinstance(train, str):
+        text = train.strip().lower()
+        if text == "all":
+            return "all"
+        try:
+            train = int(text) if text.isdigit() else float(text)
+        except ValueError:
+            raise ParameterError(
+                "train must be a fraction in (0, 1] (e.g. 0.4), a number of frames (e.g. 200) "
+                f"or 'all'; got {train!r}"
+            ) from None
+    if isinstance(train, numbers.Integral) and not isinstance(train, bool):
+        return check_int("train", train, low=1)
+    if isinstance(train, numbers.Real) and not isinstance(train, bool):
+        return check_real("train", train, low=0.0, high=1.0, low_inclusive=False)
+    raise ParameterError(
+        f"train must be a fraction in (0, 1] (e.g. 0.4), a number of frames (e.g. 200) or 'all'; got {train!r}"
+    )

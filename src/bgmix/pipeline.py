@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from bgmix._atomic import atomic_output
+from bgmix._validation import parse_train
 from bgmix._typing import StrPath
 from bgmix.background import BackgroundSubtractor, make_subtractor
 from bgmix.exceptions import EmptySourceError, OutputError, ParameterError
@@ -56,40 +57,37 @@ class RunSummary:
 
 
 def resolve_train(train: float | int | str | None, frame_count: int | None, *, source: str = "source") -> int | None:
-    """Number of training frames asked for by ``train``.
+    """Number of frames to fit on before classifying the rest.
 
-    ``None`` -> 0 (online: nothing to fit); a float in (0, 1) -> that fraction of the
-    frames (the length must be known); an int >= 1 -> that many frames; ``"all"`` ->
-    None, meaning fit on every frame and then classify every frame (offline methods).
+    ``train`` is validated by :func:`bgmix._validation.parse_train`: None -> 0 (online,
+    nothing fitted); a fraction in (0, 1) -> that share of the frames (the length must be
+    known); an int -> that many frames; ``"all"`` -> None, meaning fit on every frame and
+    then classify every frame (offline methods). At least one frame must remain to
+    classify.
 
     Examples
     --------
     >>> resolve_train(0.4, 100), resolve_train(25, 100), resolve_train(None, None), resolve_train("all", 9)
     (40, 25, 0, None)
     """
-    if train is None:
+    mode = parse_train(train)
+    if mode is None:
         return 0
-    if isinstance(train, str):
-        text = train.strip().lower()
-        if text == "all":
-            return None
-        try:
-            train = float(text) if any(c in text for c in ".e") else int(text)
-        except ValueError:
-            raise ParameterError(f"train must be a fraction in (0, 1), a frame count or 'all'; got {train!r}") from None
-    if isinstance(train, bool) or not isinstance(train, int | float) or not math.isfinite(train):
-        raise ParameterError(f"train must be a fraction in (0, 1), a frame count or 'all'; got {train!r}")
-    if isinstance(train, float) and not train.is_integer():
-        if not 0.0 < train < 1.0:
-            raise ParameterError(f"train fraction must be in (0, 1); got {train}")
+    if mode == "all":
+        return None
+    if isinstance(mode, float):
         if frame_count is None:
-            raise ParameterError(f"train={train} is a fraction, but the length of {source} is unknown; give a frame count")
-        return max(1, int(round(train * frame_count)))
-    n = int(train)
-    if n < 1:
-        raise ParameterError(f"train frame count must be >= 1; got {n}")
+            raise ParameterError(
+                f"train={mode} is a fraction, but the length of {source} is unknown; give a frame count"
+            )
+        n = max(1, int(round(mode * frame_count)))
+    else:
+        n = mode
     if frame_count is not None and n >= frame_count:
-        raise ParameterError(f"train={n} frames leaves nothing to classify in {source} ({frame_count} frames)")
+        raise ParameterError(
+            f"train={train} ({n} frames) leaves nothing to classify in {source} ({frame_count} frames); "
+            "use train='all' to fit on every frame and then classify them all"
+        )
     return n
 
 

@@ -86,7 +86,7 @@ def test_training_option(dataset):
         (["-m", "running-mean", "-p", "alpha=7"], "alpha"),
         (["-m", "running-mean", "-p", "nokey"], "key=value"),
         (["-m", "running-mean", "-p", "opencv-knn:history=3"], "targets method 'opencv-knn'"),
-        (["-m", "running-mean", "--train", "half"], "--train expects"),
+        (["-m", "running-mean", "--train", "half"], "train must be a fraction"),
         (["-m", "running-mean", "--train", "1.5"], "train must be in"),
         (["-m", "running-mean", "--train", "0"], "train must be in"),
     ],

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -10,31 +9,8 @@ from typing import Any
 import click
 
 from bgmix._cli._options import parse_params
+from bgmix._validation import parse_train
 from bgmix.exceptions import ParameterError
-
-_INT = re.compile(r"^\s*\d+\s*$")
-
-
-def parse_train(text: str | None) -> float | int | str | None:
-    """``--train`` text -> ``None``, ``"all"``, an int (frames) or a float (fraction).
-
-    ``"1"`` is one frame and ``"1.0"`` every frame; the range is checked by
-    :func:`bgmix.metrics.evaluate`.
-    """
-    if text is None:
-        return None
-    if text.strip().lower() == "all":
-        return "all"
-    if _INT.match(text):
-        return int(text)
-    try:
-        return float(text)
-    except ValueError:
-        raise ParameterError(
-            f"--train expects a fraction in (0, 1] (e.g. 0.4), a number of frames (e.g. 200) "
-            f"or 'all'; got {text!r}"
-        ) from None
-
 
 def split_method_params(items: tuple[str, ...], methods: list[str]) -> dict[str, dict[str, Any]]:
     """``-p`` items -> one parameter dict per method.

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import math
-import numbers
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -13,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from bgmix._validation import check_int, check_real
+from bgmix._validation import parse_train
 from bgmix.exceptions import BgmixError, FrameFormatError, FrameSizeError, ParameterError
 from bgmix.io._images import read_image
 from bgmix.io._prefetch import prefetched
@@ -104,7 +103,7 @@ def evaluate_sequence(
         )
     sequence = seq if isinstance(seq, Sequence) else read_sequence(seq)
     specs = _resolve_methods([method], params)
-    mode = _check_train(train)
+    mode = parse_train(train)
     _check_batch_methods(specs, mode)
     with _progress_bar(sequence.n_frames, progress) as bar:
         return _run_sequence(sequence, specs, mode, bar)[0]
@@ -160,7 +159,7 @@ def evaluate(
     if not method_list:
         raise ParameterError("methods: give at least one method name")
     specs = _resolve_methods(method_list, params)
-    mode = _check_train(train)
+    mode = parse_train(train)
     _check_batch_methods(specs, mode)
     results: list[SequenceResult] = []
     with _progress_bar(sum(s.n_frames for s in sequences), progress) as bar:
@@ -241,24 +240,6 @@ def _split_params(params: Mapping[str, Any] | None, names: list[str]) -> dict[st
             "{method: {param: value}} for every entry or plain {param: value}"
         )
     return {n: dict(params) for n in names}
-
-
-def _check_train(train: Any) -> Train:
-    if train is None:
-        return None
-    if isinstance(train, str):
-        if train.strip().lower() == "all":
-            return "all"
-        raise ParameterError(
-            f"train must be None, a fraction in (0, 1], a number of frames, or 'all'; got {train!r}"
-        )
-    if isinstance(train, numbers.Integral) and not isinstance(train, bool):
-        return check_int("train", train, low=1)
-    if isinstance(train, numbers.Real) and not isinstance(train, bool):
-        return check_real("train", train, low=0.0, high=1.0, low_inclusive=False)
-    raise ParameterError(
-        f"train must be None, a fraction in (0, 1], a number of frames, or 'all'; got {train!r}"
-    )
 
 
 def _check_batch_methods(specs: list[_MethodSpec], mode: Train) -> None:
