@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.bgmix-installed
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade pip
-	$(BIN)/python -m pip install -e ".[test,dask]"
+	$(BIN)/python -m pip install -e ".[test]"
 	touch $(STAMP)
 
 demo: $(STAMP)

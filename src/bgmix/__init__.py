@@ -1,7 +1,7 @@
 """bgmix: video background subtraction and Gaussian-mixture image segmentation.
 
 Importing :mod:`bgmix` is cheap: the heavy dependencies (Numba, OpenCV, PyAV,
-matplotlib, Dask) load only when the object that needs them is first used.
+matplotlib) load only when the object that needs them is first used.
 
 The main entry points::
 
@@ -38,6 +38,10 @@ _LAZY: dict[str, str] = {
     "evaluate": "bgmix.metrics",
     "evaluate_sequence": "bgmix.metrics",
     "subtract": "bgmix.pipeline",
+    "GaussianMixture": "bgmix.mixture",
+    "KMeans": "bgmix.mixture",
+    "segment_image": "bgmix.segment",
+    "sample_image": "bgmix.segment",
 }
 
 _SUBPACKAGES = frozenset(
@@ -50,8 +54,6 @@ _SUBPACKAGES = frozenset(
         "segment",
         "synthetic",
         "lowrank",
-        "viz",
-        "parallel",
         "pipeline",
     }
 )

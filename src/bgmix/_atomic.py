@@ -17,7 +17,7 @@ from pathlib import Path
 from bgmix._typing import StrPath
 from bgmix.exceptions import OutputError
 
-__all__ = ["atomic_output", "atomic_directory", "check_output_parent"]
+__all__ = ["atomic_directory", "atomic_output", "check_output_parent"]
 
 
 def _umask() -> int:
@@ -69,7 +69,9 @@ def atomic_output(path: StrPath, *, what: str = "output") -> Iterator[Path]:
     p = check_output_parent(path, what=what)
     if p.is_dir():
         raise OutputError(f"{what} {str(p)!r} is a folder; expected a file name")
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{p.stem}.", suffix=f".partial{p.suffix}", dir=p.parent)
+    fd, tmp_name = tempfile.mkstemp(
+        prefix=f".{p.stem}.", suffix=f".partial{p.suffix}", dir=p.parent
+    )
     os.close(fd)
     tmp = Path(tmp_name)
     try:
@@ -82,7 +84,9 @@ def atomic_output(path: StrPath, *, what: str = "output") -> Iterator[Path]:
 
 
 @contextlib.contextmanager
-def atomic_directory(path: StrPath, *, overwrite: bool = True, what: str = "output folder") -> Iterator[Path]:
+def atomic_directory(
+    path: StrPath, *, overwrite: bool = True, what: str = "output folder"
+) -> Iterator[Path]:
     """Yield a temporary folder beside ``path``; move it onto ``path`` on success.
 
     If ``path`` already exists it must be a folder; with ``overwrite=True`` it is

@@ -17,4 +17,4 @@ Mask: TypeAlias = NDArray[np.uint8]
 FloatArray: TypeAlias = NDArray[np.float32] | NDArray[np.float64]
 StrPath: TypeAlias = str | PathLike[str]
 
-__all__ = ["Frame", "ImageU8", "Mask", "FloatArray", "StrPath"]
+__all__ = ["FloatArray", "Frame", "ImageU8", "Mask", "StrPath"]

@@ -15,11 +15,11 @@ from bgmix.exceptions import FrameFormatError, FrameSizeError, ParameterError
 
 __all__ = [
     "as_frame",
-    "check_frame_size",
     "check_choice",
+    "check_frame_size",
     "check_int",
-    "check_real",
     "check_learning_rate",
+    "check_real",
     "parse_train",
 ]
 
@@ -49,18 +49,22 @@ def as_frame(frame: Any, *, name: str = "frame") -> np.ndarray:
     """
     if not isinstance(frame, np.ndarray):
         raise FrameFormatError(
-            f"{name}: expected a NumPy array of shape (H, W) or (H, W, 3), got {type(frame).__name__}"
+            f"{name}: expected a NumPy array of shape (H, W) or (H, W, 3), "
+            f"got {type(frame).__name__}"
         )
     if frame.ndim == 2:
         frame = frame[:, :, None]
     elif frame.ndim != 3:
         raise FrameFormatError(
-            f"{name}: expected shape (H, W) or (H, W, 3), got {frame.shape} ({frame.ndim} dimensions)"
+            f"{name}: expected shape (H, W) or (H, W, 3), "
+            f"got {frame.shape} ({frame.ndim} dimensions)"
         )
     h, w, c = frame.shape
     if c not in (1, 3):
         hint = " (drop the alpha channel: frame[..., :3])" if c == 4 else ""
-        raise FrameFormatError(f"{name}: expected 1 or 3 channels, got {c} in shape {frame.shape}{hint}")
+        raise FrameFormatError(
+            f"{name}: expected 1 or 3 channels, got {c} in shape {frame.shape}{hint}"
+        )
     if h == 0 or w == 0:
         raise FrameFormatError(f"{name}: frame is empty, shape {frame.shape}")
     if frame.dtype == np.uint8:
@@ -89,7 +93,8 @@ def check_frame_size(frame: np.ndarray, expected: tuple[int, ...], *, name: str 
     """Raise :class:`FrameSizeError` unless ``frame.shape == expected`` ((H, W, C) layout)."""
     if frame.shape != expected:
         raise FrameSizeError(
-            f"{name}: size {_describe(frame.shape)} differs from the earlier frames' {_describe(expected)}"
+            f"{name}: size {_describe(frame.shape)} differs from the earlier frames' "
+            f"{_describe(expected)}"
         )
 
 
@@ -108,9 +113,7 @@ def check_choice(name: str, value: Any, choices: tuple[Any, ...] | list[Any]) ->
     return value
 
 
-def check_int(
-    name: str, value: Any, *, low: int | None = None, high: int | None = None
-) -> int:
+def check_int(name: str, value: Any, *, low: int | None = None, high: int | None = None) -> int:
     """Return ``value`` as int if it is an integer in ``[low, high]``, else raise."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise ParameterError(f"{name} must be an integer; got {value!r} ({type(value).__name__})")
@@ -140,7 +143,8 @@ def check_real(
         ok = v <= high if high_inclusive else v < high
     if not ok:
         raise ParameterError(
-            f"{name} must be in {_interval(low, high, low_inclusive, high_inclusive)}; got {value!r}"
+            f"{name} must be in {_interval(low, high, low_inclusive, high_inclusive)}; "
+            f"got {value!r}"
         )
     return v
 
@@ -190,5 +194,6 @@ def parse_train(train: Any) -> float | int | str | None:
     if isinstance(train, numbers.Real) and not isinstance(train, bool):
         return check_real("train", train, low=0.0, high=1.0, low_inclusive=False)
     raise ParameterError(
-        f"train must be a fraction in (0, 1] (e.g. 0.4), a number of frames (e.g. 200) or 'all'; got {train!r}"
+        "train must be a fraction in (0, 1] (e.g. 0.4), a number of frames (e.g. 200) "
+        f"or 'all'; got {train!r}"
     )

@@ -14,20 +14,20 @@ from __future__ import annotations
 
 __all__ = [
     "BgmixError",
-    "ParameterError",
-    "UnknownMethodError",
-    "InputError",
-    "SourceNotFoundError",
-    "EmptySourceError",
-    "SourceOpenError",
+    "ConvergenceWarning",
     "CorruptFrameError",
+    "EmptySourceError",
     "FrameFormatError",
     "FrameSizeError",
     "GroundTruthError",
-    "OutputError",
+    "InputError",
     "NotFittedError",
+    "OutputError",
+    "ParameterError",
+    "SourceNotFoundError",
+    "SourceOpenError",
+    "UnknownMethodError",
     "UnsupportedOperationError",
-    "ConvergenceWarning",
 ]
 
 

@@ -23,12 +23,12 @@ from typing import Any
 import numpy as np
 
 from bgmix._atomic import atomic_output
-from bgmix._validation import parse_train
 from bgmix._typing import StrPath
+from bgmix._validation import parse_train
 from bgmix.background import BackgroundSubtractor, make_subtractor
 from bgmix.exceptions import EmptySourceError, OutputError, ParameterError
 
-__all__ = ["RunSummary", "resolve_train", "subtract", "run_subtractor"]
+__all__ = ["RunSummary", "resolve_train", "run_subtractor", "subtract"]
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,9 @@ class RunSummary:
         return d
 
 
-def resolve_train(train: float | int | str | None, frame_count: int | None, *, source: str = "source") -> int | None:
+def resolve_train(
+    train: float | int | str | None, frame_count: int | None, *, source: str = "source"
+) -> int | None:
     """Number of frames to fit on before classifying the rest.
 
     ``train`` is validated by :func:`bgmix._validation.parse_train`: None -> 0 (online,
@@ -67,8 +69,10 @@ def resolve_train(train: float | int | str | None, frame_count: int | None, *, s
 
     Examples
     --------
-    >>> resolve_train(0.4, 100), resolve_train(25, 100), resolve_train(None, None), resolve_train("all", 9)
-    (40, 25, 0, None)
+    >>> resolve_train(0.4, 100), resolve_train(25, 100)
+    (40, 25)
+    >>> resolve_train(None, None), resolve_train("all", 9)
+    (0, None)
     """
     mode = parse_train(train)
     if mode is None:
@@ -78,14 +82,16 @@ def resolve_train(train: float | int | str | None, frame_count: int | None, *, s
     if isinstance(mode, float):
         if frame_count is None:
             raise ParameterError(
-                f"train={mode} is a fraction, but the length of {source} is unknown; give a frame count"
+                f"train={mode} is a fraction, but the length of {source} is unknown; "
+                "give a frame count"
             )
-        n = max(1, int(round(mode * frame_count)))
+        n = max(1, round(mode * frame_count))
     else:
         n = mode
     if frame_count is not None and n >= frame_count:
         raise ParameterError(
-            f"train={train} ({n} frames) leaves nothing to classify in {source} ({frame_count} frames); "
+            f"train={train} ({n} frames) leaves nothing to classify in {source} "
+            f"({frame_count} frames); "
             "use train='all' to fit on every frame and then classify them all"
         )
     return n
@@ -208,7 +214,9 @@ def subtract(
     if out.exists() and not out.is_dir():
         raise OutputError(f"output folder {str(out)!r} exists and is not a folder")
     if not out.parent.is_dir():
-        raise OutputError(f"output folder {str(out)!r}: the folder {str(out.parent)!r} does not exist")
+        raise OutputError(
+            f"output folder {str(out)!r}: the folder {str(out.parent)!r} does not exist"
+        )
     protect = [src] if isinstance(src, str | os.PathLike) else []
     for name in ("masks", "side_by_side.mp4", "background.png", "run.json"):
         check_output_path(out / name, protect=protect, folder=name == "masks")
@@ -219,7 +227,9 @@ def subtract(
         info = source.info
         n_train = resolve_train(train, info.frame_count, source=str(info.source))
         if n_train == 0 and sub.requires_fit:
-            log.info("%s needs fitting and no training part was given: fitting on all frames", sub.name)
+            log.info(
+                "%s needs fitting and no training part was given: fitting on all frames", sub.name
+            )
             n_train = None
         summary = RunSummary(method=sub.name, params=sub.get_params(), source=str(info.source))
         if n_train is None:
@@ -228,9 +238,17 @@ def subtract(
         total = None if info.frame_count is None else info.frame_count
         out.mkdir(exist_ok=True)
         with ExitStack() as stack:
-            mask_sink = stack.enter_context(open_sink(out / "masks", kind="folder", protect=protect)) if masks else None
+            mask_sink = (
+                stack.enter_context(open_sink(out / "masks", kind="folder", protect=protect))
+                if masks
+                else None
+            )
             video_sink = (
-                stack.enter_context(open_sink(out / "side_by_side.mp4", fps=fps or info.fps or 25.0, protect=protect))
+                stack.enter_context(
+                    open_sink(
+                        out / "side_by_side.mp4", fps=fps or info.fps or 25.0, protect=protect
+                    )
+                )
                 if video
                 else None
             )
@@ -245,7 +263,14 @@ def subtract(
                 if on_mask is not None:
                     on_mask(number, frame, mask)
 
-            run_subtractor(source.numbered(), sub, n_train=n_train, on_mask=write, summary=summary, progress=bar)
+            run_subtractor(
+                source.numbered(),
+                sub,
+                n_train=n_train,
+                on_mask=write,
+                summary=summary,
+                progress=bar,
+            )
         if masks:
             summary.outputs["masks"] = str(out / "masks")
         if video:
@@ -263,13 +288,16 @@ def subtract(
     return summary
 
 
-def _fit_on_everything(src: Any, options: dict[str, Any], sub: BackgroundSubtractor, summary: RunSummary) -> None:
+def _fit_on_everything(
+    src: Any, options: dict[str, Any], sub: BackgroundSubtractor, summary: RunSummary
+) -> None:
     """Offline mode: a first pass fits on every frame; the caller's pass classifies them."""
     from bgmix.io import open_source
 
     if isinstance(src, int) or (isinstance(src, str) and "://" in src):
         raise ParameterError(
-            f"train='all' reads {src!r} twice (fit, then classify); a live camera or stream cannot be "
+            f"train='all' reads {src!r} twice (fit, then classify); "
+            "a live camera or stream cannot be "
             "read twice: give a training frame count instead"
         )
     with open_source(src, **options) as first_pass:
@@ -282,4 +310,6 @@ def _fit_on_everything(src: Any, options: dict[str, Any], sub: BackgroundSubtrac
 def _progress_bar(total: int | None, desc: str, *, enabled: bool) -> Any:
     from tqdm import tqdm
 
-    return tqdm(total=total, desc=desc, unit="frame", disable=not enabled, leave=False, dynamic_ncols=True)
+    return tqdm(
+        total=total, desc=desc, unit="frame", disable=not enabled, leave=False, dynamic_ncols=True
+    )

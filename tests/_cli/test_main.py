@@ -64,7 +64,9 @@ def test_unknown_command_exits_2(runner):
 
 
 def test_unknown_method_is_one_line_exit_2(runner, tmp_path):
-    result = runner.invoke(cli, ["subtract", str(tmp_path), "-m", "opencv-mgo2", "-o", str(tmp_path / "o")])
+    result = runner.invoke(
+        cli, ["subtract", str(tmp_path), "-m", "opencv-mgo2", "-o", str(tmp_path / "o")]
+    )
     assert result.exit_code == 2
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("bgmix: error: unknown method 'opencv-mgo2'")
@@ -73,7 +75,17 @@ def test_unknown_method_is_one_line_exit_2(runner, tmp_path):
 
 def test_bad_parameter_value_is_one_line_exit_2(runner, tmp_path):
     result = runner.invoke(
-        cli, ["subtract", str(tmp_path), "-m", "running-mean", "-p", "alpha=7", "-o", str(tmp_path / "o")]
+        cli,
+        [
+            "subtract",
+            str(tmp_path),
+            "-m",
+            "running-mean",
+            "-p",
+            "alpha=7",
+            "-o",
+            str(tmp_path / "o"),
+        ],
     )
     assert result.exit_code == 2
     assert result.output.strip().splitlines() == [result.output.strip()]
@@ -87,7 +99,10 @@ def test_bad_parameter_value_is_one_line_exit_2(runner, tmp_path):
         (["history=300"], {"history": 300}),
         (["alpha=0.5", "detect_shadows=false"], {"alpha": 0.5, "detect_shadows": False}),
         (["name=abc", "x=none"], {"name": "abc", "x": None}),
-        (["postprocess.median=5", "postprocess.fill_holes=true"], {"postprocess": {"median": 5, "fill_holes": True}}),
+        (
+            ["postprocess.median=5", "postprocess.fill_holes=true"],
+            {"postprocess": {"median": 5, "fill_holes": True}},
+        ),
         (["size=[3, 4]"], {"size": [3, 4]}),
     ],
 )

@@ -25,7 +25,9 @@ def clip_folder(tmp_path):
 
 def test_subtract_writes_outputs_and_one_summary_line(clip_folder, tmp_path):
     out = tmp_path / "out"
-    result = CliRunner().invoke(cli, ["subtract", str(clip_folder), "-m", "running-mean", "-o", str(out), "-q"])
+    result = CliRunner().invoke(
+        cli, ["subtract", str(clip_folder), "-m", "running-mean", "-o", str(out), "-q"]
+    )
     assert result.exit_code == 0, result.output
     assert "8 frames classified" in result.output
     assert len(list((out / "masks").iterdir())) == 8
@@ -36,8 +38,20 @@ def test_subtract_train_and_params(clip_folder, tmp_path):
     out = tmp_path / "out"
     result = CliRunner().invoke(
         cli,
-        ["subtract", str(clip_folder), "-m", "running-mean", "-p", "alpha=0.2", "--train", "0.5",
-         "-o", str(out), "-q", "--no-video"],
+        [
+            "subtract",
+            str(clip_folder),
+            "-m",
+            "running-mean",
+            "-p",
+            "alpha=0.2",
+            "--train",
+            "0.5",
+            "-o",
+            str(out),
+            "-q",
+            "--no-video",
+        ],
     )
     assert result.exit_code == 0, result.output
     assert "after fitting on 4" in result.output
@@ -78,7 +92,9 @@ def _corrupt_video(p):
 def test_subtract_bad_input_is_one_line_with_exit_code(tmp_path, make_src, code, needle):
     src = make_src(tmp_path)
     out = tmp_path / "out"
-    result = CliRunner().invoke(cli, ["subtract", str(src), "-m", "running-mean", "-o", str(out), "-q"])
+    result = CliRunner().invoke(
+        cli, ["subtract", str(src), "-m", "running-mean", "-o", str(out), "-q"]
+    )
     assert result.exit_code == code
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("bgmix: error:") and needle in lines[0]
@@ -86,9 +102,13 @@ def test_subtract_bad_input_is_one_line_with_exit_code(tmp_path, make_src, code,
 
 
 def test_frames_changing_size_midway_fail_cleanly(clip_folder, tmp_path):
-    Image.fromarray(moving_square(n_frames=1, height=20, width=30)[0][0]).save(clip_folder / "frame_5.png")
+    Image.fromarray(moving_square(n_frames=1, height=20, width=30)[0][0]).save(
+        clip_folder / "frame_5.png"
+    )
     out = tmp_path / "out"
-    result = CliRunner().invoke(cli, ["subtract", str(clip_folder), "-m", "running-mean", "-o", str(out), "-q"])
+    result = CliRunner().invoke(
+        cli, ["subtract", str(clip_folder), "-m", "running-mean", "-o", str(out), "-q"]
+    )
     assert result.exit_code == 1
     assert "frame_5.png" in result.output or "frame 5" in result.output
     assert not (out / "masks").exists()
@@ -98,7 +118,20 @@ def test_demo_writes_video_masks_and_metrics(tmp_path):
     out = tmp_path / "demo"
     result = CliRunner().invoke(
         cli,
-        ["demo", "-o", str(out), "-m", "running-mean", "--frames", "100", "--width", "96", "--height", "72", "-q"],
+        [
+            "demo",
+            "-o",
+            str(out),
+            "-m",
+            "running-mean",
+            "--frames",
+            "100",
+            "--width",
+            "96",
+            "--height",
+            "72",
+            "-q",
+        ],
     )
     assert result.exit_code == 0, result.output
     metrics = json.loads((out / "metrics.json").read_text())

@@ -6,7 +6,12 @@ import numpy as np
 import pytest
 
 import bgmix
-from bgmix.background import BackgroundSubtractor, available_methods, load_subtractor, make_subtractor
+from bgmix.background import (
+    BackgroundSubtractor,
+    available_methods,
+    load_subtractor,
+    make_subtractor,
+)
 from bgmix.exceptions import (
     FrameFormatError,
     FrameSizeError,
@@ -30,8 +35,17 @@ def _ready(name: str, frames: np.ndarray, **params) -> BackgroundSubtractor:
 
 
 def test_registry_lists_the_opencv_peers_and_own_baselines():
-    for name in ("opencv-mog2", "opencv-knn", "opencv-mog", "opencv-gmg", "opencv-cnt",
-                 "opencv-gsoc", "opencv-lsbp", "frame-difference", "running-mean"):
+    for name in (
+        "opencv-mog2",
+        "opencv-knn",
+        "opencv-mog",
+        "opencv-gmg",
+        "opencv-cnt",
+        "opencv-gsoc",
+        "opencv-lsbp",
+        "frame-difference",
+        "running-mean",
+    ):
         assert name in METHODS
 
 
@@ -177,7 +191,9 @@ def test_opencv_mog2_adapter_matches_opencv_directly():
     ours = make_subtractor("opencv-mog2")
     theirs = cv2.createBackgroundSubtractorMOG2()
     for f in frames:
-        np.testing.assert_array_equal(ours.apply(f), theirs.apply(cv2.cvtColor(f, cv2.COLOR_RGB2BGR)))
+        np.testing.assert_array_equal(
+            ours.apply(f), theirs.apply(cv2.cvtColor(f, cv2.COLOR_RGB2BGR))
+        )
 
 
 def test_frame_difference_detects_the_moving_square():

@@ -43,7 +43,13 @@ def test_writes_masks_video_background_and_summary(clip_folder, tmp_path):
 def test_masks_match_running_the_subtractor_by_hand(clip_folder, tmp_path):
     import bgmix
 
-    subtract(clip_folder, tmp_path / "out", method="frame-difference", params={"threshold": 30}, video=False)
+    subtract(
+        clip_folder,
+        tmp_path / "out",
+        method="frame-difference",
+        params={"threshold": 30},
+        video=False,
+    )
     sub = bgmix.make_subtractor("frame-difference", threshold=30)
     with open_source(clip_folder) as src:
         for number, frame in src.numbered():
@@ -55,7 +61,11 @@ def test_masks_match_running_the_subtractor_by_hand(clip_folder, tmp_path):
 def test_train_fraction_fits_then_classifies_the_rest(clip_folder, tmp_path):
     seen = []
     summary = subtract(
-        clip_folder, tmp_path / "out", method="running-mean", train=0.4, video=False,
+        clip_folder,
+        tmp_path / "out",
+        method="running-mean",
+        train=0.4,
+        video=False,
         on_mask=lambda n, f, m: seen.append(n),
     )
     assert summary.n_trained == 4 and summary.n_frames == 6
@@ -64,7 +74,9 @@ def test_train_fraction_fits_then_classifies_the_rest(clip_folder, tmp_path):
 
 
 def test_train_all_fits_on_everything_then_classifies_everything(clip_folder, tmp_path):
-    summary = subtract(clip_folder, tmp_path / "out", method="running-mean", train="all", video=False)
+    summary = subtract(
+        clip_folder, tmp_path / "out", method="running-mean", train="all", video=False
+    )
     assert summary.n_trained == 10 and summary.n_frames == 10
 
 
@@ -75,7 +87,9 @@ def test_a_bad_frame_midway_leaves_no_output(tmp_path):
     out = tmp_path / "out"
     with pytest.raises(FrameFormatError):
         subtract(bad, out, method="running-mean")
-    assert not any(p.name in ("masks", "side_by_side.mp4", "run.json", "background.png") for p in out.iterdir())
+    assert not any(
+        p.name in ("masks", "side_by_side.mp4", "run.json", "background.png") for p in out.iterdir()
+    )
     assert not [p for p in out.iterdir() if not p.name.startswith(".")]
     assert not list(out.iterdir())  # temporary files are gone too
 
@@ -98,7 +112,15 @@ def test_too_few_frames_for_training(tmp_path):
 
 @pytest.mark.parametrize(
     ("train", "count", "expected"),
-    [(None, 10, 0), (0.4, 10, 4), (0.01, 10, 1), (3, 10, 3), ("3", None, 3), ("0.5", 8, 4), ("all", 5, None)],
+    [
+        (None, 10, 0),
+        (0.4, 10, 4),
+        (0.01, 10, 1),
+        (3, 10, 3),
+        ("3", None, 3),
+        ("0.5", 8, 4),
+        ("all", 5, None),
+    ],
 )
 def test_resolve_train(train, count, expected):
     assert resolve_train(train, count) == expected
@@ -106,9 +128,16 @@ def test_resolve_train(train, count, expected):
 
 @pytest.mark.parametrize(
     ("train", "count", "match"),
-    [(1.5, 10, r"train must be in \(0, 1\]"), (0.5, None, "unknown"), (0, 10, r"train must be in \[1"),
-     (10, 10, "nothing to classify"), (1.0, 10, "nothing to classify"), ("abc", 10, "fraction"),
-     (True, 10, "fraction"), (float("nan"), 10, "train must be in")],
+    [
+        (1.5, 10, r"train must be in \(0, 1\]"),
+        (0.5, None, "unknown"),
+        (0, 10, r"train must be in \[1"),
+        (10, 10, "nothing to classify"),
+        (1.0, 10, "nothing to classify"),
+        ("abc", 10, "fraction"),
+        (True, 10, "fraction"),
+        (float("nan"), 10, "train must be in"),
+    ],
 )
 def test_resolve_train_rejects(train, count, match):
     with pytest.raises(ParameterError, match=match):

@@ -12,12 +12,22 @@ from bgmix._cli._options import method_option, params_option, parse_params
 
 @click.command("demo")
 @click.option(
-    "-o", "--out", "out_dir", default="out/demo", show_default=True, type=click.Path(file_okay=False),
+    "-o",
+    "--out",
+    "out_dir",
+    default="out/demo",
+    show_default=True,
+    type=click.Path(file_okay=False),
     help="Output folder.",
 )
 @method_option
 @params_option
-@click.option("--scene", default="mixed", show_default=True, help="Synthetic scenario (see `bgmix synth --list`).")
+@click.option(
+    "--scene",
+    default="mixed",
+    show_default=True,
+    help="Synthetic scenario (see `bgmix synth --list`).",
+)
 @click.option("--frames", type=int, default=300, show_default=True, help="Length of the scene.")
 @click.option("--width", type=int, default=320, show_default=True)
 @click.option("--height", type=int, default=240, show_default=True)

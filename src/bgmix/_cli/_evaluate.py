@@ -12,6 +12,7 @@ from bgmix._cli._options import parse_params
 from bgmix._validation import parse_train
 from bgmix.exceptions import ParameterError
 
+
 def split_method_params(items: tuple[str, ...], methods: list[str]) -> dict[str, dict[str, Any]]:
     """``-p`` items -> one parameter dict per method.
 

@@ -6,8 +6,12 @@ import click
 
 
 @click.command("methods")
-@click.option("--family", default=None, help="Only this family (online, batch, baseline, lowrank, opencv).")
-@click.option("--params", "show_params", is_flag=True, help="Also list each method's parameters and defaults.")
+@click.option(
+    "--family", default=None, help="Only this family (online, batch, baseline, lowrank, opencv)."
+)
+@click.option(
+    "--params", "show_params", is_flag=True, help="Also list each method's parameters and defaults."
+)
 def methods(family: str | None, show_params: bool) -> None:
     """List the methods accepted by `-m/--method`, with their family and summary."""
     import inspect

@@ -9,11 +9,15 @@ import click
 
 from bgmix.exceptions import ParameterError
 
-__all__ = ["parse_params", "params_option", "method_option", "source_options"]
+__all__ = ["method_option", "params_option", "parse_params", "source_options"]
 
 
 def _parse_value(text: str) -> Any:
-    """``3`` -> 3, ``0.5`` -> 0.5, ``true`` -> True, ``none`` -> None, ``[1,2]`` -> [1, 2], else the text."""
+    """Parse one option value.
+
+    ``3`` -> 3, ``0.5`` -> 0.5, ``true`` -> True, ``none`` -> None, ``[1,2]`` -> [1, 2],
+    anything else -> the text itself.
+    """
     low = text.strip().lower()
     if low in ("true", "false"):
         return low == "true"
@@ -47,7 +51,9 @@ def parse_params(items: tuple[str, ...] | list[str]) -> dict[str, Any]:
         for part in parents:
             child = node.setdefault(part, {})
             if not isinstance(child, dict):
-                raise ParameterError(f"-p {item!r}: {part!r} is given both as a value and as a group")
+                raise ParameterError(
+                    f"-p {item!r}: {part!r} is given both as a value and as a group"
+                )
             node = child
         node[leaf] = _parse_value(value)
     return out

@@ -9,7 +9,9 @@ from bgmix._cli._options import method_option, params_option, parse_params, sour
 
 @click.command("subtract")
 @click.argument("src")
-@click.option("-o", "--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Output folder.")
+@click.option(
+    "-o", "--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Output folder."
+)
 @method_option
 @params_option
 @click.option(
@@ -19,9 +21,13 @@ from bgmix._cli._options import method_option, params_option, parse_params, sour
     help="Fit on the first fraction (e.g. 0.4) or N frames, then classify the rest; "
     "'all' fits on every frame, then classifies every frame.",
 )
-@click.option("--masks/--no-masks", default=True, show_default=True, help="Write masks/bin000123.png.")
+@click.option(
+    "--masks/--no-masks", default=True, show_default=True, help="Write masks/bin000123.png."
+)
 @click.option("--video/--no-video", default=True, show_default=True, help="Write side_by_side.mp4.")
-@click.option("--fps", type=float, default=None, help="Frame rate of the MP4 (default: the source's).")
+@click.option(
+    "--fps", type=float, default=None, help="Frame rate of the MP4 (default: the source's)."
+)
 @source_options
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 def subtract(src, out_dir, method, params, train, masks, video, fps, quiet, **source_opts) -> None:

@@ -13,10 +13,11 @@ from collections.abc import Iterator
 
 import numba
 
-__all__ = ["FASTMATH", "num_threads", "max_threads"]
+__all__ = ["FASTMATH", "max_threads", "num_threads"]
 
-#: LLVM fast-math flags used by every kernel (no ``nnan``, no ``ninf``).
-FASTMATH: frozenset[str] = frozenset({"nsz", "arcp", "contract", "afn", "reassoc"})
+#: LLVM fast-math flags used by every kernel (no ``nnan``, no ``ninf``). A plain
+#: ``set`` because that is what Numba's ``fastmath=`` accepts; never mutate it.
+FASTMATH: set[str] = {"nsz", "arcp", "contract", "afn", "reassoc"}
 
 
 def max_threads() -> int:

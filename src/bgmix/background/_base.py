@@ -42,7 +42,7 @@ from bgmix.exceptions import (
     SourceNotFoundError,
 )
 
-__all__ = ["BackgroundSubtractor", "FOREGROUND", "BACKGROUND", "SHADOW"]
+__all__ = ["BACKGROUND", "FOREGROUND", "SHADOW", "BackgroundSubtractor"]
 
 #: Mask values.
 BACKGROUND = 0
@@ -120,7 +120,9 @@ class BackgroundSubtractor(abc.ABC):
         names = self._param_names()
         for key in params:
             if key not in names:
-                raise ParameterError(_unknown_param_message(self.name or type(self).__name__, key, names))
+                raise ParameterError(
+                    _unknown_param_message(self.name or type(self).__name__, key, names)
+                )
         old = {key: getattr(self, key) for key in params}
         for key, value in params.items():
             setattr(self, key, value)
@@ -175,7 +177,8 @@ class BackgroundSubtractor(abc.ABC):
         if self._frame_shape is None:
             if self.requires_fit:
                 raise NotFittedError(
-                    f"{self.name or type(self).__name__} must be fitted with fit(frames) before apply()"
+                    f"{self.name or type(self).__name__} must be fitted with fit(frames) "
+                    "before apply()"
                 )
             self._initialize(x)
             self._frame_shape = x.shape
@@ -260,7 +263,10 @@ class BackgroundSubtractor(abc.ABC):
         """Write parameters and the complete model state to ``path`` (NPZ format).
 
         The file is written under a temporary name and renamed when complete.
-        Resume with :func:`bgmix.load_subtractor` (or ``type(self).load``).
+        Resume with :func:`bgmix.load_subtractor` (or ``type(self).load``). A
+        ``random_state`` given as a :class:`numpy.random.Generator` is saved as None:
+        whatever a method draws from it lives in the model state, so a resumed model
+        still gives bit-identical output.
         """
         params = {k: _jsonable(v) for k, v in self.get_params().items()}
         payload: dict[str, np.ndarray] = {
@@ -268,7 +274,9 @@ class BackgroundSubtractor(abc.ABC):
             "__method__": np.array(self.name),
             "__params__": np.array(json.dumps(params)),
             "__n_frames__": np.array(self._n_frames),
-            "__frame_shape__": np.array(self._frame_shape if self._frame_shape else (), dtype=np.int64),
+            "__frame_shape__": np.array(
+                self._frame_shape if self._frame_shape else (), dtype=np.int64
+            ),
         }
         if self._frame_shape is not None:
             for key, value in self._get_state().items():
@@ -310,7 +318,10 @@ def load_subtractor(path: StrPath) -> BackgroundSubtractor:
     if "__method__" not in arrays or "__params__" not in arrays:
         raise InputError(f"model file {str(p)!r} is not a bgmix model file (no method name)")
     if int(arrays["__format__"]) > _FORMAT_VERSION:
-        raise InputError(f"model file {str(p)!r} was written by a newer bgmix (format {int(arrays['__format__'])})")
+        raise InputError(
+            f"model file {str(p)!r} was written by a newer bgmix "
+            f"(format {int(arrays['__format__'])})"
+        )
     model = make_subtractor(str(arrays["__method__"]), **json.loads(str(arrays["__params__"])))
     shape = tuple(int(s) for s in arrays["__frame_shape__"])
     if shape:
@@ -321,6 +332,8 @@ def load_subtractor(path: StrPath) -> BackgroundSubtractor:
 
 
 def _jsonable(value: Any) -> Any:
+    if isinstance(value, np.random.Generator):
+        return None
     if isinstance(value, PostProcess):
         return value.to_dict()
     if isinstance(value, np.generic):

@@ -28,13 +28,13 @@ from bgmix.background._base import BackgroundSubtractor
 from bgmix.exceptions import UnsupportedOperationError
 
 __all__ = [
-    "OpenCVMOG2",
-    "OpenCVKNN",
-    "OpenCVMOG",
-    "OpenCVGMG",
     "OpenCVCNT",
+    "OpenCVGMG",
     "OpenCVGSOC",
+    "OpenCVKNN",
     "OpenCVLSBP",
+    "OpenCVMOG",
+    "OpenCVMOG2",
 ]
 
 _OWN_BACKGROUND_RATE = np.float32(0.05)
@@ -258,7 +258,10 @@ class OpenCVMOG(_OpenCVSubtractor):
         import cv2
 
         return cv2.bgsegm.createBackgroundSubtractorMOG(
-            int(self.history), int(self.n_mixtures), float(self.background_ratio), float(self.noise_sigma)
+            int(self.history),
+            int(self.n_mixtures),
+            float(self.background_ratio),
+            float(self.noise_sigma),
         )
 
 
@@ -278,7 +281,11 @@ class OpenCVGMG(_OpenCVSubtractor):
     _native_background = False
 
     def __init__(
-        self, *, initialization_frames: int = 120, decision_threshold: float = 0.8, postprocess: Any = None
+        self,
+        *,
+        initialization_frames: int = 120,
+        decision_threshold: float = 0.8,
+        postprocess: Any = None,
     ) -> None:
         self.initialization_frames = initialization_frames
         self.decision_threshold = decision_threshold
@@ -302,7 +309,8 @@ class OpenCVCNT(_OpenCVSubtractor):
 
     References
     ----------
-    .. [1] S. Zeevi, "BackgroundSubtractorCNT", https://github.com/sagi-z/BackgroundSubtractorCNT, 2016.
+    .. [1] S. Zeevi, "BackgroundSubtractorCNT", 2016,
+       https://github.com/sagi-z/BackgroundSubtractorCNT.
     """
 
     name = "opencv-cnt"
@@ -326,7 +334,9 @@ class OpenCVCNT(_OpenCVSubtractor):
     def _validate_params(self) -> None:
         super()._validate_params()
         check_int("min_pixel_stability", self.min_pixel_stability, low=1)
-        check_int("max_pixel_stability", self.max_pixel_stability, low=int(self.min_pixel_stability))
+        check_int(
+            "max_pixel_stability", self.max_pixel_stability, low=int(self.min_pixel_stability)
+        )
 
     def _create(self) -> Any:
         import cv2

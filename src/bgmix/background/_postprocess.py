@@ -68,7 +68,9 @@ class PostProcess:
         check_int("postprocess.close", self.close, low=0, high=64)
         check_int("postprocess.min_area", self.min_area, low=0)
         if not isinstance(self.fill_holes, bool | np.bool_):
-            raise ParameterError(f"postprocess.fill_holes must be true or false; got {self.fill_holes!r}")
+            raise ParameterError(
+                f"postprocess.fill_holes must be true or false; got {self.fill_holes!r}"
+            )
 
     @property
     def active(self) -> bool:
@@ -109,7 +111,7 @@ def _fill_holes(mask: np.ndarray) -> np.ndarray:
     import cv2
 
     fg = (mask == 255).astype(np.uint8)
-    n, labels = cv2.connectedComponents(1 - fg, connectivity=4)
+    _, labels = cv2.connectedComponents(1 - fg, connectivity=4)
     border = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
     holes = ~np.isin(labels, border) & (fg == 0)
     out = mask.copy()
@@ -121,7 +123,7 @@ def _remove_small(mask: np.ndarray, min_area: int) -> np.ndarray:
     import cv2
 
     fg = (mask == 255).astype(np.uint8)
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(fg, connectivity=8)
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(fg, connectivity=8)
     small = np.flatnonzero(stats[:, cv2.CC_STAT_AREA] < min_area)
     small = small[small != 0]
     if small.size == 0:
@@ -145,9 +147,11 @@ def as_postprocess(value: Any) -> PostProcess:
         unknown = sorted(set(value) - known)
         if unknown:
             raise ParameterError(
-                f"postprocess has no option {unknown[0]!r}; its options are {', '.join(sorted(known))}"
+                f"postprocess has no option {unknown[0]!r}; "
+                f"its options are {', '.join(sorted(known))}"
             )
         return PostProcess(**value)
     raise ParameterError(
-        f"postprocess must be None, a PostProcess or a dict of its options; got {type(value).__name__}"
+        "postprocess must be None, a PostProcess or a dict of its options; "
+        f"got {type(value).__name__}"
     )

@@ -123,7 +123,9 @@ class RunningMean(BackgroundSubtractor):
     name = "running-mean"
     _state_attrs = ("_mean",)
 
-    def __init__(self, *, alpha: float = 0.05, threshold: float = 30.0, postprocess: Any = None) -> None:
+    def __init__(
+        self, *, alpha: float = 0.05, threshold: float = 30.0, postprocess: Any = None
+    ) -> None:
         self.alpha = alpha
         self.threshold = threshold
         super().__init__(postprocess=postprocess)
