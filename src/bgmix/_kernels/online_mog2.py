@@ -1,0 +1,503 @@
+"""Numba kernels of the adaptive Gaussian mixture of Zivkovic (2004, 2006), ``mog2``.
+
+State (float32, structure of arrays, one plane per component so that a pass reads
+contiguous memory and the planes of unused components are not touched)::
+
+    weight  (K, H, W)      mixing weights, in decreasing order at every pixel
+    var     (K, H, W)      isotropic variance of each component
+    mean    (K, C, H, W)   mean of each component, one plane per channel
+    nmodes  (H, W) uint8   number of components in use
+    hold    (H, W) uint16  consecutive non-background frames (stop-and-stay hold)
+
+The arithmetic reproduces OpenCV's ``BackgroundSubtractorMOG2`` operation for
+operation in float32 (same order, no fast-math reassociation or contraction), so the
+masks are bit-identical to OpenCV's for the same frames and parameters. Only the
+schedule differs: OpenCV walks the components of one pixel at a time; here each
+pass handles component ``m`` of a tile of consecutive pixels (a band of rows is
+contiguous in every plane) with vector instructions, and the
+per-pixel bookkeeping that cannot be vectorised (re-sorting after a match, creating
+a component, the shadow test) runs in one scalar scan of the tile afterwards. The
+results are the same because the operations of each pixel keep their order. The
+vector passes are in :mod:`bgmix._kernels.online_mog2_passes`.
+
+Per-tile scratch (``fitm``): -1 while a pixel has matched no component, the index of
+the matched component afterwards, and :data:`HELD` for pixels frozen by the hold.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import literally, njit
+
+from bgmix._kernels.online_common import EPS32, hold_update, load_row, sel
+from bgmix._kernels.online_mog2_passes import (
+    HELD,
+    classify_pass,
+    finish_pass,
+    inverse_total,
+    pass0,
+    pass_m,
+    renorm_pass,
+)
+
+__all__ = ["HELD", "mog2_background", "mog2_rows"]
+
+F32 = np.float32
+I32 = np.int32
+U8 = np.uint8
+
+#: Pixels per tile: every pass runs over this many consecutive pixels of a band of
+#: rows (rows are contiguous in every plane), so calls are few and loops long.
+TILE = 1024
+
+
+# --------------------------------------------------------------------------- scalar parts
+@njit(cache=True, inline="always")
+def _swap_up(weight, var, mean, nch, i, p):
+    """Exchange components ``i`` and ``i - 1`` of pixel ``p``."""
+    t = weight[i, p]
+    weight[i, p] = weight[i - 1, p]
+    weight[i - 1, p] = t
+    t = var[i, p]
+    var[i, p] = var[i - 1, p]
+    var[i - 1, p] = t
+    for c in range(nch):
+        t = mean[i, c, p]
+        mean[i, c, p] = mean[i - 1, c, p]
+        mean[i - 1, c, p] = t
+
+
+@njit(cache=True, inline="always")
+def _is_shadow(p, weight, var, mean, nm, nch, q0, q1, q2, tb, tbr, tau):
+    """Prati et al. (2003): a darker copy of a background component, colour unchanged."""
+    tweight = F32(0.0)
+    for mode in range(nm):
+        a0 = mean[mode, 0, p]
+        num = q0 * a0
+        den = a0 * a0
+        a1 = F32(0.0)
+        a2 = F32(0.0)
+        if nch == 3:
+            a1 = mean[mode, 1, p]
+            a2 = mean[mode, 2, p]
+            num += q1 * a1
+            num += q2 * a2
+            den += a1 * a1
+            den += a2 * a2
+        if den == F32(0.0):
+            return False
+        if num <= den and num >= tau * den:
+            a = num / den
+            d = a * a0 - q0
+            dist2a = d * d
+            if nch == 3:
+                d = a * a1 - q1
+                dist2a += d * d
+                d = a * a2 - q2
+                dist2a += d * d
+            if dist2a < tb * var[mode, p] * a * a:
+                return True
+        tweight += weight[mode, p]
+        if tweight > tbr:
+            return False
+    return False
+
+
+@njit(cache=True, error_model="numpy")
+def _scan(
+    t0,
+    weight,
+    var,
+    mean,
+    nmodes,
+    mask,
+    nch,
+    fitm,
+    fitw,
+    nmc,
+    inv,
+    bg,
+    p0,
+    p1,
+    p2,
+    alpha,
+    alpha1,
+    mprune,
+    var_init,
+    detect_shadows,
+    tb,
+    tbr,
+    tau,
+    shadow_value,
+):
+    """The per-pixel events of a tile starting at pixel ``t0``, in OpenCV's order.
+
+    A matched component below the first moves up past lighter ones (weights before
+    renormalising, as OpenCV does right after the match), then the pixel's weights
+    are renormalised; an unmatched pixel gets a new component; a pixel that is not
+    background gets the shadow test.
+    """
+    kmax = weight.shape[0]
+    for x in range(fitm.shape[0]):
+        p = t0 + x
+        fm = fitm[x]
+        if fm > I32(0) and fm != HELD:
+            wgt = fitw[x]
+            i = fm
+            while i > 0:
+                if wgt < weight[i - 1, p]:
+                    break
+                _swap_up(weight, var, mean, nch, i, p)
+                i -= 1
+            if i != fm:
+                weight[i, p] = sel(wgt < mprune, F32(0.0), wgt)
+            r = inv[x]
+            for m in range(nmc[x]):
+                weight[m, p] *= r
+        unmatched = fm < I32(0)
+        if not unmatched and bg[x] != I32(0):
+            continue
+        if unmatched and alpha > F32(0.0):
+            nm = np.int64(nmodes[p])
+            if nm == kmax:
+                mode = kmax - 1
+            else:
+                mode = nm
+                nm += 1
+            if nm == 1:
+                weight[mode, p] = F32(1.0)
+            else:
+                weight[mode, p] = alpha
+                for i in range(nm - 1):
+                    weight[i, p] *= alpha1
+            mean[mode, 0, p] = p0[x]
+            if nch == 3:
+                mean[mode, 1, p] = p1[x]
+                mean[mode, 2, p] = p2[x]
+            var[mode, p] = var_init
+            i = nm - 1
+            while i > 0:
+                if alpha < weight[i - 1, p]:
+                    break
+                _swap_up(weight, var, mean, nch, i, p)
+                i -= 1
+            nmodes[p] = U8(nm)
+        if bg[x] == I32(0) and detect_shadows:
+            nm = np.int64(nmodes[p])
+            if _is_shadow(p, weight, var, mean, nm, nch, p0[x], p1[x], p2[x], tb, tbr, tau):
+                mask[p] = shadow_value
+
+
+# --------------------------------------------------------------------------- drivers
+@njit(cache=True, nogil=True, error_model="numpy")
+def mog2_rows(
+    y0,
+    y1,
+    frame,
+    weight,
+    var,
+    mean,
+    nmodes,
+    hold,
+    mask,
+    alpha,
+    prune,
+    tb,
+    tbr,
+    tg,
+    var_init,
+    var_min,
+    var_max,
+    detect_shadows,
+    tau,
+    shadow_value,
+    hold_frames,
+):
+    """Classify rows ``[y0, y1)`` of ``frame`` into ``mask`` and update the mixture.
+
+    Releases the GIL, so bands of rows can run on several Python threads.
+
+    Parameters
+    ----------
+    y0, y1 : int
+        Row range.
+    frame : (H, W, C) uint8 or float32 ndarray, C-contiguous, C in {1, 3}
+        The sample, 0–255 scale.
+    weight, var : (K, H, W) float32 ndarray
+    mean : (K, C, H, W) float32 ndarray
+    nmodes : (H, W) uint8 ndarray
+    hold : (H, W) uint16 ndarray
+    mask : (H, W) uint8 ndarray
+        Output: 0 background, 255 foreground, ``shadow_value`` shadow.
+    alpha : float32
+        Learning rate of this frame; 0 freezes the model.
+    prune : float32
+        ``-alpha * c_T``.
+    tb, tbr, tg : float32
+        ``var_threshold``, ``background_ratio``, ``var_threshold_gen``.
+    var_init, var_min, var_max : float32
+    detect_shadows : bool
+    tau : float32
+    shadow_value : uint8
+    hold_frames : int
+        0 disables the stop-and-stay hold.
+    """
+    if frame.shape[2] == 3:
+        _rows(
+            3,
+            y0,
+            y1,
+            frame,
+            weight,
+            var,
+            mean,
+            nmodes,
+            hold,
+            mask,
+            alpha,
+            prune,
+            tb,
+            tbr,
+            tg,
+            var_init,
+            var_min,
+            var_max,
+            detect_shadows,
+            tau,
+            shadow_value,
+            hold_frames,
+        )
+    else:
+        _rows(
+            1,
+            y0,
+            y1,
+            frame,
+            weight,
+            var,
+            mean,
+            nmodes,
+            hold,
+            mask,
+            alpha,
+            prune,
+            tb,
+            tbr,
+            tg,
+            var_init,
+            var_min,
+            var_max,
+            detect_shadows,
+            tau,
+            shadow_value,
+            hold_frames,
+        )
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _rows(
+    nch,
+    y0,
+    y1,
+    frame,
+    weight,
+    var,
+    mean,
+    nmodes,
+    hold,
+    mask,
+    alpha,
+    prune,
+    tb,
+    tbr,
+    tg,
+    var_init,
+    var_min,
+    var_max,
+    detect_shadows,
+    tau,
+    shadow_value,
+    hold_frames,
+):
+    literally(nch)
+    h, w = mask.shape
+    kmax = weight.shape[0]
+    n = h * w
+    # The passes work on each pixel independently: rows [y0, y1) are one contiguous
+    # run of pixels in every plane, processed in tiles of TILE pixels.
+    wf = weight.reshape(kmax, n)
+    vf = var.reshape(kmax, n)
+    mf = mean.reshape(kmax, nch, n)
+    nf = nmodes.reshape(n)
+    hf = hold.reshape(n)
+    kf = mask.reshape(n)
+    ff = frame.reshape(n * nch)
+    alpha1 = F32(1.0) - alpha
+    mprune = -prune
+    p0a = np.empty(TILE, np.float32)
+    p1a = np.empty(TILE, np.float32) if nch == 3 else p0a
+    p2a = np.empty(TILE, np.float32) if nch == 3 else p0a
+    totala = np.empty(TILE, np.float32)
+    fitwa = np.empty(TILE, np.float32)
+    nmca = np.empty(TILE, np.int32)
+    bga = np.empty(TILE, np.int32)
+    fitma = np.empty(TILE, np.int32)
+    helda = np.zeros(TILE, np.int32)
+    c1 = 1 if nch == 3 else 0
+    c2 = 2 if nch == 3 else 0
+    for t0 in range(y0 * w, y1 * w, TILE):
+        t1 = min(t0 + TILE, y1 * w)
+        size = t1 - t0
+        p0 = p0a[:size]
+        p1 = p1a[:size]
+        p2 = p2a[:size]
+        total = totala[:size]
+        fitw = fitwa[:size]
+        nmc = nmca[:size]
+        bg = bga[:size]
+        fitm = fitma[:size]
+        held = helda[:size]
+        load_row(ff[t0 * nch : t1 * nch], nch, p0, p1, p2)
+        if hold_frames > 0:
+            maxnm = I32(1)
+            m = 0
+            while m < maxnm:
+                mx = classify_pass(
+                    I32(m),
+                    nch,
+                    nf[t0:t1],
+                    wf[m, t0:t1],
+                    vf[m, t0:t1],
+                    mf[m, 0, t0:t1],
+                    mf[m, c1, t0:t1],
+                    mf[m, c2, t0:t1],
+                    p0,
+                    p1,
+                    p2,
+                    nmc,
+                    total,
+                    bg,
+                    fitm,
+                    alpha,
+                    alpha1,
+                    prune,
+                    mprune,
+                    tb,
+                    tbr,
+                    tg,
+                )
+                if m == 0:
+                    maxnm = mx
+                m += 1
+            hold_update(bg, hf[t0:t1], held, hold_frames)
+        maxnm = pass0(
+            nch,
+            nf[t0:t1],
+            held,
+            wf[0, t0:t1],
+            vf[0, t0:t1],
+            mf[0, 0, t0:t1],
+            mf[0, c1, t0:t1],
+            mf[0, c2, t0:t1],
+            p0,
+            p1,
+            p2,
+            nmc,
+            total,
+            bg,
+            fitm,
+            fitw,
+            alpha,
+            alpha1,
+            prune,
+            mprune,
+            tb,
+            tbr,
+            tg,
+            var_min,
+            var_max,
+        )
+        for m in range(1, maxnm):
+            pass_m(
+                I32(m),
+                nch,
+                wf[m, t0:t1],
+                vf[m, t0:t1],
+                mf[m, 0, t0:t1],
+                mf[m, c1, t0:t1],
+                mf[m, c2, t0:t1],
+                p0,
+                p1,
+                p2,
+                nmc,
+                total,
+                bg,
+                fitm,
+                fitw,
+                alpha,
+                alpha1,
+                prune,
+                mprune,
+                tb,
+                tbr,
+                tg,
+                var_min,
+                var_max,
+            )
+        inverse_total(total)
+        for m in range(maxnm):
+            renorm_pass(I32(m), wf[m, t0:t1], nmc, total, fitm)
+        finish_pass(nf[t0:t1], kf[t0:t1], nmc, bg, fitm)
+        _scan(
+            t0,
+            wf,
+            vf,
+            mf,
+            nf,
+            kf,
+            nch,
+            fitm,
+            fitw,
+            nmc,
+            total,
+            bg,
+            p0,
+            p1,
+            p2,
+            alpha,
+            alpha1,
+            mprune,
+            var_init,
+            detect_shadows,
+            tb,
+            tbr,
+            tau,
+            shadow_value,
+        )
+
+
+@njit(cache=True)
+def mog2_background(weight, mean, nmodes, tbr):
+    """OpenCV's background image before rounding: the weight-averaged mean of the
+    heaviest components, up to and including the one whose cumulative weight exceeds
+    ``tbr``. Returns ``(H, W, C)`` float32."""
+    _, nch, h, w = mean.shape
+    out = np.zeros((h, w, nch), np.float32)
+    acc = np.zeros(nch, np.float32)
+    for y in range(h):
+        for x in range(w):
+            total = F32(0.0)
+            acc[:] = F32(0.0)
+            for mode in range(nmodes[y, x]):
+                wk = weight[mode, y, x]
+                for c in range(nch):
+                    acc[c] += wk * mean[mode, c, y, x]
+                total += wk
+                if total > tbr:
+                    break
+            inv = F32(0.0)
+            if abs(total) > EPS32:
+                inv = F32(1.0) / total
+            for c in range(nch):
+                out[y, x, c] = acc[c] * inv
+    return out

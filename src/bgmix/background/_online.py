@@ -1,0 +1,167 @@
+"""Machinery shared by bgmix's online per-pixel mixture subtractors (``mog``,
+``mog2``, ``gmm-full``): the stop-and-stay hold, row-parallel execution of the Numba
+kernels, and the accounting of the model's memory.
+
+Parallelism
+-----------
+Every kernel processes a band of rows ``[y0, y1)`` and releases the GIL
+(``nogil=True``), so :func:`run_rows` splits the image into ``n_jobs`` bands and
+runs them on a small shared pool of Python threads (the calling thread takes the
+first band). The kernels are compiled once and cached on disk; no parallel Numba
+code is compiled at run time.
+
+Stop-and-stay hold
+------------------
+With ``hold_frames = N > 0`` each pixel counts the consecutive frames in which it
+was not classified background. While that count is at most ``N`` the pixel's
+mixture is frozen (selective update): an object that stops stays foreground for at
+least ``N`` frames, and afterwards is absorbed at the model's normal pace. A pixel
+classified background resets its count. ``hold_frames = 0`` is the plain model.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, ClassVar
+
+import numpy as np
+
+from bgmix._validation import check_int
+from bgmix.background._base import BackgroundSubtractor
+from bgmix.exceptions import ParameterError
+
+__all__ = ["OnlineMixtureSubtractor", "available_cpus", "check_bool", "resolve_n_jobs", "run_rows"]
+
+#: Largest accepted ``hold_frames`` (the per-pixel counter is a uint16).
+MAX_HOLD_FRAMES = 65534
+#: A band has at least this many rows and pixels: below that, handing a band to
+#: another thread costs more than it saves (OpenCV's MOG2 uses one stripe per 65536
+#: pixels for the same reason).
+_MIN_BAND_ROWS = 8
+_MIN_BAND_PIXELS = 8192
+
+_pool: ThreadPoolExecutor | None = None
+_pool_size = 0
+_pool_pid = 0
+_pool_lock = threading.Lock()
+
+
+def available_cpus() -> int:
+    """CPUs this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def check_bool(name: str, value: Any) -> bool:
+    """Return ``value`` if it is a bool, else raise :class:`ParameterError`."""
+    if not isinstance(value, bool | np.bool_):
+        raise ParameterError(
+            f"{name} must be true or false; got {value!r} ({type(value).__name__})"
+        )
+    return bool(value)
+
+
+def _executor(workers: int) -> ThreadPoolExecutor:
+    """The shared pool of row threads, with at least ``workers`` threads.
+
+    A forked child process gets a pool of its own (the parent's threads do not exist
+    in the child).
+    """
+    global _pool, _pool_size, _pool_pid
+    with _pool_lock:
+        pid = os.getpid()
+        if _pool is None or _pool_size < workers or _pool_pid != pid:
+            old = _pool if _pool_pid == pid else None
+            _pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="bgmix-rows")
+            _pool_size = workers
+            _pool_pid = pid
+            if old is not None:
+                old.shutdown(wait=False)
+        return _pool
+
+
+def resolve_n_jobs(n_jobs: int | None) -> int:
+    """Threads to use for ``n_jobs`` (None or -1: every available CPU)."""
+    cpus = available_cpus()
+    if n_jobs is None or n_jobs == -1:
+        return cpus
+    return max(1, min(int(n_jobs), cpus))
+
+
+def run_rows(
+    kernel: Callable[..., Any], height: int, threads: int, *args: Any, width: int = 1
+) -> None:
+    """Run ``kernel(y0, y1, *args)`` over ``height`` rows split into up to ``threads``
+    bands (each of at least 8 rows and 8192 pixels, rows being ``width`` pixels long).
+
+    ``kernel`` must release the GIL and write disjoint rows for disjoint bands.
+    """
+    bands = max(1, min(threads, height // _MIN_BAND_ROWS, height * width // _MIN_BAND_PIXELS))
+    if bands == 1:
+        kernel(0, height, *args)
+        return
+    edges = [(height * b) // bands for b in range(bands + 1)]
+    pool = _executor(bands - 1)
+    futures = [pool.submit(kernel, edges[b], edges[b + 1], *args) for b in range(1, bands)]
+    try:
+        kernel(edges[0], edges[1], *args)
+    finally:
+        for fut in futures:
+            fut.result()
+
+
+class OnlineMixtureSubtractor(BackgroundSubtractor):
+    """Base of the online mixture subtractors (``mog``, ``mog2``, ``gmm-full``).
+
+    Subclasses store ``hold_frames`` and ``n_jobs`` like their other parameters and
+    list their arrays in ``_state_attrs``; this class validates the two shared
+    parameters and provides :attr:`state_nbytes` and :attr:`bytes_per_pixel`.
+    """
+
+    _state_attrs: ClassVar[tuple[str, ...]] = ()
+    hold_frames: int
+    n_jobs: int | None
+
+    def _validate_params(self) -> None:
+        super()._validate_params()
+        check_int("hold_frames", self.hold_frames, low=0, high=MAX_HOLD_FRAMES)
+        if self.n_jobs is not None:
+            n = check_int("n_jobs", self.n_jobs)
+            if n == 0 or n < -1:
+                raise ParameterError(
+                    f"n_jobs must be a positive number of threads, -1 or None (all CPUs); got {n}"
+                )
+        self._threads = resolve_n_jobs(self.n_jobs)
+
+    @property
+    def state_nbytes(self) -> int:
+        """Bytes of per-pixel model state (0 before the first frame).
+
+        Constant for a given frame size: memory does not grow with the video's length.
+        """
+        if self.frame_shape is None:
+            return 0
+        total = 0
+        for attr in self._state_attrs:
+            value = getattr(self, attr)
+            if isinstance(value, np.ndarray) and value.ndim >= 2:
+                total += value.nbytes
+        return total
+
+    @property
+    def bytes_per_pixel(self) -> float:
+        """:attr:`state_nbytes` divided by the number of pixels (0 before the first frame)."""
+        if self.frame_shape is None:
+            return 0.0
+        h, w, _ = self.frame_shape
+        return self.state_nbytes / float(h * w)
+
+    def _run(self, kernel: Callable[..., Any], *args: Any) -> None:
+        assert self.frame_shape is not None
+        h, w, _ = self.frame_shape
+        run_rows(kernel, h, self._threads, *args, width=w)
