@@ -1,0 +1,257 @@
+"""k-means kernels: Lloyd iterations, nearest-centre assignment, k-means++ seeding.
+
+Pure functions over arrays, no validation. Squared Euclidean distances are computed
+directly as ``sum_j (x_j - c_j)^2`` (no ``|x|^2 - 2 x.c + |c|^2`` expansion, so no
+cancellation and no need to centre the data). Reductions go through per-block
+partial sums over a block layout that depends only on the data size, summed in
+block order, so every result is independent of the number of threads (see
+:func:`bgmix._kernels.mixture.block_layout`).
+
+The kernels are serial, cached, GIL-free Numba functions over a range of blocks;
+:func:`bgmix._kernels.mixture_threads.parallel_blocks` runs the ranges on threads
+(see that module for why this replaces ``prange`` here). ``X`` is passed as a
+read-only view, so writable and read-only inputs share one compiled version.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from bgmix._kernels._config import FASTMATH
+from bgmix._kernels.mixture_threads import parallel_blocks, readonly
+
+__all__ = [
+    "assign",
+    "candidate_potentials",
+    "distances",
+    "lloyd_step",
+    "sq_dist_to_point",
+    "update_closest",
+]
+
+
+@njit(fastmath=FASTMATH, cache=True, nogil=True)
+def _sq_dist(X, i, centers, k):
+    d = 0.0
+    for j in range(X.shape[1]):
+        t = X[i, j] - centers[k, j]
+        d += t * t
+    return d
+
+
+@njit(fastmath=FASTMATH, cache=True, nogil=True)
+def _lloyd_block(X, start, stop, centers, labels, dist, sums, counts):
+    """Assign rows ``start:stop``; returns ``(inertia, n_changed)`` of the block."""
+    n_clusters, n_features = centers.shape
+    inertia = 0.0
+    changed = 0
+    for i in range(start, stop):
+        best = 0
+        best_d = np.inf
+        for k in range(n_clusters):
+            d = _sq_dist(X, i, centers, k)
+            if d < best_d:
+                best_d = d
+                best = k
+        if labels[i] != best:
+            changed += 1
+            labels[i] = best
+        dist[i] = best_d
+        inertia += best_d
+        counts[best] += 1.0
+        for j in range(n_features):
+            sums[best, j] += X[i, j] - centers[best, j]
+    return inertia, changed
+
+
+@njit(fastmath=FASTMATH, cache=True, nogil=True)
+def _lloyd_block3(X, start, stop, centers, labels, dist, sums, counts):
+    """:func:`_lloyd_block` for D = 3 (pixels), unrolled: about twice as fast."""
+    inertia = 0.0
+    changed = 0
+    for i in range(start, stop):
+        x0 = X[i, 0]
+        x1 = X[i, 1]
+        x2 = X[i, 2]
+        best = 0
+        best_d = np.inf
+        for k in range(centers.shape[0]):
+            t0 = x0 - centers[k, 0]
+            t1 = x1 - centers[k, 1]
+            t2 = x2 - centers[k, 2]
+            d = t0 * t0 + t1 * t1 + t2 * t2
+            if d < best_d:
+                best_d = d
+                best = k
+        if labels[i] != best:
+            changed += 1
+            labels[i] = best
+        dist[i] = best_d
+        inertia += best_d
+        counts[best] += 1.0
+        sums[best, 0] += x0 - centers[best, 0]
+        sums[best, 1] += x1 - centers[best, 1]
+        sums[best, 2] += x2 - centers[best, 2]
+    return inertia, changed
+
+
+@njit(fastmath=FASTMATH, cache=True, nogil=True)
+def _distance_block(X, start, stop, centers, out):
+    for i in range(start, stop):
+        for k in range(centers.shape[0]):
+            out[i, k] = np.sqrt(_sq_dist(X, i, centers, k))
+
+
+@njit(fastmath=FASTMATH, cache=True, nogil=True)
+def _potential_block(X, start, stop, candidates, closest, pots):
+    for i in range(start, stop):
+        for t in range(candidates.shape[0]):
+            pots[t] += min(_sq_dist(X, i, candidates, t), closest[i])
+
+
+@njit(fastmath=FASTMATH, cache=True, nogil=True)
+def _closest_block(X, start, stop, points, closest):
+    for i in range(start, stop):
+        d = _sq_dist(X, i, points, 0)
+        if d < closest[i]:
+            closest[i] = d
+
+
+# Block ranges [b0, b1) of ``rows`` rows, run by parallel_blocks.
+
+
+@njit(cache=True, nogil=True)
+def _lloyd_range(
+    b0, b1, X, rows, centers, labels, dist, part_sums, part_counts, part_inertia, part_changed
+):
+    n = X.shape[0]
+    three = X.shape[1] == 3
+    for b in range(b0, b1):
+        start, stop = b * rows, min(n, (b + 1) * rows)
+        if three:
+            inertia, changed = _lloyd_block3(
+                X, start, stop, centers, labels, dist, part_sums[b], part_counts[b]
+            )
+        else:
+            inertia, changed = _lloyd_block(
+                X, start, stop, centers, labels, dist, part_sums[b], part_counts[b]
+            )
+        part_inertia[b] = inertia
+        part_changed[b] = changed
+
+
+@njit(cache=True, nogil=True)
+def _distance_range(b0, b1, X, rows, centers, out):
+    n = X.shape[0]
+    for b in range(b0, b1):
+        _distance_block(X, b * rows, min(n, (b + 1) * rows), centers, out)
+
+
+@njit(cache=True, nogil=True)
+def _potential_range(b0, b1, X, rows, candidates, closest, part):
+    n = X.shape[0]
+    for b in range(b0, b1):
+        _potential_block(X, b * rows, min(n, (b + 1) * rows), candidates, closest, part[b])
+
+
+@njit(cache=True, nogil=True)
+def _closest_range(b0, b1, X, rows, points, closest):
+    n = X.shape[0]
+    for b in range(b0, b1):
+        _closest_block(X, b * rows, min(n, (b + 1) * rows), points, closest)
+
+
+def _n_blocks(X, block_rows):
+    return -(-X.shape[0] // block_rows)
+
+
+def lloyd_step(X, centers, labels, dist, block_rows):
+    """Assign every sample to its nearest centre and sum the clusters.
+
+    Parameters
+    ----------
+    X : (N, D) float32 or float64 array
+    centers : (K, D) float64 array
+    labels : (N,) int32 array, read as the previous labels and overwritten
+    dist : (N,) float64 array, overwritten with each sample's squared distance
+    block_rows : int
+
+    Returns
+    -------
+    sums : (K, D) float64, ``sum_{i in k} (x_i - c_k)`` (sums around the old centre)
+    counts : (K,) float64
+    inertia : float, ``sum_i min_k |x_i - c_k|^2``
+    n_changed : int, how many labels differ from the ones passed in
+    """
+    n_features = X.shape[1]
+    k = centers.shape[0]
+    n_blocks = _n_blocks(X, block_rows)
+    part_sums = np.zeros((n_blocks, k, n_features))
+    part_counts = np.zeros((n_blocks, k))
+    part_inertia = np.zeros(n_blocks)
+    part_changed = np.zeros(n_blocks, np.int64)
+    parallel_blocks(
+        _lloyd_range,
+        n_blocks,
+        readonly(X),
+        block_rows,
+        centers,
+        labels,
+        dist,
+        part_sums,
+        part_counts,
+        part_inertia,
+        part_changed,
+    )
+    # Blocks summed in order: independent of how they were spread over threads.
+    return (
+        part_sums.sum(axis=0),
+        part_counts.sum(axis=0),
+        float(part_inertia.sum()),
+        int(part_changed.sum()),
+    )
+
+
+def assign(X, centers, labels, dist, block_rows):
+    """Nearest centre of every sample: ``labels`` (N,) int32 and squared ``dist`` (N,).
+
+    Returns the inertia ``sum_i dist_i`` (summed per block, in block order).
+    """
+    return lloyd_step(X, centers, labels, dist, block_rows)[2]
+
+
+def distances(X, centers, out, block_rows):
+    """Euclidean distances ``out[i, k] = |x_i - c_k|`` for (N, D) ``X``, (K, D) centres.
+
+    ``out`` is (N, K), usually of the dtype of ``X``.
+    """
+    parallel_blocks(
+        _distance_range, _n_blocks(X, block_rows), readonly(X), block_rows, centers, out
+    )
+
+
+def candidate_potentials(X, candidates, closest, block_rows):
+    """k-means++ potential of each candidate centre.
+
+    ``pots[t] = sum_i min(closest_i, |x_i - candidates_t|^2)`` for (T, D)
+    ``candidates`` and the current (N,) squared distance to the nearest chosen centre.
+    """
+    n_blocks = _n_blocks(X, block_rows)
+    part = np.zeros((n_blocks, candidates.shape[0]))
+    parallel_blocks(_potential_range, n_blocks, readonly(X), block_rows, candidates, closest, part)
+    return part.sum(axis=0)
+
+
+def update_closest(X, point, closest, block_rows):
+    """``closest[i] = min(closest[i], |x_i - point|^2)`` in place, for a (D,) ``point``."""
+    points = np.ascontiguousarray(point, np.float64)[None, :]
+    parallel_blocks(
+        _closest_range, _n_blocks(X, block_rows), readonly(X), block_rows, points, closest
+    )
+
+
+def sq_dist_to_point(X, point, out, block_rows):
+    """``out[i] = |x_i - point|^2`` for (N, D) ``X`` and a (D,) ``point``."""
+    out.fill(np.inf)
+    update_closest(X, point, out, block_rows)
