@@ -1,0 +1,511 @@
+"""Per-pixel EM for Gaussian mixtures: initialisation, fit, ordering, classification.
+
+Every pixel's colour history ``x_1 … x_T`` (``C`` = 1 or 3 channels) gets its own
+``K``-component mixture. The kernels work on a block of pixel rows,
+``data[t, r, j, c]`` of shape ``(T, R, W, C)`` and any real dtype (uint8 or float32,
+any strides), and write per-pixel parameters into caller-allocated arrays:
+
+* ``weights`` ``(R, W, K)`` float32,
+* ``means`` ``(R, W, K, C)`` float32,
+* ``covs`` ``(R, W, K, C, C)`` float32 (a diagonal model stores zero off-diagonals).
+
+Arithmetic is float64 inside a pixel; parameters are stored as float32. The kernels are
+parallel over rows (``prange``) and never validate: the wrappers in
+:mod:`bgmix.background._em` do.
+
+The initialisation lives in :mod:`bgmix._kernels.batch_em_init` and the classification
+of new frames in :mod:`bgmix._kernels.batch_em_apply`; both are re-exported here.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+from bgmix._kernels._config import FASTMATH
+from bgmix._kernels.batch_em_apply import em_apply, em_sort
+from bgmix._kernels.batch_em_init import (
+    INIT_QUANTILE,
+    INIT_RANDOM,
+    _init_pixel,
+    em_init,
+    pixel_hash,
+)
+
+__all__ = [
+    "INIT_QUANTILE",
+    "INIT_RANDOM",
+    "em_apply",
+    "em_fit",
+    "em_init",
+    "em_run",
+    "em_sort",
+    "pixel_hash",
+]
+
+_LOG_2PI = math.log(2.0 * math.pi)
+_EPS10 = 10.0 * np.finfo(np.float64).eps  # added to N_k, as scikit-learn does
+_EMPTY = 1e-10  # below this responsibility mass a component keeps its mean and covariance
+
+
+@njit(fastmath=FASTMATH, inline="always")
+def _fexp(y):
+    """``exp(y)`` for ``y <= 0`` in pure arithmetic, so that loops calling it vectorise.
+
+    ``y`` is clamped at -700 (``exp(-700) ~ 1e-304``: a responsibility of zero), scaled
+    by 2^-10 into [-0.69, 0], where a degree-15 Taylor polynomial is exact to double
+    precision, and squared ten times. Relative error below 1e-12.
+    """
+    u = max(y, -700.0) * (1.0 / 1024.0)
+    p = 1.0 / 1307674368000.0
+    p = p * u + 1.0 / 87178291200.0
+    p = p * u + 1.0 / 6227020800.0
+    p = p * u + 1.0 / 479001600.0
+    p = p * u + 1.0 / 39916800.0
+    p = p * u + 1.0 / 3628800.0
+    p = p * u + 1.0 / 362880.0
+    p = p * u + 1.0 / 40320.0
+    p = p * u + 1.0 / 5040.0
+    p = p * u + 1.0 / 720.0
+    p = p * u + 1.0 / 120.0
+    p = p * u + 1.0 / 24.0
+    p = p * u + 1.0 / 6.0
+    p = p * u + 0.5
+    p = p * u + 1.0
+    p = p * u + 1.0
+    p = p * p  # ten squarings, written out so that the caller's loop vectorises
+    p = p * p
+    p = p * p
+    p = p * p
+    p = p * p
+    p = p * p
+    p = p * p
+    p = p * p
+    p = p * p
+    p = p * p
+    return p
+
+
+@njit(inline="always")
+def _padded(T):
+    """``T`` rounded up to a multiple of 16: vector loops then need no scalar remainder."""
+    return ((T + 15) // 16) * 16
+
+
+@njit(fastmath=FASTMATH, inline="always")
+def _log_product(s, T, K):
+    """``sum(log(s[:T]))`` for normalisers ``s`` in [1, K]: the log of their product,
+    in chunks short enough (``K**n < 2**1000``) that the product cannot overflow."""
+    bits = 1
+    while (1 << bits) < K:
+        bits += 1
+    n = 1000 // bits
+    if T <= n:
+        p = 1.0
+        for t in range(T):
+            p *= s[t]
+        return math.log(p)
+    total = 0.0
+    for t0 in range(0, T, n):
+        p = 1.0
+        for t in range(t0, min(T, t0 + n)):
+            p *= s[t]
+        total += math.log(p)
+    return total
+
+
+@njit(fastmath=FASTMATH, inline="always")
+def _normalise(v, best, s, msk, T, K):
+    """Responsibilities in place of the log-densities ``v`` (K, T); returns sum of log-lik.
+
+    ``best`` and ``s`` are (T,) scratch. Padding samples (``msk`` 0) get zero
+    responsibility and add nothing to the log-likelihood. Every loop runs over the
+    samples without branches, so that it vectorises.
+    """
+    total = 0.0
+    if K == 2:
+        # one exponential per sample: the larger term is exp(0) = 1
+        for t in range(T):
+            a = v[0, t]
+            b = v[1, t]
+            e = _fexp(-abs(a - b))
+            m = msk[t]
+            best[t] = max(a, b) * m
+            s[t] = 1.0 + e * m
+            v[0, t] = 1.0 if a >= b else e
+            v[1, t] = e if a >= b else 1.0
+        for t in range(T):
+            total += best[t]
+        total += _log_product(s, T, K)
+        for t in range(T):
+            # 1 / s for s in [1, 2]: Newton's iteration from the best linear start,
+            # exact to double precision after four steps (and it vectorises)
+            x = s[t]
+            y = 24.0 / 17.0 - (8.0 / 17.0) * x
+            y = y * (2.0 - x * y)
+            y = y * (2.0 - x * y)
+            y = y * (2.0 - x * y)
+            y = y * (2.0 - x * y)
+            inv = msk[t] * y
+            v[0, t] *= inv
+            v[1, t] *= inv
+    else:
+        for t in range(T):
+            best[t] = v[0, t]
+        for k in range(1, K):
+            for t in range(T):
+                best[t] = max(best[t], v[k, t])
+        for t in range(T):
+            s[t] = 0.0
+        for k in range(K):
+            for t in range(T):
+                e = _fexp(v[k, t] - best[t])
+                v[k, t] = e
+                s[t] += e
+        for t in range(T):
+            m = msk[t]
+            total += best[t] * m
+            s[t] = 1.0 + (s[t] - 1.0) * m
+        total += _log_product(s, T, K)
+        for t in range(T):
+            s[t] = msk[t] / s[t]
+        for k in range(K):
+            for t in range(T):
+                v[k, t] *= s[t]
+    return total
+
+
+@njit(fastmath=FASTMATH)
+def _em_pixel3(x, msk, n_real, w, mu, cov, tol, max_iter, reg, diag, v, best, s, acc):
+    """EM on one RGB pixel (``x`` is (3, Tp)), in place on ``w``, ``mu``, ``cov``.
+
+    Samples ``t`` with ``msk[t] = 0`` are padding (``Tp`` is a multiple of 16 so that
+    every vector loop runs without a scalar remainder); ``n_real`` counts the others.
+
+    Returns ``(n_iter, converged, mean log-likelihood)``. The loop is
+    scikit-learn's: E-step (log-likelihood of the current parameters), M-step, stop
+    when the change of the mean log-likelihood is below ``tol``. The 3x3 algebra
+    (Cholesky factor, forward substitution) uses scalar locals, and each pass runs
+    over the samples without branches so that it vectorises.
+    """
+    T = x.shape[1]
+    K = w.shape[0]
+    prev = -np.inf
+    ll = -np.inf
+    converged = False
+    n_iter = 0
+    const = 3.0 * _LOG_2PI
+    floor = math.sqrt(reg + 1e-12)
+    for it in range(max_iter):
+        n_iter = it + 1
+        for k in range(K):
+            s00 = cov[k, 0, 0]
+            l00 = math.sqrt(s00) if s00 > 0.0 else floor
+            l10 = cov[k, 1, 0] / l00
+            l20 = cov[k, 2, 0] / l00
+            s11 = cov[k, 1, 1] - l10 * l10
+            l11 = math.sqrt(s11) if s11 > 0.0 else floor
+            l21 = (cov[k, 2, 1] - l20 * l10) / l11
+            s22 = cov[k, 2, 2] - l20 * l20 - l21 * l21
+            l22 = math.sqrt(s22) if s22 > 0.0 else floor
+            logdet = 2.0 * math.log(l00 * l11 * l22)
+            i00 = 1.0 / l00
+            i11 = 1.0 / l11
+            i22 = 1.0 / l22
+            off = (math.log(w[k]) if w[k] > 0.0 else -1e300) - 0.5 * (const + logdet)
+            m0 = mu[k, 0]
+            m1 = mu[k, 1]
+            m2 = mu[k, 2]
+            for t in range(T):
+                z0 = (x[0, t] - m0) * i00
+                z1 = (x[1, t] - m1 - l10 * z0) * i11
+                z2 = (x[2, t] - m2 - l20 * z0 - l21 * z1) * i22
+                v[k, t] = off - 0.5 * (z0 * z0 + z1 * z1 + z2 * z2)
+        ll = _normalise(v, best, s, msk, T, K) / n_real
+        # M-step: responsibility-weighted moments, one vectorised pass per component
+        norm = 0.0
+        for k in range(K):
+            n = 0.0
+            a0 = 0.0
+            a1 = 0.0
+            a2 = 0.0
+            b00 = 0.0
+            b10 = 0.0
+            b11 = 0.0
+            b20 = 0.0
+            b21 = 0.0
+            b22 = 0.0
+            for t in range(T):
+                rk = v[k, t]
+                x0 = x[0, t]
+                x1 = x[1, t]
+                x2 = x[2, t]
+                r0 = rk * x0
+                r1 = rk * x1
+                r2 = rk * x2
+                n += rk
+                a0 += r0
+                a1 += r1
+                a2 += r2
+                b00 += r0 * x0
+                b10 += r1 * x0
+                b11 += r1 * x1
+                b20 += r2 * x0
+                b21 += r2 * x1
+                b22 += r2 * x2
+            acc[k, 0] = n
+            acc[k, 1] = a0
+            acc[k, 2] = a1
+            acc[k, 3] = a2
+            acc[k, 4] = b00
+            acc[k, 5] = b10
+            acc[k, 6] = b11
+            acc[k, 7] = b20
+            acc[k, 8] = b21
+            acc[k, 9] = b22
+            norm += n + _EPS10
+        for k in range(K):
+            n = acc[k, 0] + _EPS10
+            w[k] = n / norm
+            if acc[k, 0] < _EMPTY:
+                continue  # an empty component keeps its mean and covariance
+            m0 = acc[k, 1] / n
+            m1 = acc[k, 2] / n
+            m2 = acc[k, 3] / n
+            mu[k, 0] = m0
+            mu[k, 1] = m1
+            mu[k, 2] = m2
+            cov[k, 0, 0] = max(acc[k, 4] / n - m0 * m0, 0.0) + reg
+            cov[k, 1, 1] = max(acc[k, 6] / n - m1 * m1, 0.0) + reg
+            cov[k, 2, 2] = max(acc[k, 9] / n - m2 * m2, 0.0) + reg
+            if diag:
+                c10 = 0.0
+                c20 = 0.0
+                c21 = 0.0
+            else:
+                c10 = acc[k, 5] / n - m1 * m0
+                c20 = acc[k, 7] / n - m2 * m0
+                c21 = acc[k, 8] / n - m2 * m1
+            cov[k, 1, 0] = c10
+            cov[k, 0, 1] = c10
+            cov[k, 2, 0] = c20
+            cov[k, 0, 2] = c20
+            cov[k, 2, 1] = c21
+            cov[k, 1, 2] = c21
+        if abs(ll - prev) < tol:
+            converged = True
+            break
+        prev = ll
+    return n_iter, converged, ll
+
+
+@njit(fastmath=FASTMATH)
+def _em_pixel1(x, msk, n_real, w, mu, cov, tol, max_iter, reg, v, best, s):
+    """EM on one grey pixel (``x`` is (1, Tp)); see :func:`_em_pixel3`."""
+    T = x.shape[1]
+    K = w.shape[0]
+    prev = -np.inf
+    ll = -np.inf
+    converged = False
+    n_iter = 0
+    for it in range(max_iter):
+        n_iter = it + 1
+        for k in range(K):
+            var = cov[k, 0, 0]
+            if var <= 0.0:
+                var = reg + 1e-12
+            inv = 1.0 / math.sqrt(var)
+            off = (math.log(w[k]) if w[k] > 0.0 else -1e300) - 0.5 * (_LOG_2PI + math.log(var))
+            m0 = mu[k, 0]
+            for t in range(T):
+                z0 = (x[0, t] - m0) * inv
+                v[k, t] = off - 0.5 * z0 * z0
+        ll = _normalise(v, best, s, msk, T, K) / n_real
+        norm = 0.0
+        for k in range(K):
+            n = 0.0
+            for t in range(T):
+                n += v[k, t]
+            norm += n + _EPS10
+        for k in range(K):
+            n = 0.0
+            a0 = 0.0
+            b00 = 0.0
+            for t in range(T):
+                rk = v[k, t]
+                r0 = rk * x[0, t]
+                n += rk
+                a0 += r0
+                b00 += r0 * x[0, t]
+            w[k] = (n + _EPS10) / norm
+            if n < _EMPTY:
+                continue
+            m0 = a0 / (n + _EPS10)
+            mu[k, 0] = m0
+            cov[k, 0, 0] = max(b00 / (n + _EPS10) - m0 * m0, 0.0) + reg
+        if abs(ll - prev) < tol:
+            converged = True
+            break
+        prev = ll
+    return n_iter, converged, ll
+
+
+@njit(parallel=True, fastmath=FASTMATH)
+def em_run(data, tol, max_iter, reg, diag, weights, means, covs, n_iter, converged, loglik):
+    """Run EM on every pixel of a block, starting from (and overwriting) the parameters.
+
+    Parameters
+    ----------
+    data : (T, R, W, C) array
+        Samples (uint8 or float, 0–255 scale), C = 1 or 3.
+    tol : float
+        Stop a pixel when its mean log-likelihood changes by less than this.
+    max_iter : int
+        Maximum number of EM iterations (E-step + M-step) per pixel.
+    reg : float
+        Added to the covariance diagonal in every M-step.
+    diag : bool
+        Diagonal covariances (off-diagonal entries stay zero).
+    weights, means, covs : (R, W, K), (R, W, K, C), (R, W, K, C, C) float32
+        Initial parameters in, fitted parameters out.
+    n_iter : (R, W) int32
+        Out: iterations run per pixel.
+    converged : (R, W) bool
+        Out: whether the pixel met ``tol`` before ``max_iter``.
+    loglik : (R, W) float32
+        Out: mean log-likelihood of the samples under the parameters of the last E-step.
+    """
+    T, R, W, C = data.shape
+    K = weights.shape[2]
+    for r in prange(R):
+        w = np.empty(K)
+        mu = np.empty((K, C))
+        cov = np.empty((K, C, C))
+        Tp = _padded(T)
+        xp = np.empty((C, Tp))
+        msk = np.zeros(Tp)
+        msk[:T] = 1.0
+        v = np.empty((K, Tp))
+        best = np.empty(Tp)
+        s = np.empty(Tp)
+        acc = np.empty((K, 10))
+        for j in range(W):
+            for t in range(T):
+                for c in range(C):
+                    xp[c, t] = float(data[t, r, j, c])
+            for t in range(T, Tp):
+                for c in range(C):
+                    xp[c, t] = xp[c, 0]
+            for k in range(K):
+                w[k] = weights[r, j, k]
+                for a in range(C):
+                    mu[k, a] = means[r, j, k, a]
+                    for b in range(C):
+                        cov[k, a, b] = covs[r, j, k, a, b]
+            if C == 3:
+                it, ok, ll = _em_pixel3(
+                    xp, msk, T, w, mu, cov, tol, max_iter, reg, diag, v, best, s, acc
+                )
+            else:
+                it, ok, ll = _em_pixel1(xp, msk, T, w, mu, cov, tol, max_iter, reg, v, best, s)
+            n_iter[r, j] = it
+            converged[r, j] = ok
+            loglik[r, j] = ll
+            for k in range(K):
+                weights[r, j, k] = w[k]
+                for a in range(C):
+                    means[r, j, k, a] = mu[k, a]
+                    for b in range(C):
+                        covs[r, j, k, a, b] = cov[k, a, b]
+
+
+@njit(parallel=True, fastmath=FASTMATH)
+def em_fit(
+    data,
+    K,
+    method,
+    seed,
+    row0,
+    width,
+    tol,
+    max_iter,
+    reg,
+    diag,
+    weights,
+    means,
+    covs,
+    n_iter,
+    converged,
+    loglik,
+):
+    """:func:`em_init` then :func:`em_run` in one pass over the block (one gather per pixel).
+
+    Same arguments and outputs as the two kernels; gives bit-identical results.
+    """
+    T, R, W, C = data.shape
+    for r in prange(R):
+        w = np.empty(K)
+        mu = np.empty((K, C))
+        cov = np.empty((K, C, C))
+        key = np.empty(T)
+        group = np.empty(T, np.int64)
+        gm = np.empty(C)
+        gcov = np.empty((C, C))
+        chosen = np.empty(K, np.int64)
+        Tp = _padded(T)
+        xp = np.empty((C, Tp))
+        msk = np.zeros(Tp)
+        msk[:T] = 1.0
+        v = np.empty((K, Tp))
+        best = np.empty(Tp)
+        s = np.empty(Tp)
+        acc = np.empty((K, 10))
+        for j in range(W):
+            for t in range(T):
+                for c in range(C):
+                    xp[c, t] = float(data[t, r, j, c])
+            for t in range(T, Tp):
+                for c in range(C):
+                    xp[c, t] = xp[c, 0]
+            x = xp[:, :T]
+            _init_pixel(
+                x,
+                K,
+                method,
+                seed,
+                (row0 + r) * width + j,
+                reg,
+                diag,
+                w,
+                mu,
+                cov,
+                key,
+                group,
+                gm,
+                gcov,
+                chosen,
+            )
+            # round the initial parameters through float32, as em_init stores them
+            for k in range(K):
+                w[k] = np.float32(w[k])
+                for a in range(C):
+                    mu[k, a] = np.float32(mu[k, a])
+                    for b in range(C):
+                        cov[k, a, b] = np.float32(cov[k, a, b])
+            if C == 3:
+                it, ok, ll = _em_pixel3(
+                    xp, msk, T, w, mu, cov, tol, max_iter, reg, diag, v, best, s, acc
+                )
+            else:
+                it, ok, ll = _em_pixel1(xp, msk, T, w, mu, cov, tol, max_iter, reg, v, best, s)
+            n_iter[r, j] = it
+            converged[r, j] = ok
+            loglik[r, j] = ll
+            for k in range(K):
+                weights[r, j, k] = w[k]
+                for a in range(C):
+                    means[r, j, k, a] = mu[k, a]
+                    for b in range(C):
+                        covs[r, j, k, a, b] = cov[k, a, b]

@@ -1,0 +1,257 @@
+"""Per-pixel initial parameters of the EM kernels (see :mod:`bgmix._kernels.batch_em`).
+
+Shapes as there: ``data`` ``(T, R, W, C)``; ``weights`` ``(R, W, K)``, ``means``
+``(R, W, K, C)``, ``covs`` ``(R, W, K, C, C)`` float32. Parallel over rows; no
+validation.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+from bgmix._kernels._config import FASTMATH
+
+__all__ = ["INIT_QUANTILE", "INIT_RANDOM", "em_init", "pixel_hash"]
+
+INIT_QUANTILE = 0
+INIT_RANDOM = 1
+
+
+@njit(inline="always")
+def pixel_hash(seed, index):
+    """A 64-bit mix of ``seed`` and ``index`` (splitmix64), as a float in [0, 1)."""
+    z = (np.uint64(seed) + np.uint64(index + 1) * np.uint64(0x9E3779B97F4A7C15)) & np.uint64(
+        0xFFFFFFFFFFFFFFFF
+    )
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    z = z ^ (z >> np.uint64(31))
+    return float(z >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+
+
+@njit(fastmath=FASTMATH)
+def _init_pixel(x, K, method, seed, pix, reg, diag, w, mu, cov, key, group, gm, gcov, chosen):
+    """Initial weights, means and covariances of one pixel from its samples ``x`` (C, T).
+
+    ``key`` (T,) float, ``group`` (T,) int, ``gm`` (C,), ``gcov`` (C, C) and
+    ``chosen`` (K,) int are scratch buffers.
+    """
+    C, T = x.shape
+    if method == INIT_RANDOM or T < K:
+        # Overall mean and covariance: the random init's covariance, and the fallback
+        # of the empty groups that only exist when T < K.
+        for c in range(C):
+            acc = 0.0
+            for t in range(T):
+                acc += x[c, t]
+            gm[c] = acc / T
+        for a in range(C):
+            for b in range(a + 1):
+                acc = 0.0
+                for t in range(T):
+                    acc += (x[a, t] - gm[a]) * (x[b, t] - gm[b])
+                gcov[a, b] = acc / T
+                gcov[b, a] = acc / T
+    if method == INIT_RANDOM:
+        # K distinct frames chosen by a hash of (seed, pixel); repeated when T < K.
+        for k in range(K):
+            if k >= T:
+                chosen[k] = chosen[k % T]
+                continue
+            rank = int(pixel_hash(seed, pix * K + k) * (T - k))
+            idx = -1
+            cnt = -1
+            for t in range(T):
+                taken = False
+                for i in range(k):
+                    if chosen[i] == t:
+                        taken = True
+                if not taken:
+                    cnt += 1
+                    if cnt == rank:
+                        idx = t
+                        break
+            chosen[k] = idx
+        for k in range(K):
+            w[k] = 1.0 / K
+            for a in range(C):
+                mu[k, a] = x[a, chosen[k]]
+                for b in range(C):
+                    v = 0.0 if (diag and a != b) else gcov[a, b]
+                    cov[k, a, b] = v + reg if a == b else v
+        return
+    # Quantile init: the samples in a stable order of brightness, split into K groups of
+    # positions [kT/K, (k+1)T/K). A sample's position is counted without branches.
+    integral = True
+    for t in range(T):
+        acc = 0.0
+        for c in range(C):
+            acc += x[c, t]
+        key[t] = acc
+        integral &= acc == math.floor(acc)
+    if integral and T < 2**20:
+        # integer brightness (uint8 frames): break ties by index inside the key itself,
+        # so that a position is a plain count of smaller keys
+        for t in range(T):
+            key[t] = key[t] * T + t
+    for t in range(T):
+        kt = key[t]
+        if integral and T < 2**20:
+            fpos = 0.0
+            for u in range(T):
+                fpos += 1.0 if key[u] < kt else 0.0
+            pos = int(fpos)
+        else:
+            pos = 0
+            for u in range(T):
+                pos += (key[u] < kt) | ((key[u] == kt) & (u < t))
+        g = 0
+        for k in range(1, K):
+            if pos >= (k * T) // K:
+                g += 1
+        group[t] = g
+    # Group moments: one branch-free pass over the samples per group (vectorises).
+    for k in range(K):
+        if C == 3:
+            n = 0.0
+            a0 = 0.0
+            a1 = 0.0
+            a2 = 0.0
+            b00 = 0.0
+            b10 = 0.0
+            b11 = 0.0
+            b20 = 0.0
+            b21 = 0.0
+            b22 = 0.0
+            for t in range(T):
+                rk = 1.0 if group[t] == k else 0.0
+                x0 = x[0, t]
+                x1 = x[1, t]
+                x2 = x[2, t]
+                r0 = rk * x0
+                r1 = rk * x1
+                r2 = rk * x2
+                n += rk
+                a0 += r0
+                a1 += r1
+                a2 += r2
+                b00 += r0 * x0
+                b10 += r1 * x0
+                b11 += r1 * x1
+                b20 += r2 * x0
+                b21 += r2 * x1
+                b22 += r2 * x2
+            mu[k, 0] = a0
+            mu[k, 1] = a1
+            mu[k, 2] = a2
+            cov[k, 0, 0] = b00
+            cov[k, 1, 0] = b10
+            cov[k, 1, 1] = b11
+            cov[k, 2, 0] = b20
+            cov[k, 2, 1] = b21
+            cov[k, 2, 2] = b22
+        else:
+            n = 0.0
+            a0 = 0.0
+            b00 = 0.0
+            for t in range(T):
+                rk = 1.0 if group[t] == k else 0.0
+                r0 = rk * x[0, t]
+                n += rk
+                a0 += r0
+                b00 += r0 * x[0, t]
+            mu[k, 0] = a0
+            cov[k, 0, 0] = b00
+        w[k] = n
+    for k in range(K):
+        n = w[k]
+        w[k] = 1.0 / K
+        if n == 0.0:
+            for a in range(C):
+                mu[k, a] = gm[a]
+                for b in range(C):
+                    v = 0.0 if (diag and a != b) else gcov[a, b]
+                    cov[k, a, b] = v + reg if a == b else v
+            continue
+        for a in range(C):
+            mu[k, a] /= n
+        for a in range(C):
+            for b in range(a + 1):
+                if diag and a != b:
+                    v = 0.0
+                else:
+                    v = cov[k, a, b] / n - mu[k, a] * mu[k, b]
+                if a == b:
+                    v = max(v, 0.0) + reg
+                cov[k, a, b] = v
+                cov[k, b, a] = v
+
+
+@njit(parallel=True, fastmath=FASTMATH)
+def em_init(data, K, method, seed, row0, width, reg, diag, weights, means, covs):
+    """Initial parameters of every pixel of a block.
+
+    Parameters
+    ----------
+    data : (T, R, W, C) array
+        Samples of the block's pixels (uint8 or float, 0–255 scale).
+    K : int
+        Number of components.
+    method : int
+        :data:`INIT_QUANTILE` (sort the samples by brightness, split them into K groups
+        of equal size; mean and covariance of each group; deterministic) or
+        :data:`INIT_RANDOM` (means at K distinct frames drawn by a hash of ``seed`` and
+        the pixel's global index ``(row0 + r) * width + j``; the pixel's overall
+        covariance for every component). Weights start at ``1 / K``.
+    seed : int
+        Seed of the random init (ignored for quantiles).
+    row0, width : int
+        Global index of the block's first row and the frame width.
+    reg : float
+        Added to the covariance diagonal.
+    diag : bool
+        Zero the off-diagonal covariance entries.
+    weights, means, covs : (R, W, K), (R, W, K, C), (R, W, K, C, C) float32
+        Outputs.
+    """
+    T, R, W, C = data.shape
+    for r in prange(R):
+        x = np.empty((C, T))
+        w = np.empty(K)
+        mu = np.empty((K, C))
+        cov = np.empty((K, C, C))
+        key = np.empty(T)
+        order = np.empty(T, np.int64)
+        gm = np.empty(C)
+        gcov = np.empty((C, C))
+        chosen = np.empty(K, np.int64)
+        for j in range(W):
+            for t in range(T):
+                for c in range(C):
+                    x[c, t] = float(data[t, r, j, c])
+            _init_pixel(
+                x,
+                K,
+                method,
+                seed,
+                (row0 + r) * width + j,
+                reg,
+                diag,
+                w,
+                mu,
+                cov,
+                key,
+                order,
+                gm,
+                gcov,
+                chosen,
+            )
+            for k in range(K):
+                weights[r, j, k] = w[k]
+                for a in range(C):
+                    means[r, j, k, a] = mu[k, a]
+                    for b in range(C):
+                        covs[r, j, k, a, b] = cov[k, a, b]

@@ -1,0 +1,311 @@
+"""``em``: a Gaussian mixture fitted by EM to every pixel's colour history."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from typing import Any, ClassVar
+
+import numpy as np
+
+from bgmix._validation import check_choice, check_int, check_real
+from bgmix.background._batch import BatchSubtractor, as_seed, check_random_state
+from bgmix.exceptions import ConvergenceWarning
+
+__all__ = ["PixelEM"]
+
+logger = logging.getLogger(__name__)
+
+#: ConvergenceWarning when more than this share of the pixels stop at max_iter.
+_WARN_FRACTION = 0.01
+
+
+class PixelEM(BatchSubtractor):
+    """Per-pixel Gaussian mixture fitted by EM over a batch of training frames.
+
+    Every pixel's samples :math:`x_1, \\dots, x_T \\in \\mathbb{R}^C` (C = 3 for RGB,
+    1 for grey, on the 0–255 scale) get their own ``n_components``-component mixture.
+    The background image is the mean of each pixel's heaviest component.
+
+    Parameters
+    ----------
+    n_components : int, default 3
+        Components per pixel, K (1–16).
+    covariance_type : {"full", "diag"}, default "full"
+        A full C×C covariance per component, or a diagonal one (identical for grey).
+    tol : float, default 1e-3
+        A pixel stops when its mean log-likelihood changes by less than ``tol``
+        between iterations (0: always run ``max_iter`` iterations).
+    max_iter : int, default 100
+        Maximum EM iterations per pixel.
+    init : {"quantile", "random"}, default "quantile"
+        Initial parameters per pixel: ``"quantile"`` sorts the pixel's samples by
+        brightness and splits them into K equal groups (means and covariances of the
+        groups; deterministic); ``"random"`` puts the means at K distinct frames drawn
+        with ``random_state`` and gives every component the pixel's overall
+        covariance. Weights start at 1/K.
+    reg_covar : float, default 25.0
+        Added to the covariance diagonal (grey levels squared) in every M-step, so
+        that constant or saturated pixels keep a finite density; it is also the
+        smallest variance a component can have (a standard deviation of 5 grey levels
+        by default: compressed video rarely varies less, and a tighter floor turns
+        small lighting changes into foreground).
+    rule : {"mahalanobis", "difference"}, default "mahalanobis"
+        Foreground test of :meth:`apply`: no background component within Mahalanobis
+        distance ``threshold``, or (the EM notebooks' rule) the grey-level difference
+        to the background image above ``grey_threshold``.
+    threshold : float, default 4.0
+        Mahalanobis distance λ of a match (also used by online learning).
+    background_ratio : float, default 0.5
+        T: the background components are the heaviest ones whose cumulative weight
+        first reaches T. A larger T accepts more modes as background (waving trees,
+        water) but also the colours of objects that stayed long in the training
+        frames.
+    grey_threshold : float, default 30.0
+        Grey-level threshold of ``rule="difference"``.
+    online_rate : float, default 0.0
+        Learning rate used after the fit when :meth:`apply` is called with the
+        automatic rate (-1): 0 keeps the fitted model frozen; a rate in (0, 1) keeps
+        learning online. An explicit ``learning_rate`` overrides it.
+    var_init : float, default 225.0
+        Variance of a component created by online learning.
+    random_state : int, Generator or None, default None
+        Seed of ``init="random"``.
+    max_memory, block_rows, n_jobs, postprocess
+        See :class:`~bgmix.background._batch.BatchSubtractor`.
+
+    Attributes
+    ----------
+    weights_ : (H, W, K) float32 ndarray
+        Mixing weights, ordered by decreasing weight per pixel.
+    means_ : (H, W, K, C) float32 ndarray
+    covariances_ : (H, W, K, C, C) float32 ndarray
+        Zero off the diagonal when ``covariance_type="diag"``.
+    n_iter_ : (H, W) int32 ndarray
+        EM iterations run per pixel.
+    converged_ : (H, W) bool ndarray
+        Whether the pixel reached ``tol``. :meth:`fit` warns
+        (:class:`~bgmix.exceptions.ConvergenceWarning`) when more than 1% of the pixels
+        stop at ``max_iter`` with ``tol`` > 0, and logs the count otherwise.
+    lower_bound_ : (H, W) float32 ndarray
+        Mean log-likelihood of the pixel's samples at the last E-step.
+
+    Notes
+    -----
+    The E-step computes responsibilities
+
+    .. math:: r_{tk} = \\frac{w_k\\, \\mathcal{N}(x_t \\mid \\mu_k, \\Sigma_k)}
+              {\\sum_j w_j\\, \\mathcal{N}(x_t \\mid \\mu_j, \\Sigma_j)},
+
+    the M-step, with :math:`N_k = \\sum_t r_{tk}`,
+
+    .. math:: w_k = N_k / T, \\quad \\mu_k = \\frac{1}{N_k} \\sum_t r_{tk} x_t, \\quad
+              \\Sigma_k = \\frac{1}{N_k} \\sum_t r_{tk} (x_t - \\mu_k)(x_t - \\mu_k)^T
+              + \\epsilon I,
+
+    until :math:`|\\bar\\ell^{(i)} - \\bar\\ell^{(i-1)}| < \\mathrm{tol}` for the mean
+    log-likelihood :math:`\\bar\\ell = \\frac1T \\sum_t \\log \\sum_k w_k
+    \\mathcal{N}(x_t \\mid \\mu_k, \\Sigma_k)` (the loop of scikit-learn's
+    ``GaussianMixture``, one independent mixture per pixel, evaluated with the
+    Cholesky factor of :math:`\\Sigma_k`). A component whose responsibility mass
+    vanishes keeps its mean and covariance. Components are then sorted by weight and
+    the first :math:`B = \\arg\\min_b \\{\\sum_{k \\le b} w_k \\ge T\\}` are the
+    background. A pixel of a new frame is foreground when
+    :math:`\\sqrt{(x - \\mu_k)^T \\Sigma_k^{-1} (x - \\mu_k)} \\ge \\lambda` for every
+    background component (``rule="mahalanobis"``), or when
+    :math:`|Y(x) - Y(\\mu_1)| > \\tau` with the luma :math:`Y = 0.299R + 0.587G +
+    0.114B` (``rule="difference"``).
+
+    Online learning after the fit (rate :math:`\\alpha`) follows Stauffer & Grimson
+    with :math:`\\rho = \\alpha`: the first component (by weight) within distance
+    λ is matched, :math:`w_k \\leftarrow (1-\\alpha) w_k + \\alpha M_k`,
+    :math:`\\mu \\leftarrow \\mu + \\alpha e`, :math:`\\Sigma \\leftarrow \\Sigma +
+    \\alpha (e e^T - \\Sigma)` with :math:`e = x - \\mu`; an unmatched sample replaces
+    the lightest component (mean x, variance ``var_init``). :math:`\\alpha = 1`
+    re-initialises each pixel to one component at the frame.
+
+    References
+    ----------
+    .. [1] A. P. Dempster, N. M. Laird and D. B. Rubin, "Maximum likelihood from
+       incomplete data via the EM algorithm", J. Royal Stat. Soc. B 39(1), 1977.
+    .. [2] N. Friedman and S. Russell, "Image segmentation in video sequences: a
+       probabilistic approach", UAI 1997.
+    .. [3] C. Stauffer and W. E. L. Grimson, "Adaptive background mixture models for
+       real-time tracking", CVPR 1999.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> frames = rng.normal(100, 3, size=(20, 8, 8, 3)).clip(0, 255).astype(np.uint8)
+    >>> em = PixelEM(n_components=2).fit(frames)
+    >>> em.means_.shape
+    (8, 8, 2, 3)
+    >>> mask = em.apply(np.full((8, 8, 3), 200, np.uint8))
+    >>> int(mask.min())
+    255
+    """
+
+    name = "em"
+    min_fit_frames: ClassVar[int] = 2
+    _state_attrs = (
+        "weights_",
+        "means_",
+        "covariances_",
+        "n_iter_",
+        "converged_",
+        "lower_bound_",
+    )
+
+    def __init__(
+        self,
+        *,
+        n_components: int = 3,
+        covariance_type: str = "full",
+        tol: float = 1e-3,
+        max_iter: int = 100,
+        init: str = "quantile",
+        reg_covar: float = 25.0,
+        rule: str = "mahalanobis",
+        threshold: float = 4.0,
+        background_ratio: float = 0.5,
+        grey_threshold: float = 30.0,
+        online_rate: float = 0.0,
+        var_init: float = 225.0,
+        random_state: int | np.random.Generator | None = None,
+        max_memory: float = 1024.0,
+        block_rows: int | None = None,
+        n_jobs: int | None = None,
+        postprocess: Any = None,
+    ) -> None:
+        self.n_components = n_components
+        self.covariance_type = covariance_type
+        self.tol = tol
+        self.max_iter = max_iter
+        self.init = init
+        self.reg_covar = reg_covar
+        self.rule = rule
+        self.threshold = threshold
+        self.background_ratio = background_ratio
+        self.grey_threshold = grey_threshold
+        self.online_rate = online_rate
+        self.var_init = var_init
+        self.random_state = random_state
+        super().__init__(
+            max_memory=max_memory, block_rows=block_rows, n_jobs=n_jobs, postprocess=postprocess
+        )
+
+    def _validate_params(self) -> None:
+        super()._validate_params()
+        check_int("n_components", self.n_components, low=1, high=16)
+        check_choice("covariance_type", self.covariance_type, ("full", "diag"))
+        check_real("tol", self.tol, low=0.0)
+        check_int("max_iter", self.max_iter, low=1)
+        check_choice("init", self.init, ("quantile", "random"))
+        check_real("reg_covar", self.reg_covar, low=0.0, low_inclusive=False)
+        check_choice("rule", self.rule, ("mahalanobis", "difference"))
+        check_real("threshold", self.threshold, low=0.0, low_inclusive=False)
+        check_real(
+            "background_ratio", self.background_ratio, low=0.0, high=1.0, low_inclusive=False
+        )
+        check_real("grey_threshold", self.grey_threshold, low=0.0, high=255.0)
+        check_real("online_rate", self.online_rate, low=0.0, high=1.0)
+        check_real("var_init", self.var_init, low=0.0, low_inclusive=False)
+        check_random_state("random_state", self.random_state)
+
+    # ------------------------------------------------------------------ fit
+    def _fit_allocate(self, shape: tuple[int, int, int, int]) -> dict[str, Any]:
+        _, H, W, C = shape
+        K = int(self.n_components)
+        self._seed = as_seed(self.random_state) if self.init == "random" else 0
+        return {
+            "weights_": np.empty((H, W, K), np.float32),
+            "means_": np.empty((H, W, K, C), np.float32),
+            "covariances_": np.empty((H, W, K, C, C), np.float32),
+            "n_iter_": np.empty((H, W), np.int32),
+            "converged_": np.empty((H, W), np.bool_),
+            "lower_bound_": np.empty((H, W), np.float32),
+        }
+
+    def _fit_block(self, block: np.ndarray, r0: int, r1: int, state: dict[str, Any]) -> None:
+        from bgmix._kernels import batch_em
+
+        diag = self.covariance_type == "diag"
+        reg = float(self.reg_covar)
+        w, m, c = state["weights_"][r0:r1], state["means_"][r0:r1], state["covariances_"][r0:r1]
+        method = batch_em.INIT_RANDOM if self.init == "random" else batch_em.INIT_QUANTILE
+        width = block.shape[2]
+        batch_em.em_fit(
+            block,
+            int(self.n_components),
+            method,
+            self._seed,
+            r0,
+            width,
+            float(self.tol),
+            int(self.max_iter),
+            reg,
+            diag,
+            w,
+            m,
+            c,
+            state["n_iter_"][r0:r1],
+            state["converged_"][r0:r1],
+            state["lower_bound_"][r0:r1],
+        )
+        batch_em.em_sort(w, m, c)
+
+    def _fit_finish(self, state: dict[str, Any], shape: tuple[int, int, int, int]) -> None:
+        converged = state["converged_"]
+        missed = int(converged.size - np.count_nonzero(converged))
+        logger.debug("em.fit: median %d iterations per pixel", int(np.median(state["n_iter_"])))
+        if not missed or float(self.tol) == 0.0:
+            return
+        if missed <= _WARN_FRACTION * converged.size:
+            logger.info(
+                "em.fit: %d of %d pixels stopped at max_iter=%s before tol=%s",
+                missed,
+                converged.size,
+                self.max_iter,
+                self.tol,
+            )
+        else:
+            warnings.warn(
+                f"em.fit: {missed} of {converged.size} pixels "
+                f"({100.0 * missed / converged.size:.2f}%) "
+                f"did not converge within max_iter={self.max_iter} (tol={self.tol}); "
+                "increase max_iter or tol",
+                ConvergenceWarning,
+                stacklevel=4,
+            )
+
+    # ------------------------------------------------------------------ streaming
+    def _initialize(self, frame: np.ndarray) -> None:  # pragma: no cover - requires_fit
+        raise AssertionError("em is fitted, never initialised from one frame")
+
+    def _apply(self, frame: np.ndarray, learning_rate: float) -> np.ndarray:
+        from bgmix._kernels import batch_em
+        from bgmix._kernels._config import num_threads
+
+        alpha = float(self.online_rate) if learning_rate < 0 else float(learning_rate)
+        mask = np.empty(frame.shape[:2], np.uint8)
+        with num_threads(self.n_jobs):
+            batch_em.em_apply(
+                frame,
+                self.weights_,
+                self.means_,
+                self.covariances_,
+                float(self.background_ratio),
+                float(self.threshold) ** 2,
+                self.rule == "difference",
+                float(self.grey_threshold),
+                alpha,
+                float(self.var_init),
+                float(self.reg_covar),
+                self.covariance_type == "diag",
+                mask,
+            )
+        return mask
+
+    def _background(self) -> np.ndarray:
+        return self.means_[:, :, 0, :]
