@@ -1,0 +1,153 @@
+"""``bgmix lowrank``: SVD / Robust PCA background of a video and the pictures that explain it."""
+
+from __future__ import annotations
+
+import click
+
+from bgmix._cli._options import params_option, parse_params
+
+
+def _parse_size(text: str | None) -> tuple[int, int] | None:
+    from bgmix.exceptions import ParameterError
+
+    if text is None:
+        return None
+    w, sep, h = text.lower().partition("x")
+    try:
+        size = (int(w), int(h))
+    except ValueError:
+        size = None
+    if not sep or size is None or min(size) < 1:
+        raise ParameterError(f"--size must be WIDTHxHEIGHT, e.g. 160x120; got {text!r}")
+    return size
+
+
+@click.command("lowrank")
+@click.argument("src")
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Output folder (replaced atomically when it exists).",
+)
+@click.option(
+    "-m",
+    "--method",
+    type=click.Choice(["svd", "rpca"]),
+    default="svd",
+    show_default=True,
+    help="Background: rank-k SVD or Robust PCA (L + S).",
+)
+@click.option(
+    "--rank",
+    type=int,
+    default=1,
+    show_default=True,
+    help="Rank of the SVD background; the two-backgrounds figure compares rank 1 "
+    "with max(2, RANK).",
+)
+@click.option(
+    "--colour",
+    "--color",
+    "colour",
+    is_flag=True,
+    help="Keep the colour channels (default: grey frames).",
+)
+@click.option("--scale", type=float, default=None, help="Resize frames by this factor.")
+@click.option("--size", default=None, metavar="WxH", help="Resize frames to WIDTHxHEIGHT.")
+@click.option("--start", type=int, default=0, show_default=True, help="First frame position.")
+@click.option("--stop", type=int, default=None, help="Stop before this frame position.")
+@click.option("--stride", type=int, default=1, show_default=True, help="Take every n-th frame.")
+@click.option(
+    "--second",
+    default=None,
+    help="Second scene of the two-backgrounds figure (default: SRC mirrored).",
+)
+@click.option(
+    "--threshold",
+    type=float,
+    default=30.0,
+    show_default=True,
+    help="Foreground where the residual exceeds this (0-255).",
+)
+@click.option(
+    "--components", type=int, default=6, show_default=True, help="Components shown as images."
+)
+@click.option("--fps", type=float, default=None, help="Frame rate of the output video.")
+@click.option(
+    "--cache",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="Cache the frame matrix in this .npy file (reused when the source and options match).",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
+@params_option
+@click.option(
+    "--progress/--no-progress", default=True, show_default=True, help="Progress bars on stderr."
+)
+def lowrank(
+    src,
+    output,
+    method,
+    rank,
+    colour,
+    scale,
+    size,
+    start,
+    stop,
+    stride,
+    second,
+    threshold,
+    components,
+    fps,
+    cache,
+    seed,
+    params,
+    progress,
+) -> None:
+    """Split SRC (video file, image folder, GIF) into a low-rank background and a
+    foreground, and write to OUTPUT the singular-value spectrum, the first components
+    as images, the compression/error table and plot, the background and a side-by-side
+    video, and the two-backgrounds comparison (rank 1 against rank k).
+
+    -p sets Robust PCA options with -m rpca: lam, tol, max_iter, rho, svd.
+    """
+    from bgmix.lowrank import lowrank_report
+
+    rpca_options = parse_params(params) if method == "rpca" else None
+    if params and method != "rpca":
+        from bgmix.exceptions import ParameterError
+
+        raise ParameterError("-p options are Robust PCA options; use them with -m rpca")
+    summary = lowrank_report(
+        src,
+        output,
+        method=method,
+        rank=rank,
+        grey=not colour,
+        scale=scale,
+        size=_parse_size(size),
+        start=start,
+        stop=stop,
+        stride=stride,
+        second=second,
+        threshold=threshold,
+        n_components=components,
+        fps=fps,
+        rpca_options=rpca_options,
+        cache=cache,
+        random_state=seed,
+        progress=progress,
+    )
+    d, t = summary["matrix_shape"]
+    bg = summary["background"]
+    extra = ""
+    if method == "rpca":
+        extra = (
+            f", {bg['n_iter']} iterations, {'converged' if bg['converged'] else 'NOT converged'}"
+        )
+    click.echo(
+        f"{method}: {t} frames x {d} pixel values, background rank {bg['rank']}{extra}, "
+        f"{100 * summary['foreground_fraction']:.1f}% foreground -> {output}"
+    )

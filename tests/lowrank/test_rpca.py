@@ -1,0 +1,159 @@
+"""rpca: agreement with a plain NumPy inexact ALM, recovery, convergence reporting."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+from bgmix.exceptions import ConvergenceWarning, InputError, ParameterError
+from bgmix.lowrank import rpca, spectral_norm
+from tests.lowrank.oracles import plain_ialm, planted, video_like
+
+
+def _rel(a, b):
+    return float(np.linalg.norm(a - b) / np.linalg.norm(b))
+
+
+@pytest.fixture(scope="module")
+def video():
+    D = video_like(n=60)
+    L, S, n_iter = plain_ialm(D)
+    return D, L, S, n_iter
+
+
+@pytest.mark.parametrize("svd", ["auto", "full", "gram", "partial"])
+def test_same_l_and_s_as_plain_numpy_ialm_on_video(video, svd):
+    D, L_ref, S_ref, n_ref = video
+    res = rpca(D, svd=svd, random_state=0)
+    assert res.converged
+    assert res.n_iter == n_ref
+    assert _rel(res.L, L_ref) < 1e-3
+    assert _rel(res.S, S_ref) < 1e-3
+
+
+@pytest.mark.parametrize("svd", ["gram", "partial"])
+def test_same_l_and_s_on_a_planted_wide_matrix(svd):
+    D, _, _ = planted(m=50, n=140, rank=2, seed=4)
+    L_ref, S_ref, _ = plain_ialm(D)
+    res = rpca(D, svd=svd, random_state=1)
+    assert _rel(res.L, L_ref) < 1e-3
+    assert _rel(res.S, S_ref) < 1e-3
+
+
+def test_partial_svd_is_used_when_the_rank_is_small():
+    D, _, _ = planted(m=400, n=150, rank=3, frac=0.05, seed=2)
+    res = rpca(D, random_state=0)
+    assert "partial" in res.svd_used
+    L_ref, S_ref, _ = plain_ialm(D)
+    assert _rel(res.L, L_ref) < 1e-3 and _rel(res.S, S_ref) < 1e-3
+
+
+def test_recovers_a_planted_low_rank_plus_sparse_matrix():
+    D, L0, S0 = planted(m=300, n=80, rank=3, frac=0.05, seed=1)
+    res = rpca(D, random_state=0)
+    assert res.converged and res.rank == 3
+    assert _rel(res.L, L0) < 1e-5
+    assert _rel(res.S, S0) < 1e-5
+    assert res.errors[-1] < 1e-7 <= res.errors[0]
+    assert res.ranks.shape == res.errors.shape == (res.n_iter,)
+    assert res.lam == pytest.approx(1 / np.sqrt(300))
+    assert len(res.svd_used) == res.n_iter
+
+
+def test_max_iter_reached_warns_and_reports_not_converged():
+    D, _, _ = planted(seed=3)
+    with pytest.warns(ConvergenceWarning, match="max_iter=3"):
+        res = rpca(D, max_iter=3)
+    assert not res.converged and res.n_iter == 3
+    assert res.errors[-1] > 1e-7
+
+
+def test_float32_input_gives_float32_output_close_to_float64():
+    D = video_like(n=30)
+    a = rpca(D.astype(np.float32), random_state=0)
+    b = rpca(D, random_state=0)
+    assert a.L.dtype == a.S.dtype == np.float32
+    assert b.L.dtype == np.float64
+    assert _rel(a.L, b.L) < 1e-5
+
+
+def test_zero_matrix_is_its_own_decomposition():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = rpca(np.zeros((10, 4)))
+    assert res.converged and res.n_iter == 0 and res.rank == 0
+    assert not res.L.any() and not res.S.any()
+
+
+def test_constant_and_saturated_matrices_are_low_rank():
+    D = np.full((40, 12), 255.0)
+    res = rpca(D)
+    assert res.rank == 1
+    np.testing.assert_allclose(res.L, D, rtol=1e-6)
+    assert np.abs(res.S).max() < 1e-3
+
+
+def test_custom_lam_and_mu_are_used():
+    D, _, _ = planted(seed=5)
+    res = rpca(D, lam=0.2, mu=0.01, random_state=0)
+    _, ref_S, _ = plain_ialm(D, lam=0.2)
+    assert res.lam == 0.2 and res.mu == 0.01
+    # a larger lambda puts less in S
+    assert np.count_nonzero(res.S) < np.count_nonzero(ref_S) or _rel(res.S, ref_S) < 1
+
+
+def test_deterministic_for_a_seed():
+    D = video_like(n=40, seed=2)
+    a = rpca(D, svd="partial", random_state=3)
+    b = rpca(D, svd="partial", random_state=3)
+    np.testing.assert_array_equal(a.L, b.L)
+    np.testing.assert_array_equal(a.S, b.S)
+
+
+def test_spectral_norm_matches_numpy():
+    rng = np.random.default_rng(0)
+    for shape in [(50, 20), (20, 50)]:
+        M = rng.normal(size=shape)
+        assert spectral_norm(M) == pytest.approx(np.linalg.norm(M, 2), rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"lam": 0}, "lam"),
+        ({"lam": -1.0}, "lam"),
+        ({"mu": 0.0}, "mu"),
+        ({"rho": 1.0}, "rho"),
+        ({"tol": 0.0}, "tol"),
+        ({"tol": 1.5}, "tol"),
+        ({"max_iter": 0}, "max_iter"),
+        ({"svd": "lanczos"}, "svd"),
+        ({"n_jobs": 0}, "n_jobs"),
+        ({"random_state": 1.5}, "random_state"),
+    ],
+)
+def test_bad_parameters_raise(kwargs, match):
+    with pytest.raises(ParameterError, match=match):
+        rpca(np.ones((6, 5)), **kwargs)
+
+
+def test_bad_matrix_raises_input_error():
+    with pytest.raises(InputError, match="NaN"):
+        rpca(np.array([[1.0, np.inf], [2.0, 3.0]]))
+    with pytest.raises(InputError, match="2-D"):
+        rpca(np.ones((2, 2, 2)))
+
+
+@pytest.mark.realdata
+def test_same_l_and_s_as_plain_numpy_on_real_highway_frames(shared_data):
+    from bgmix.lowrank import frame_matrix
+
+    folder = shared_data / "sequences" / "cdnet_baseline_highway" / "input"
+    M = frame_matrix(folder, size=(40, 30), stop=120, dtype=np.float64)
+    L_ref, S_ref, n_ref = plain_ialm(M)
+    res = rpca(M, random_state=0)
+    assert res.converged and res.n_iter == n_ref
+    assert _rel(res.L, L_ref) < 1e-3
+    assert _rel(res.S, S_ref) < 1e-3
