@@ -16,15 +16,30 @@ import click
 
 from bgmix import __version__
 
-__all__ = ["main", "cli"]
+__all__ = ["cli", "main"]
 
 # command name -> ("module:function", one-line help). Modules are under bgmix._cli.
 _COMMANDS: dict[str, tuple[str, str]] = {
     "methods": ("_methods:methods", "List the background subtraction methods."),
-    "subtract": ("_subtract:subtract", "Separate foreground from background in a video or image folder."),
-    "evaluate": ("_evaluate:evaluate", "Score methods on sequences with ground truth (CDnet metrics)."),
+    "subtract": (
+        "_subtract:subtract",
+        "Separate foreground from background in a video or image folder.",
+    ),
+    "background": (
+        "_background:background",
+        "Fit a model (default: per-pixel EM) and write the background image.",
+    ),
+    "evaluate": (
+        "_evaluate:evaluate",
+        "Score methods on sequences with ground truth (CDnet metrics).",
+    ),
     "synth": ("_synth:synth", "Write a synthetic sequence with exact ground truth (CDnet layout)."),
     "demo": ("_demo:demo", "Run the default method on the built-in synthetic scene."),
+    "lowrank": ("_lowrank:lowrank", "SVD / Robust PCA background of a video, with plots."),
+    "segment": (
+        "_segment:segment",
+        "Segment an image with a Gaussian mixture or k-means, and sample it.",
+    ),
 }
 
 

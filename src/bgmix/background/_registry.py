@@ -14,7 +14,7 @@ from typing import Any
 
 from bgmix.exceptions import ParameterError, UnknownMethodError
 
-__all__ = ["MethodSpec", "make_subtractor", "available_methods", "method_info", "register"]
+__all__ = ["MethodSpec", "available_methods", "make_subtractor", "method_info", "register"]
 
 
 @dataclass(frozen=True)
@@ -33,24 +33,116 @@ class MethodSpec:
 
 # name, target, family, one-line summary
 _BUILTIN: list[tuple[str, str, str, str]] = [
-    ("frame-difference", "bgmix.background._simple:FrameDifference", "baseline",
-     "foreground where |frame - previous frame| exceeds a threshold"),
-    ("running-mean", "bgmix.background._simple:RunningMean", "baseline",
-     "exponential running average background, foreground by absolute difference"),
-    ("opencv-mog2", "bgmix.background._opencv:OpenCVMOG2", "opencv",
-     "OpenCV BackgroundSubtractorMOG2 (Zivkovic 2004/2006), the reference peer"),
-    ("opencv-knn", "bgmix.background._opencv:OpenCVKNN", "opencv",
-     "OpenCV BackgroundSubtractorKNN (Zivkovic & van der Heijden 2006)"),
-    ("opencv-mog", "bgmix.background._opencv:OpenCVMOG", "opencv",
-     "OpenCV contrib bgsegm MOG (KaewTraKulPong & Bowden 2001)"),
-    ("opencv-gmg", "bgmix.background._opencv:OpenCVGMG", "opencv",
-     "OpenCV contrib bgsegm GMG (Godbehere, Matsukawa & Goldberg 2012)"),
-    ("opencv-cnt", "bgmix.background._opencv:OpenCVCNT", "opencv",
-     "OpenCV contrib bgsegm CNT (Zeevi 2016), counting-based"),
-    ("opencv-gsoc", "bgmix.background._opencv:OpenCVGSOC", "opencv",
-     "OpenCV contrib bgsegm GSOC (GSoC 2017, sample consensus with LSBP ideas)"),
-    ("opencv-lsbp", "bgmix.background._opencv:OpenCVLSBP", "opencv",
-     "OpenCV contrib bgsegm LSBP (Guo et al. 2016), local SVD binary patterns"),
+    (
+        "frame-difference",
+        "bgmix.background._simple:FrameDifference",
+        "baseline",
+        "foreground where |frame - previous frame| exceeds a threshold",
+    ),
+    (
+        "running-mean",
+        "bgmix.background._simple:RunningMean",
+        "baseline",
+        "exponential running average background, foreground by absolute difference",
+    ),
+    (
+        "em",
+        "bgmix.background._em:PixelEM",
+        "batch",
+        "per-pixel Gaussian mixture fitted by EM over training frames "
+        "(full or diagonal covariance)",
+    ),
+    (
+        "mean",
+        "bgmix.background._median:BatchMean",
+        "batch",
+        "per-pixel mean of the training frames; cumulative mean online",
+    ),
+    (
+        "median",
+        "bgmix.background._median:BatchMedian",
+        "batch",
+        "exact per-pixel median of the training frames; approximate (+1/-1) median online",
+    ),
+    (
+        "kmeans",
+        "bgmix.background._pixel_kmeans:PixelKMeans",
+        "batch",
+        "per-pixel k-means over the training frames; the largest cluster is background",
+    ),
+    (
+        "gmm-full",
+        "bgmix.background._gmm_full:GMMFull",
+        "online",
+        "per-pixel Gaussian mixture with full colour covariances, vectorised Numba",
+    ),
+    (
+        "mog",
+        "bgmix.background._mog:MOG",
+        "online",
+        "Stauffer-Grimson adaptive Gaussian mixture (1999), spherical or diagonal, Numba",
+    ),
+    (
+        "mog2",
+        "bgmix.background._mog2:MOG2",
+        "online",
+        "adaptive Gaussian mixture with shadows (Zivkovic 2004/2006), OpenCV-exact, "
+        "vectorised Numba",
+    ),
+    (
+        "svd",
+        "bgmix.background._lowrank:SVDSubtractor",
+        "lowrank",
+        "rank-k SVD background of the frame matrix; foreground where |M - L| is large",
+    ),
+    (
+        "rpca",
+        "bgmix.background._lowrank:RPCASubtractor",
+        "lowrank",
+        "Robust PCA (principal component pursuit, inexact ALM): low-rank L + sparse S",
+    ),
+    (
+        "opencv-mog2",
+        "bgmix.background._opencv:OpenCVMOG2",
+        "opencv",
+        "OpenCV BackgroundSubtractorMOG2 (Zivkovic 2004/2006), the reference peer",
+    ),
+    (
+        "opencv-knn",
+        "bgmix.background._opencv:OpenCVKNN",
+        "opencv",
+        "OpenCV BackgroundSubtractorKNN (Zivkovic & van der Heijden 2006)",
+    ),
+    (
+        "opencv-mog",
+        "bgmix.background._opencv:OpenCVMOG",
+        "opencv",
+        "OpenCV contrib bgsegm MOG (KaewTraKulPong & Bowden 2001)",
+    ),
+    (
+        "opencv-gmg",
+        "bgmix.background._opencv:OpenCVGMG",
+        "opencv",
+        "OpenCV contrib bgsegm GMG (Godbehere, Matsukawa & Goldberg 2012)",
+    ),
+    (
+        "opencv-cnt",
+        "bgmix.background._opencv:OpenCVCNT",
+        "opencv",
+        "OpenCV contrib bgsegm CNT (Zeevi 2016), counting-based",
+    ),
+    (
+        "opencv-gsoc",
+        "bgmix.background._opencv:OpenCVGSOC",
+        "opencv",
+        "OpenCV contrib bgsegm GSOC (GSoC 2017, sample consensus with LSBP ideas)",
+    ),
+    (
+        "opencv-lsbp",
+        "bgmix.background._opencv:OpenCVLSBP",
+        "opencv",
+        "OpenCV contrib bgsegm LSBP (Guo et al. 2016), local SVD binary patterns",
+    ),
 ]
 
 _REGISTRY: dict[str, MethodSpec] = {}
@@ -59,7 +151,9 @@ _REGISTRY: dict[str, MethodSpec] = {}
 def register(name: str, target: str, *, family: str, summary: str) -> None:
     """Add a method to the registry (plugins may call this)."""
     if name in _REGISTRY and _REGISTRY[name].target != target:
-        raise ParameterError(f"method name {name!r} is already registered for {_REGISTRY[name].target}")
+        raise ParameterError(
+            f"method name {name!r} is already registered for {_REGISTRY[name].target}"
+        )
     _REGISTRY[name] = MethodSpec(name, target, family, summary)
 
 
