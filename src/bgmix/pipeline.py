@@ -231,7 +231,7 @@ def subtract(
                 "%s needs fitting and no training part was given: fitting on all frames", sub.name
             )
             n_train = None
-        summary = RunSummary(method=sub.name, params=sub.get_params(), source=str(info.source))
+        summary = RunSummary(method=sub.name, params=sub.json_params(), source=str(info.source))
         if n_train is None:
             _fit_on_everything(src, options, sub, summary)
             n_train = 0

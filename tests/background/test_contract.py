@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -126,6 +128,16 @@ def test_params_round_trip_and_unknown_params_are_named(name):
         make_subtractor(name, no_such_param=1)
     with pytest.raises(ParameterError, match="no_such_param"):
         sub.set_params(no_such_param=1)
+
+
+@pytest.mark.parametrize("name", METHODS)
+def test_json_params_are_json_and_rebuild_the_subtractor(name):
+    sub = make_subtractor(name, postprocess={"median": 3})
+    params = json.loads(json.dumps(sub.json_params(), allow_nan=False))
+    assert params["postprocess"]["median"] == 3
+    assert params.keys() == sub.get_params().keys()
+    clone = make_subtractor(name, **params)
+    assert clone.json_params() == sub.json_params()
 
 
 @pytest.mark.parametrize("name", METHODS)

@@ -24,7 +24,8 @@ from __future__ import annotations
 import abc
 import inspect
 import json
-from collections.abc import Iterable
+import math
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
@@ -110,6 +111,11 @@ class BackgroundSubtractor(abc.ABC):
     def get_params(self, deep: bool = True) -> dict[str, Any]:
         """Parameters of this subtractor, as given to the constructor."""
         return {name: getattr(self, name) for name in self._param_names()}
+
+    def json_params(self) -> dict[str, Any]:
+        """:meth:`get_params` as JSON values: a PostProcess as its dict, tuples and
+        arrays as lists, NumPy scalars as Python numbers, a numpy Generator as None."""
+        return {name: _jsonable(value) for name, value in self.get_params().items()}
 
     def set_params(self, **params: Any) -> Self:
         """Change parameters; the model state is kept.
@@ -268,7 +274,7 @@ class BackgroundSubtractor(abc.ABC):
         whatever a method draws from it lives in the model state, so a resumed model
         still gives bit-identical output.
         """
-        params = {k: _jsonable(v) for k, v in self.get_params().items()}
+        params = self.json_params()
         payload: dict[str, np.ndarray] = {
             "__format__": np.array(_FORMAT_VERSION),
             "__method__": np.array(self.name),
@@ -336,11 +342,19 @@ def _jsonable(value: Any) -> Any:
         return None
     if isinstance(value, PostProcess):
         return value.to_dict()
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
     if isinstance(value, np.generic):
         return value.item()
-    if isinstance(value, tuple):
-        return list(value)
-    return value
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return repr(value)
 
 
 def _equal(a: Any, b: Any) -> bool:

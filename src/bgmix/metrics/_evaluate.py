@@ -337,7 +337,7 @@ def _run_sequence(
             sequence=sequence.name,
             category=sequence.category,
             method=spec.name,
-            params=_json_ready(model.get_params()),
+            params=model.json_params(),
             counts=c,
             n_frames=sequence.n_frames,
             n_evaluated=sequence.n_evaluated,
@@ -423,24 +423,3 @@ def _with_context(exc: BgmixError, context: str) -> BgmixError:
         return type(exc)(f"{context}: {exc}")
     except TypeError:  # a subclass with another constructor: keep the original
         return exc
-
-
-def _json_ready(value: Any) -> Any:
-    """Parameters as JSON values (PostProcess -> dict, NumPy scalars -> Python)."""
-    from bgmix.background import PostProcess
-
-    if isinstance(value, PostProcess):
-        return value.to_dict()
-    if isinstance(value, Mapping):
-        return {str(k): _json_ready(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_ready(v) for v in value]
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    return repr(value)
