@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from bgmix._cli._options import params_option, parse_params
+from bgmix._cli._options import parse_params
 
 
 def _parse_size(text: str | None) -> tuple[int, int] | None:
@@ -82,7 +82,14 @@ def _parse_size(text: str | None) -> tuple[int, int] | None:
     help="Cache the frame matrix in this .npy file (reused when the source and options match).",
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
-@params_option
+@click.option(
+    "-p",
+    "--param",
+    "params",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="A Robust PCA option (with -m rpca), e.g. -p tol=1e-6 -p max_iter=200 (repeatable).",
+)
 @click.option(
     "--progress/--no-progress", default=True, show_default=True, help="Progress bars on stderr."
 )
