@@ -15,10 +15,12 @@ from bgmix.exceptions import FrameFormatError, FrameSizeError, ParameterError
 
 __all__ = [
     "as_frame",
+    "as_generator",
     "check_choice",
     "check_frame_size",
     "check_int",
     "check_learning_rate",
+    "check_random_state",
     "check_real",
     "parse_train",
 ]
@@ -121,6 +123,26 @@ def check_int(name: str, value: Any, *, low: int | None = None, high: int | None
     if (low is not None and v < low) or (high is not None and v > high):
         raise ParameterError(f"{name} must be in {_interval(low, high, True, True)}; got {v}")
     return v
+
+
+def check_random_state(name: str, value: Any) -> None:
+    """Accept None, a non-negative int seed or a :class:`numpy.random.Generator`."""
+    if value is None or isinstance(value, np.random.Generator):
+        return
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ParameterError(
+            f"{name} must be None, a non-negative int seed or a numpy.random.Generator; "
+            f"got {value!r}"
+        )
+    check_int(name, value, low=0)
+
+
+def as_generator(random_state: Any, *, name: str = "random_state") -> np.random.Generator:
+    """A Generator from None (fresh entropy), an int seed, or a Generator (returned as is)."""
+    check_random_state(name, random_state)
+    if isinstance(random_state, np.random.Generator):
+        return random_state
+    return np.random.default_rng(None if random_state is None else int(random_state))
 
 
 def check_real(

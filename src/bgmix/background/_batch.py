@@ -273,13 +273,6 @@ def as_seed(random_state: Any) -> int:
     return int(random_state)
 
 
-def check_random_state(name: str, value: Any) -> None:
-    """None, a non-negative int or a :class:`numpy.random.Generator`."""
-    if value is None or isinstance(value, np.random.Generator):
-        return
-    check_int(name, value, low=0)
-
-
 class BatchSubtractor(BackgroundSubtractor):
     """Base class of the models that learn from a batch of training frames.
 

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import numbers
 from typing import Any
 
 import numpy as np
 
-from bgmix._validation import check_choice, check_int, check_real
+from bgmix._validation import check_choice, check_int, check_random_state, check_real
 from bgmix.background._online import OnlineMixtureSubtractor
 from bgmix.background._postprocess import PostProcess
-from bgmix.exceptions import ParameterError
 
 __all__ = ["GMM_FULL_DEFAULT_POSTPROCESS", "GMMFull"]
 
@@ -168,13 +166,7 @@ class GMMFull(OnlineMixtureSubtractor):
         vinit = check_real("var_init", self.var_init, low=vmin, high=_VAR_MAX)
         check_choice("background_rule", self.background_rule, _RULES)
         tbr = check_real("background_ratio", self.background_ratio, low=0.0, high=1.0)
-        rs = self.random_state
-        if not (rs is None or isinstance(rs, np.random.Generator)):
-            if isinstance(rs, bool) or not isinstance(rs, numbers.Integral) or rs < 0:
-                raise ParameterError(
-                    "random_state must be None, a non-negative int or a numpy Generator; "
-                    f"got {rs!r}"
-                )
+        check_random_state("random_state", self.random_state)
         rule = 1 if self.background_rule == "ranked" else 0  # RULE_RANKED / RULE_ANY
         f32 = np.float32
         self._kargs = (f32(lam * lam), f32(vinit), f32(vmin), rule, f32(tbr))

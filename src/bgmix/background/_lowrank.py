@@ -78,7 +78,7 @@ from typing import Any, ClassVar, Self
 import numpy as np
 
 from bgmix._typing import Frame
-from bgmix._validation import check_choice, check_int, check_real
+from bgmix._validation import as_generator, check_choice, check_int, check_random_state, check_real
 from bgmix.background._base import FOREGROUND, BackgroundSubtractor
 from bgmix.exceptions import EmptySourceError, FrameFormatError, InputError
 
@@ -104,12 +104,6 @@ def _quantile_to_sigma(channels: int) -> float:
 def _columns(x: np.ndarray) -> np.ndarray:
     """Validated ``(H, W, C)`` frame -> ``(C*H*W,)`` float32 column (planes stacked)."""
     return np.ascontiguousarray(x.transpose(2, 0, 1), dtype=np.float32).reshape(-1)
-
-
-def _check_random_state(value: Any) -> None:
-    if value is None or isinstance(value, np.random.Generator):
-        return
-    check_int("random_state", value, low=0)
 
 
 class LowRankSubtractor(BackgroundSubtractor):
@@ -138,7 +132,7 @@ class LowRankSubtractor(BackgroundSubtractor):
         check_real("n_sigma", self.n_sigma, low=0.0)
         check_real("threshold", self.threshold, low=0.0, high=255.0)
         check_choice("noise", self.noise, ("none", "global", "pixel"))
-        _check_random_state(self.random_state)
+        check_random_state("random_state", self.random_state)
 
     def _target_rank(self, old_rank: int, new_rank: int) -> int:
         """Rank of the merged basis."""
@@ -181,7 +175,6 @@ class LowRankSubtractor(BackgroundSubtractor):
         :meth:`get_background_image` is the low-rank part of the last frame fitted.
         """
         from bgmix.lowrank._matrix import _Converter
-        from bgmix.lowrank._svd import as_generator
 
         if isinstance(frames, (str, bytes)) or hasattr(frames, "__fspath__"):
             raise InputError(
@@ -199,7 +192,7 @@ class LowRankSubtractor(BackgroundSubtractor):
                 f"{type(frames).__name__}"
             )
         rs = self.random_state
-        rng = rs if isinstance(rs, np.random.Generator) else as_generator(rs)
+        rng = as_generator(rs)
         conv = _Converter(False, None, None, np.dtype(np.float32))
         window = None if self.window is None else int(self.window)
         state: dict[str, Any] = {

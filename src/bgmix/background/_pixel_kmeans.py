@@ -6,8 +6,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from bgmix._validation import check_choice, check_int, check_real
-from bgmix.background._batch import BatchSubtractor, as_seed, check_random_state
+from bgmix._validation import check_choice, check_int, check_random_state, check_real
+from bgmix.background._batch import BatchSubtractor, as_seed
 
 __all__ = ["PixelKMeans"]
 

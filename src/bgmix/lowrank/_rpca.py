@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from bgmix._validation import check_choice, check_int, check_real
+from bgmix._validation import as_generator, check_choice, check_int, check_real
 from bgmix.exceptions import ConvergenceWarning
-from bgmix.lowrank._svd import as_generator, as_matrix
+from bgmix.lowrank._svd import as_matrix
 from bgmix.lowrank._svt import SVT_SOLVERS, Thresholder
 
 __all__ = ["RPCA_OPTIONS", "RPCAResult", "check_rpca_options", "rpca", "spectral_norm"]

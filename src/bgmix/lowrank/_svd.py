@@ -7,18 +7,16 @@ the first few components of a video's frame matrix are its background.
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from bgmix._validation import check_choice, check_int
+from bgmix._validation import as_generator, check_choice, check_int
 from bgmix.exceptions import InputError, ParameterError
 
 __all__ = [
     "CompressionRow",
-    "as_generator",
     "compression_table",
     "randomized_svd",
     "reconstruct",
@@ -26,21 +24,6 @@ __all__ = [
 ]
 
 _NORMALIZERS = ("auto", "qr", "lu", "none")
-
-
-def as_generator(random_state: Any, *, name: str = "random_state") -> np.random.Generator:
-    """A NumPy ``Generator`` from None, an int seed or a ``Generator`` (returned as is)."""
-    if isinstance(random_state, np.random.Generator):
-        return random_state
-    if random_state is None:
-        return np.random.default_rng()
-    if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
-        if int(random_state) < 0:
-            raise ParameterError(f"{name} must be a non-negative int seed; got {random_state}")
-        return np.random.default_rng(int(random_state))
-    raise ParameterError(
-        f"{name} must be None, an int seed or a numpy.random.Generator; got {random_state!r}"
-    )
 
 
 def as_matrix(M: Any, *, name: str = "M") -> np.ndarray:
