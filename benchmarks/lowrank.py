@@ -50,6 +50,9 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT))
+
+from tests.lowrank.oracles import plain_ialm  # noqa: E402  (the reference, shared with the tests)
 
 from bgmix._atomic import atomic_output  # noqa: E402
 from bgmix.lowrank import frame_matrix, randomized_svd, rpca  # noqa: E402
@@ -90,37 +93,6 @@ def lowrank_error(U1, s1, Vt1, U2, s2, Vt2) -> float:
     b = inner(U2, s2, Vt2, U2, s2, Vt2)
     c = inner(U1, s1, Vt1, U2, s2, Vt2)
     return float(np.sqrt(max(a + b - 2 * c, 0.0) / a))
-
-
-def shrink(x: np.ndarray, t: float) -> np.ndarray:
-    return np.sign(x) * np.maximum(np.abs(x) - t, 0.0)
-
-
-def plain_ialm(D: np.ndarray, tol: float = 1e-7, max_iter: int = 1000, rho: float = 1.5):
-    """Inexact ALM in plain NumPy, one full SVD per iteration (the reference)."""
-    D = np.asarray(D, dtype=np.float64)
-    m, n = D.shape
-    lam = 1.0 / np.sqrt(max(m, n))
-    norm_two = np.linalg.norm(D, 2)
-    Y = D / max(norm_two, np.abs(D).max() / lam)
-    mu = 1.25 / norm_two
-    mu_bar = mu * 1e7
-    d_norm = np.linalg.norm(D)
-    L = np.zeros_like(D)
-    S = np.zeros_like(D)
-    n_iter = 0
-    for _ in range(max_iter):
-        n_iter += 1
-        S = shrink(D - L + Y / mu, lam / mu)
-        U, s, Vt = np.linalg.svd(D - S + Y / mu, full_matrices=False)
-        r = int(np.sum(s > 1 / mu))
-        L = (U[:, :r] * (s[:r] - 1 / mu)) @ Vt[:r]
-        Z = D - L - S
-        Y = Y + mu * Z
-        mu = min(mu * rho, mu_bar)
-        if np.linalg.norm(Z) / d_norm < tol:
-            break
-    return L, S, n_iter
 
 
 def bench_svd(base: np.ndarray, repeats: int) -> dict:
