@@ -151,7 +151,7 @@ def test_defaults_and_changing_n_components():
         ({"random_state": "seed"}, "random_state"),
         ({"random_state": -3}, "random_state"),
         ({"hold_frames": 1.5}, "hold_frames"),
-        ({"n_jobs": -2}, "n_jobs"),
+        ({"n_jobs": 0}, "n_jobs"),
     ],
 )
 def test_bad_parameters_are_named(params, name):

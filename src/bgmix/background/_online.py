@@ -29,6 +29,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from bgmix._threads import available_cpus, check_n_jobs, resolve_n_jobs
 from bgmix._validation import check_int
 from bgmix.background._base import BackgroundSubtractor
 from bgmix.exceptions import ParameterError
@@ -47,14 +48,6 @@ _pool: ThreadPoolExecutor | None = None
 _pool_size = 0
 _pool_pid = 0
 _pool_lock = threading.Lock()
-
-
-def available_cpus() -> int:
-    """CPUs this process may run on."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - not Linux
-        return max(1, os.cpu_count() or 1)
 
 
 def check_bool(name: str, value: Any) -> bool:
@@ -83,14 +76,6 @@ def _executor(workers: int) -> ThreadPoolExecutor:
             if old is not None:
                 old.shutdown(wait=False)
         return _pool
-
-
-def resolve_n_jobs(n_jobs: int | None) -> int:
-    """Threads to use for ``n_jobs`` (None or -1: every available CPU)."""
-    cpus = available_cpus()
-    if n_jobs is None or n_jobs == -1:
-        return cpus
-    return max(1, min(int(n_jobs), cpus))
 
 
 def run_rows(
@@ -130,12 +115,7 @@ class OnlineMixtureSubtractor(BackgroundSubtractor):
     def _validate_params(self) -> None:
         super()._validate_params()
         check_int("hold_frames", self.hold_frames, low=0, high=MAX_HOLD_FRAMES)
-        if self.n_jobs is not None:
-            n = check_int("n_jobs", self.n_jobs)
-            if n == 0 or n < -1:
-                raise ParameterError(
-                    f"n_jobs must be a positive number of threads, -1 or None (all CPUs); got {n}"
-                )
+        check_n_jobs(self.n_jobs)
         self._threads = resolve_n_jobs(self.n_jobs)
 
     @property
