@@ -114,3 +114,19 @@ def test_parse_params(items, expected):
 def test_parse_params_rejects_malformed(items):
     with pytest.raises(ParameterError):
         parse_params(items)
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_debug_works_before_or_after_the_command_name(runner, where, tmp_path):
+    from bgmix.exceptions import SourceNotFoundError
+
+    args = ["subtract", str(tmp_path / "missing.mp4"), "-o", str(tmp_path / "out")]
+    args = ["--debug", *args] if where == "before" else [*args, "--debug"]
+    result = runner.invoke(cli, args)
+    assert isinstance(result.exception, SourceNotFoundError)  # the traceback, not one line
+
+
+def test_without_debug_an_error_is_one_line(runner, tmp_path):
+    result = runner.invoke(cli, ["subtract", str(tmp_path / "missing.mp4"), "-o", "x"])
+    assert result.exit_code == 1
+    assert result.output.strip().count("\n") == 0 and "does not exist" in result.output

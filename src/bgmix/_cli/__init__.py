@@ -55,7 +55,10 @@ class _LazyGroup(click.Group):
             return None
         target, _ = _COMMANDS[name]
         module, _, attr = target.partition(":")
-        return getattr(importlib.import_module(f"bgmix._cli.{module}"), attr)
+        command = getattr(importlib.import_module(f"bgmix._cli.{module}"), attr)
+        if not any(p.name == "debug" for p in command.params):
+            command.params.append(_debug_option())
+        return command
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         with formatter.section("Commands"):
@@ -74,6 +77,25 @@ class _LazyGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("bgmix: interrupted", err=True)
             ctx.exit(130)
+
+
+def _set_debug(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value:
+        root = ctx.find_root()
+        root.ensure_object(dict)
+        root.obj["debug"] = True
+
+
+def _debug_option() -> click.Option:
+    """``--debug`` after the command name too (``bgmix subtract ... --debug``)."""
+    return click.Option(
+        ["--debug"],
+        is_flag=True,
+        expose_value=False,
+        is_eager=True,
+        callback=_set_debug,
+        help="Show tracebacks instead of one-line errors.",
+    )
 
 
 def _one_line(exc: BaseException) -> str:
