@@ -17,7 +17,7 @@ from pathlib import Path
 from bgmix._typing import StrPath
 from bgmix.exceptions import OutputError
 
-__all__ = ["atomic_directory", "atomic_output", "check_output_parent"]
+__all__ = ["atomic_directory", "atomic_output", "check_output_parent", "check_overwrite"]
 
 
 def _umask() -> int:
@@ -48,14 +48,69 @@ def check_output_parent(path: StrPath, *, what: str = "output") -> Path:
     return p
 
 
+def check_overwrite(path: StrPath, *, overwrite: bool, what: str = "output") -> Path:
+    """The output rule, checked before any work: an existing output (a file, or a folder
+    that is not empty) is an error unless ``overwrite`` is True; an existing output of
+    the other kind (a file where a folder is written, or the reverse) is always one.
+
+    Raises
+    ------
+    OutputError
+        Naming ``path`` and the option that would allow it.
+    """
+    p = Path(path)
+    if not isinstance(overwrite, bool):
+        raise OutputError(f"overwrite must be True or False; got {overwrite!r}")
+    if p.is_dir() and any(p.iterdir()) and not overwrite:
+        raise OutputError(
+            f"{what} {str(p)!r} exists and is not empty; pass overwrite=True "
+            "(--overwrite) to replace it as a whole"
+        )
+    if p.is_file() and not overwrite:
+        raise OutputError(
+            f"{what} {str(p)!r} exists; pass overwrite=True (--overwrite) to replace it"
+        )
+    return p
+
+
 @contextlib.contextmanager
-def atomic_output(path: StrPath, *, what: str = "output") -> Iterator[Path]:
+def _parents(path: Path) -> Iterator[None]:
+    """Create the missing parent folders of ``path``; remove the ones created if the
+    body fails (so a failed run leaves no empty folder behind)."""
+    created: list[Path] = []
+    parent = path.parent
+    while str(parent) not in ("", ".") and not parent.exists():
+        created.append(parent)
+        parent = parent.parent
+    try:
+        for folder in reversed(created):
+            folder.mkdir()
+    except OSError as exc:
+        _remove_empty(created)
+        raise OutputError(f"cannot create the folder of {str(path)!r}: {exc}") from None
+    try:
+        yield
+    except BaseException:
+        _remove_empty(created)
+        raise
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    for folder in folders:  # deepest first
+        with contextlib.suppress(OSError):
+            folder.rmdir()
+
+
+@contextlib.contextmanager
+def atomic_output(path: StrPath, *, overwrite: bool = True, what: str = "output") -> Iterator[Path]:
     """Yield a temporary file path beside ``path``; rename it onto ``path`` on success.
 
     The temporary name keeps the suffix of ``path`` so that writers choosing a format
-    from the suffix (Pillow, PyAV, NumPy) behave as for the final name. On an
-    exception the temporary file is removed and the exception propagates; an existing
-    file at ``path`` is left untouched.
+    from the suffix (Pillow, PyAV, NumPy) behave as for the final name. Missing parent
+    folders are created (and removed again on failure). With ``overwrite=False`` an
+    existing file is an error, raised before the body runs. On an exception the
+    temporary file is removed and the exception propagates; an existing file at
+    ``path`` is left untouched.
 
     Examples
     --------
@@ -66,49 +121,70 @@ def atomic_output(path: StrPath, *, what: str = "output") -> Iterator[Path]:
     >>> sorted(os.listdir(d))
     ['a.npy']
     """
-    p = check_output_parent(path, what=what)
+    p = Path(path)
     if p.is_dir():
         raise OutputError(f"{what} {str(p)!r} is a folder; expected a file name")
-    fd, tmp_name = tempfile.mkstemp(
-        prefix=f".{p.stem}.", suffix=f".partial{p.suffix}", dir=p.parent
-    )
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        yield tmp
-        _publish_mode(tmp, directory=False)
-        os.replace(tmp, p)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    check_overwrite(p, overwrite=overwrite, what=what)
+    with _parents(p):
+        fd, tmp_name = tempfile.mkstemp(
+            prefix=f".{p.stem}.", suffix=f".partial{p.suffix}", dir=p.parent
+        )
+        os.close(fd)
+        tmp = Path(tmp_name)
+        try:
+            yield tmp
+            _publish_mode(tmp, directory=False)
+            os.replace(tmp, p)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
 
 
 @contextlib.contextmanager
 def atomic_directory(
-    path: StrPath, *, overwrite: bool = True, what: str = "output folder"
+    path: StrPath, *, overwrite: bool = False, what: str = "output folder"
 ) -> Iterator[Path]:
-    """Yield a temporary folder beside ``path``; move it onto ``path`` on success.
+    """The output rule of every bgmix folder output: yield a temporary folder beside
+    ``path``, move it onto ``path`` when the body succeeds.
 
-    If ``path`` already exists it must be a folder; with ``overwrite=True`` it is
-    replaced (removed only after the new folder is complete), otherwise
-    :class:`OutputError` is raised before anything is written.
+    - Missing parent folders are created (and removed again if the body fails).
+    - An existing non-empty folder at ``path`` is an error unless ``overwrite`` is
+      True; it is then replaced as a whole, and removed only once the new folder is
+      complete: old and new files are never mixed.
+    - On an exception nothing is left: no temporary folder, no empty ``path``; an
+      existing folder at ``path`` stays as it was.
+
+    Raises
+    ------
+    OutputError
+        ``path`` is a file, or a non-empty folder without ``overwrite``, checked before
+        the body runs.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> d = tempfile.mkdtemp()
+    >>> with atomic_directory(os.path.join(d, "a", "run")) as tmp:
+    ...     _ = (tmp / "x.txt").write_text("x")
+    >>> sorted(os.listdir(os.path.join(d, "a", "run")))
+    ['x.txt']
     """
-    p = check_output_parent(path, what=what)
+    p = Path(path)
     if p.exists() and not p.is_dir():
         raise OutputError(f"{what} {str(p)!r} exists and is not a folder")
-    if p.exists() and not overwrite and any(p.iterdir()):
-        raise OutputError(f"{what} {str(p)!r} exists and is not empty (pass overwrite=True)")
-    tmp = Path(tempfile.mkdtemp(prefix=f".{p.name}.", suffix=".partial", dir=p.parent))
-    try:
-        yield tmp
-        _publish_mode(tmp, directory=True)
-        if p.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{p.name}.", suffix=".old", dir=p.parent))
-            os.replace(p, old / p.name)
-            os.replace(tmp, p)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, p)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    check_overwrite(p, overwrite=overwrite, what=what)
+    with _parents(p):
+        tmp = Path(tempfile.mkdtemp(prefix=f".{p.name}.", suffix=".partial", dir=p.parent))
+        try:
+            yield tmp
+            _publish_mode(tmp, directory=True)
+            if p.exists():
+                old = Path(tempfile.mkdtemp(prefix=f".{p.name}.", suffix=".old", dir=p.parent))
+                os.replace(p, old / p.name)
+                os.replace(tmp, p)
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                os.replace(tmp, p)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise

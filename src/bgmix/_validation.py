@@ -23,6 +23,7 @@ __all__ = [
     "check_random_state",
     "check_real",
     "parse_train",
+    "train_frames",
 ]
 
 
@@ -219,3 +220,38 @@ def parse_train(train: Any) -> float | int | str | None:
         "train must be a fraction in (0, 1] (e.g. 0.4), a number of frames (e.g. 200) "
         f"or 'all'; got {train!r}"
     )
+
+
+def train_frames(train: Any, frame_count: int | None, *, source: str = "source") -> int | None:
+    """The one meaning of ``train`` (``bgmix subtract``, ``evaluate``, ``background``):
+    how many of the first frames the model is fitted on before it classifies **every**
+    frame, the training frames included (so the classified frames are the same in
+    every mode).
+
+    Returns 0 for None (online: nothing is fitted), the number of frames for a
+    fraction (rounded half up, at least one) or a count (at most ``frame_count``), and
+    ``frame_count`` for ``"all"`` (None when the length is unknown: every frame).
+
+    Raises
+    ------
+    ParameterError
+        A bad ``train``, or a fraction of a source of unknown length.
+
+    Examples
+    --------
+    >>> train_frames(0.4, 10), train_frames(25, 10), train_frames("all", 9), train_frames(None, 9)
+    (4, 10, 9, 0)
+    """
+    mode = parse_train(train)
+    if mode is None:
+        return 0
+    if mode == "all":
+        return frame_count
+    if isinstance(mode, float):
+        if frame_count is None:
+            raise ParameterError(
+                f"train={mode} is a fraction, but the length of {source} is unknown; "
+                "give a number of frames"
+            )
+        return max(1, min(frame_count, int(np.floor(mode * frame_count + 0.5))))
+    return mode if frame_count is None else min(int(mode), frame_count)

@@ -22,11 +22,12 @@ from typing import Any
 
 import numpy as np
 
-from bgmix._atomic import atomic_output
+from bgmix._atomic import atomic_directory
+from bgmix._progress import progress_bar
 from bgmix._typing import StrPath
-from bgmix._validation import parse_train
+from bgmix._validation import train_frames
 from bgmix.background import BackgroundSubtractor, make_subtractor
-from bgmix.exceptions import EmptySourceError, OutputError, ParameterError
+from bgmix.exceptions import EmptySourceError, ParameterError
 
 __all__ = ["RunSummary", "resolve_train", "run_subtractor", "subtract"]
 
@@ -43,58 +44,55 @@ class RunSummary:
     n_frames: int = 0
     n_trained: int = 0
     model_seconds: float = 0.0
+    wall_seconds: float = 0.0
     outputs: dict[str, str] = field(default_factory=dict)
 
     @property
     def fps(self) -> float:
-        """Frames classified per second of model time (decoding and writing excluded)."""
+        """Frames classified per second of wall-clock time (decoding, fitting, model and
+        writing included): what the user waited for."""
+        return self.n_frames / self.wall_seconds if self.wall_seconds > 0 else math.nan
+
+    @property
+    def model_fps(self) -> float:
+        """Frames classified per second of model time (``fit`` + ``apply`` only)."""
         return self.n_frames / self.model_seconds if self.model_seconds > 0 else math.nan
+
+    def closing_line(self, output: Any) -> str:
+        """The last line of ``bgmix subtract``: counts, wall-clock and model frames/s."""
+        trained = f" (fitted on the first {self.n_trained})" if self.n_trained else ""
+        return (
+            f"{self.method}: {self.n_frames} frames classified{trained} in "
+            f"{self.wall_seconds:.1f} s, {self.fps:.1f} frames/s "
+            f"(model alone {self.model_fps:.0f} frames/s) -> {output}"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["fps"] = self.fps
+        d["model_fps"] = self.model_fps
         return d
 
 
 def resolve_train(
     train: float | int | str | None, frame_count: int | None, *, source: str = "source"
 ) -> int | None:
-    """Number of frames to fit on before classifying the rest.
+    """Number of first frames to fit on before every frame is classified.
 
-    ``train`` is validated by :func:`bgmix._validation.parse_train`: None -> 0 (online,
-    nothing fitted); a fraction in (0, 1) -> that share of the frames (the length must be
-    known); an int -> that many frames; ``"all"`` -> None, meaning fit on every frame and
-    then classify every frame (offline methods). At least one frame must remain to
-    classify.
+    The one meaning of ``train`` (:func:`bgmix._validation.train_frames`): None -> 0
+    (online, nothing fitted); a fraction in (0, 1] -> that share of the frames (the
+    length must be known); an int -> that many frames (at most all of them);
+    ``"all"`` -> every frame (None when the length is unknown). The training frames
+    are classified too, after fitting, as :func:`bgmix.evaluate` does.
 
     Examples
     --------
-    >>> resolve_train(0.4, 100), resolve_train(25, 100)
-    (40, 25)
-    >>> resolve_train(None, None), resolve_train("all", 9)
-    (0, None)
+    >>> resolve_train(0.4, 100), resolve_train(25, 100), resolve_train(250, 100)
+    (40, 25, 100)
+    >>> resolve_train(None, None), resolve_train("all", 9), resolve_train("all", None)
+    (0, 9, None)
     """
-    mode = parse_train(train)
-    if mode is None:
-        return 0
-    if mode == "all":
-        return None
-    if isinstance(mode, float):
-        if frame_count is None:
-            raise ParameterError(
-                f"train={mode} is a fraction, but the length of {source} is unknown; "
-                "give a frame count"
-            )
-        n = max(1, round(mode * frame_count))
-    else:
-        n = mode
-    if frame_count is not None and n >= frame_count:
-        raise ParameterError(
-            f"train={train} ({n} frames) leaves nothing to classify in {source} "
-            f"({frame_count} frames); "
-            "use train='all' to fit on every frame and then classify them all"
-        )
-    return n
+    return train_frames(train, frame_count, source=source)
 
 
 def run_subtractor(
@@ -161,12 +159,14 @@ def subtract(
     *,
     method: str | BackgroundSubtractor = "mog2",
     params: dict[str, Any] | None = None,
-    train: float | int | None = None,
+    model: StrPath | None = None,
+    train: float | int | str | None = None,
     masks: bool = True,
     video: bool = True,
     background: bool = True,
     fps: float | None = None,
     progress: bool = False,
+    overwrite: bool = False,
     source_options: dict[str, Any] | None = None,
     on_mask: Callable[[int, np.ndarray, np.ndarray], None] | None = None,
 ) -> RunSummary:
@@ -177,22 +177,32 @@ def subtract(
     src : path, int, URL or (T, H, W[, 3]) ndarray
         Anything :func:`bgmix.open_source` opens.
     out_dir : path
-        Output folder (created if missing). Written: ``masks/bin000123.png`` (one mask per
-        classified frame, named by the frame number), ``side_by_side.mp4`` (input | mask |
-        foreground | background), ``background.png`` (the final background image) and
-        ``run.json`` (method, parameters, frame counts, model frames/s).
+        Output folder, written as a whole (:func:`bgmix._atomic.atomic_directory`):
+        missing parents are created; an existing non-empty folder is an error unless
+        ``overwrite``, and is then replaced only once the new one is complete. Written:
+        ``masks/bin000123.png`` (one mask per frame, named by the frame number),
+        ``side_by_side.mp4`` (input | mask | foreground | background),
+        ``background.png`` (the final background image) and ``run.json`` (method,
+        parameters, frame counts, wall-clock and model frames/s).
     method : str or BackgroundSubtractor, default "mog2"
         A registered method name (with ``params``) or a ready subtractor.
+    model : path, optional
+        Start from a model saved by :meth:`BackgroundSubtractor.save` (for example
+        ``bgmix background --save-model``) instead of ``method``/``params``; a saved
+        batch model is already fitted and needs no ``train``.
     train : float, int or "all", optional
-        Fit on the first fraction (0–1) or count of frames, then classify the rest;
-        ``"all"`` fits on every frame, then classifies every frame (offline methods such
-        as ``svd``). Methods that need fitting default to ``"all"``.
+        Fit on the first fraction (0–1], the first N frames or ``"all"`` frames, then
+        classify every frame, the training frames included: the classified frames are
+        the same in every mode (as :func:`bgmix.evaluate`). None: online. A method that
+        must be fitted (``em``, ``svd``, ...) refuses None unless ``model`` is fitted.
     masks, video, background : bool
         Which outputs to write.
     fps : float, optional
         Frame rate of the MP4; default the source's, else 25.
     progress : bool
-        Show a progress bar on stderr.
+        Report progress on stderr (:func:`bgmix._progress.progress_bar`).
+    overwrite : bool, default False
+        Replace an existing non-empty ``out_dir`` as a whole.
     source_options : dict, optional
         Options of :func:`bgmix.open_source` (``grey``, ``scale``, ``start``, ...).
     on_mask : callable(number, frame, mask), optional
@@ -205,55 +215,50 @@ def subtract(
     Raises
     ------
     OutputError
-        ``out_dir`` is an input of the run or cannot be created.
+        ``out_dir`` is an input of the run, is not empty (without ``overwrite``) or
+        cannot be created.
+    ParameterError
+        Both ``model`` and ``method``/``params``; a method that must be fitted without
+        ``train``; training on a live camera or stream (it cannot be read twice).
     """
-    sub = make_subtractor(method, **(params or {})) if isinstance(method, str) else method
+    start = time.perf_counter()
+    sub = _make_model(method, params, model)
     from bgmix.io import check_output_path, open_sink, open_source, side_by_side
 
     out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise OutputError(f"output folder {str(out)!r} exists and is not a folder")
-    if not out.parent.is_dir():
-        raise OutputError(
-            f"output folder {str(out)!r}: the folder {str(out.parent)!r} does not exist"
-        )
     protect = [src] if isinstance(src, str | os.PathLike) else []
-    for name in ("masks", "side_by_side.mp4", "background.png", "run.json"):
-        check_output_path(out / name, protect=protect, folder=name == "masks")
+    check_output_path(out, protect=protect, overwrite=overwrite, folder=True)
     options = dict(source_options or {})
     options.setdefault("prefetch", 8)
 
-    with open_source(src, **options) as source:
+    with open_source(src, **options) as source, atomic_directory(out, overwrite=overwrite) as tmp:
         info = source.info
         n_train = resolve_train(train, info.frame_count, source=str(info.source))
-        if n_train == 0 and sub.requires_fit:
-            log.info(
-                "%s needs fitting and no training part was given: fitting on all frames", sub.name
+        if n_train == 0 and sub.requires_fit and sub._frame_shape is None:
+            raise ParameterError(
+                f"method {sub.name!r} must be fitted before it classifies frames: give "
+                "train (a fraction such as 0.4, a number of frames, or 'all'), or a "
+                "saved model"
             )
-            n_train = None
         summary = RunSummary(method=sub.name, params=sub.json_params(), source=str(info.source))
-        if n_train is None:
-            _fit_on_everything(src, options, sub, summary)
-            n_train = 0
-        total = None if info.frame_count is None else info.frame_count
-        out.mkdir(exist_ok=True)
+        if n_train != 0:
+            _fit_first(src, options, sub, summary, n_train, progress=progress)
         with ExitStack() as stack:
             mask_sink = (
-                stack.enter_context(open_sink(out / "masks", kind="folder", protect=protect))
+                stack.enter_context(open_sink(tmp / "masks", kind="folder", protect=protect))
                 if masks
                 else None
             )
             video_sink = (
                 stack.enter_context(
                     open_sink(
-                        out / "side_by_side.mp4", fps=fps or info.fps or 25.0, protect=protect
+                        tmp / "side_by_side.mp4", fps=fps or info.fps or 25.0, protect=protect
                     )
                 )
                 if video
                 else None
             )
-            bar = _progress_bar(total, f"{sub.name}", enabled=progress)
-            stack.callback(bar.close)
+            bar = stack.enter_context(progress_bar(info.frame_count, sub.name, enabled=progress))
 
             def write(number: int, frame: np.ndarray, mask: np.ndarray) -> None:
                 if mask_sink is not None:
@@ -263,53 +268,71 @@ def subtract(
                 if on_mask is not None:
                     on_mask(number, frame, mask)
 
-            run_subtractor(
-                source.numbered(),
-                sub,
-                n_train=n_train,
-                on_mask=write,
-                summary=summary,
-                progress=bar,
-            )
+            run_subtractor(source.numbered(), sub, on_mask=write, summary=summary, progress=bar)
         if masks:
             summary.outputs["masks"] = str(out / "masks")
         if video:
             summary.outputs["video"] = str(out / "side_by_side.mp4")
-    if background:
-        from PIL import Image
+        if background:
+            from PIL import Image
 
-        with atomic_output(out / "background.png", what="background image") as tmp:
-            Image.fromarray(sub.get_background_image()).save(tmp, format="PNG")
-        summary.outputs["background"] = str(out / "background.png")
-    with atomic_output(out / "run.json", what="run summary") as tmp:
-        tmp.write_text(json.dumps(summary.to_dict(), indent=2, default=str))
-    summary.outputs["summary"] = str(out / "run.json")
+            Image.fromarray(sub.get_background_image()).save(tmp / "background.png")
+            summary.outputs["background"] = str(out / "background.png")
+        summary.outputs["summary"] = str(out / "run.json")
+        summary.wall_seconds = time.perf_counter() - start
+        (tmp / "run.json").write_text(json.dumps(summary.to_dict(), indent=2, default=str))
     log.info("%s: %d frames at %.1f frames/s", sub.name, summary.n_frames, summary.fps)
     return summary
 
 
-def _fit_on_everything(
-    src: Any, options: dict[str, Any], sub: BackgroundSubtractor, summary: RunSummary
+def _make_model(
+    method: str | BackgroundSubtractor, params: dict[str, Any] | None, model: StrPath | None
+) -> BackgroundSubtractor:
+    if model is None:
+        return make_subtractor(method, **(params or {})) if isinstance(method, str) else method
+    if params or not (isinstance(method, str) and method == "mog2"):
+        raise ParameterError(
+            "model: a saved model brings its own method and parameters; "
+            "give either model or method/params"
+        )
+    from bgmix.background import load_subtractor
+
+    return load_subtractor(model)
+
+
+def _fit_first(
+    src: Any,
+    options: dict[str, Any],
+    sub: BackgroundSubtractor,
+    summary: RunSummary,
+    n_train: int | None,
+    *,
+    progress: bool,
 ) -> None:
-    """Offline mode: a first pass fits on every frame; the caller's pass classifies them."""
+    """A first pass fits on the first ``n_train`` frames (None: all); the caller's pass
+    then classifies every frame."""
     from bgmix.io import open_source
 
     if isinstance(src, int) or (isinstance(src, str) and "://" in src):
         raise ParameterError(
-            f"train='all' reads {src!r} twice (fit, then classify); "
-            "a live camera or stream cannot be "
-            "read twice: give a training frame count instead"
+            f"train reads {src!r} twice (fit, then classify every frame); "
+            "a live camera or stream cannot be read twice: run without train "
+            "(online) or fit a model first (bgmix background --save-model) and pass it"
         )
-    with open_source(src, **options) as first_pass:
+    with (
+        open_source(src, **options) as first_pass,
+        progress_bar(n_train, f"{sub.name} fit", enabled=progress) as bar,
+    ):
+        taken = 0
+
+        def training() -> Iterator[np.ndarray]:
+            nonlocal taken
+            for frame in itertools.islice(first_pass, n_train):
+                taken += 1
+                bar.update(1)
+                yield frame
+
         t0 = time.perf_counter()
-        sub.fit(first_pass)
+        sub.fit(training())
         summary.model_seconds += time.perf_counter() - t0
-        summary.n_trained = first_pass.info.frame_count or 0
-
-
-def _progress_bar(total: int | None, desc: str, *, enabled: bool) -> Any:
-    from tqdm import tqdm
-
-    return tqdm(
-        total=total, desc=desc, unit="frame", disable=not enabled, leave=False, dynamic_ncols=True
-    )
+        summary.n_trained = taken

@@ -58,7 +58,7 @@ def test_masks_match_running_the_subtractor_by_hand(clip_folder, tmp_path):
             np.testing.assert_array_equal(got, expected)
 
 
-def test_train_fraction_fits_then_classifies_the_rest(clip_folder, tmp_path):
+def test_train_fraction_fits_then_classifies_every_frame(clip_folder, tmp_path):
     seen = []
     summary = subtract(
         clip_folder,
@@ -68,9 +68,59 @@ def test_train_fraction_fits_then_classifies_the_rest(clip_folder, tmp_path):
         video=False,
         on_mask=lambda n, f, m: seen.append(n),
     )
-    assert summary.n_trained == 4 and summary.n_frames == 6
-    assert seen == list(range(9, 15))
-    assert len(list((tmp_path / "out" / "masks").iterdir())) == 6
+    assert summary.n_trained == 4 and summary.n_frames == 10
+    assert seen == list(range(5, 15))  # the training frames are classified too
+    assert len(list((tmp_path / "out" / "masks").iterdir())) == 10
+
+
+def test_the_written_frames_are_the_same_in_every_train_mode(clip_folder, tmp_path):
+    names = {}
+    for train in (None, 3, 0.5, "all"):
+        out = tmp_path / f"out-{train}"
+        subtract(clip_folder, out, method="running-mean", train=train, video=False)
+        names[train] = sorted(p.name for p in (out / "masks").iterdir())
+    assert len({tuple(v) for v in names.values()}) == 1 and len(names[None]) == 10
+
+
+def test_a_batch_method_without_train_is_refused_before_writing(clip_folder, tmp_path):
+    with pytest.raises(ParameterError, match="must be fitted.*train"):
+        subtract(clip_folder, tmp_path / "out", method="kmeans")
+    assert not (tmp_path / "out").exists()
+
+
+def test_model_file_starts_from_a_saved_model(clip_folder, tmp_path):
+    import bgmix
+
+    sub = bgmix.make_subtractor("kmeans", n_clusters=2)
+    with open_source(clip_folder) as src:
+        sub.fit(list(src))
+    sub.save(tmp_path / "model.npz")
+    summary = subtract(clip_folder, tmp_path / "out", model=tmp_path / "model.npz", video=False)
+    assert summary.method == "kmeans" and summary.n_trained == 0 and summary.n_frames == 10
+    expected = np.asarray(Image.open(tmp_path / "out" / "background.png"))
+    np.testing.assert_array_equal(expected, sub.get_background_image())
+    with pytest.raises(ParameterError, match="either model or method"):
+        subtract(clip_folder, tmp_path / "o2", model=tmp_path / "model.npz", method="mog")
+
+
+def test_existing_output_is_refused_or_replaced_as_a_whole(clip_folder, tmp_path):
+    out = tmp_path / "out"
+    subtract(clip_folder, out, method="running-mean")
+    with pytest.raises(OutputError, match="overwrite"):
+        subtract(clip_folder, out, method="running-mean", video=False)
+    assert (out / "side_by_side.mp4").exists()  # untouched
+    subtract(clip_folder, out, method="running-mean", video=False, overwrite=True)
+    assert not (out / "side_by_side.mp4").exists()  # no old file beside the new ones
+    assert sorted(p.name for p in out.iterdir()) == ["background.png", "masks", "run.json"]
+
+
+def test_summary_reports_wall_clock_and_model_speed(clip_folder, tmp_path):
+    summary = subtract(clip_folder, tmp_path / "out", method="running-mean")
+    assert summary.wall_seconds >= summary.model_seconds > 0
+    assert summary.fps == pytest.approx(10 / summary.wall_seconds)
+    assert summary.model_fps >= summary.fps
+    line = summary.closing_line("out")
+    assert f"{summary.fps:.1f} frames/s" in line and "model alone" in line
 
 
 def test_train_all_fits_on_everything_then_classifies_everything(clip_folder, tmp_path):
@@ -87,11 +137,8 @@ def test_a_bad_frame_midway_leaves_no_output(tmp_path):
     out = tmp_path / "out"
     with pytest.raises(FrameFormatError):
         subtract(bad, out, method="running-mean")
-    assert not any(
-        p.name in ("masks", "side_by_side.mp4", "run.json", "background.png") for p in out.iterdir()
-    )
-    assert not [p for p in out.iterdir() if not p.name.startswith(".")]
-    assert not list(out.iterdir())  # temporary files are gone too
+    assert not out.exists()  # no empty folder either
+    assert not list(tmp_path.iterdir())  # temporary files are gone too
 
 
 def test_refuses_to_write_into_the_input(clip_folder):
@@ -99,15 +146,16 @@ def test_refuses_to_write_into_the_input(clip_folder):
         subtract(clip_folder, clip_folder, method="running-mean")
 
 
-def test_missing_output_parent_is_an_output_error(clip_folder, tmp_path):
-    with pytest.raises(OutputError, match="does not exist"):
-        subtract(clip_folder, tmp_path / "no" / "such" / "dir", method="running-mean")
+def test_missing_output_parents_are_created(clip_folder, tmp_path):
+    subtract(clip_folder, tmp_path / "no" / "such" / "dir", method="running-mean", video=False)
+    assert (tmp_path / "no" / "such" / "dir" / "run.json").is_file()
 
 
-def test_too_few_frames_for_training(tmp_path):
-    frames, _ = moving_square(n_frames=3)
-    with pytest.raises(ParameterError, match="nothing to classify"):
-        subtract(frames, tmp_path / "out", method="running-mean", train=3)
+def test_created_parents_are_removed_on_failure(tmp_path):
+    bad = np.full((3, 8, 8, 3), np.nan, np.float32)
+    with pytest.raises(FrameFormatError):
+        subtract(bad, tmp_path / "a" / "b", method="running-mean")
+    assert not (tmp_path / "a").exists()
 
 
 @pytest.mark.parametrize(
@@ -119,7 +167,10 @@ def test_too_few_frames_for_training(tmp_path):
         (3, 10, 3),
         ("3", None, 3),
         ("0.5", 8, 4),
-        ("all", 5, None),
+        ("all", 5, 5),
+        ("all", None, None),
+        (30, 10, 10),
+        (1.0, 10, 10),
     ],
 )
 def test_resolve_train(train, count, expected):
@@ -132,8 +183,6 @@ def test_resolve_train(train, count, expected):
         (1.5, 10, r"train must be in \(0, 1\]"),
         (0.5, None, "unknown"),
         (0, 10, r"train must be in \[1"),
-        (10, 10, "nothing to classify"),
-        (1.0, 10, "nothing to classify"),
         ("abc", 10, "fraction"),
         (True, 10, "fraction"),
         (float("nan"), 10, "train must be in"),

@@ -103,10 +103,9 @@ def check_output_path(
                 f"output folder {str(target)!r} contains the input {str(p)!r}; replacing it "
                 "would delete the input"
             )
-    if not overwrite and target.exists():
-        if not target.is_dir() or any(target.iterdir()):
-            raise OutputError(f"output {str(target)!r} already exists (pass overwrite=True)")
-    return target
+    from bgmix._atomic import check_overwrite
+
+    return check_overwrite(target, overwrite=overwrite)
 
 
 def as_rate(fps: Any) -> Fraction:
