@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/bgmix demo -o out/demo
+	$(BIN)/bgmix demo -o out/demo --overwrite
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -19,7 +19,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__version__ = "0.1.0"
+from bgmix._version import __version__
 
 # Public name -> module that defines it.  Resolved on first attribute access
 # (PEP 562), so ``import bgmix`` imports none of these modules.

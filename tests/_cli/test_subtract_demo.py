@@ -54,9 +54,9 @@ def test_subtract_train_and_params(clip_folder, tmp_path):
         ],
     )
     assert result.exit_code == 0, result.output
-    assert "after fitting on 4" in result.output
+    assert "8 frames classified (fitted on the first 4)" in result.output
     run = json.loads((out / "run.json").read_text())
-    assert run["params"]["alpha"] == 0.2 and run["n_frames"] == 4
+    assert run["params"]["alpha"] == 0.2 and run["n_frames"] == 8 and run["n_trained"] == 4
     assert not (out / "side_by_side.mp4").exists()
 
 
@@ -98,7 +98,7 @@ def test_subtract_bad_input_is_one_line_with_exit_code(tmp_path, make_src, code,
     assert result.exit_code == code
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("bgmix: error:") and needle in lines[0]
-    assert not (out / "masks").exists() and not (out / "side_by_side.mp4").exists()
+    assert not out.exists()
 
 
 def test_frames_changing_size_midway_fail_cleanly(clip_folder, tmp_path):
@@ -141,3 +141,27 @@ def test_demo_writes_video_masks_and_metrics(tmp_path):
     with av.open(str(out / "side_by_side.mp4")) as container:
         assert sum(1 for _ in container.decode(video=0)) == 100
     assert (out / "scene" / "groundtruth").is_dir()
+
+
+def test_subtract_on_a_cdnet_sequence_folder_hints_at_input(tmp_path):
+    from bgmix.synthetic import generate, write_sequence
+
+    seq = write_sequence(generate("baseline", n_frames=5, width=16, height=12), tmp_path / "seq")
+    result = CliRunner().invoke(cli, ["subtract", str(seq), "-o", str(tmp_path / "out"), "-q"])
+    assert result.exit_code == 1 and "input" in result.output and "CDnet" in result.output
+
+
+def test_subtract_from_a_saved_background_model(clip_folder, tmp_path):
+    model = tmp_path / "model.npz"
+    args = ["background", str(clip_folder), "-m", "median", "-o", str(tmp_path / "bg.png")]
+    result = CliRunner().invoke(cli, [*args, "--save-model", str(model), "-q"])
+    assert result.exit_code == 0, result.output
+    result = CliRunner().invoke(
+        cli, ["subtract", str(clip_folder), "--model", str(model), "-o", str(tmp_path / "o"), "-q"]
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("median: 8 frames classified")
+    result = CliRunner().invoke(
+        cli, ["subtract", str(clip_folder), "--model", str(model), "-m", "mog", "-o", "x"]
+    )
+    assert result.exit_code == 2 and "--model" in result.output

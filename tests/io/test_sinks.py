@@ -277,9 +277,13 @@ def test_open_sink_parameter_errors(tmp_path: Path) -> None:
         open_sink(tmp_path / "f", pattern="{frame}.png")
     with pytest.raises(ParameterError, match="file name"):
         open_sink(tmp_path / "f", pattern="sub/{number}.png")
-    with pytest.raises(OutputError, match="does not exist"):
-        open_sink(tmp_path / "missing" / "a.mp4")
     assert os.listdir(tmp_path) == []
+
+
+def test_missing_parent_folders_are_created(tmp_path: Path) -> None:
+    with open_sink(tmp_path / "new" / "masks", kind="folder") as sink:
+        sink.write(np.zeros((4, 4), np.uint8), number=1)
+    assert len(os.listdir(tmp_path / "new" / "masks")) == 1
 
 
 def test_duplicate_numbers_are_refused(tmp_path: Path) -> None:

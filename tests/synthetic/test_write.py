@@ -151,13 +151,16 @@ def test_write_errors_are_output_errors_naming_the_file(tmp_path, scene, monkeyp
     assert list(tmp_path.iterdir()) == []
 
 
+def test_missing_parents_are_created(tmp_path, scene):
+    write_sequence(scene, tmp_path / "data" / "seq")
+    assert (tmp_path / "data" / "seq" / "scene.json").is_file()
+
+
 def test_bad_arguments(tmp_path, scene):
     with pytest.raises(ParameterError, match="image_format"):
         write_sequence(scene, tmp_path / "a", image_format="gif")
     with pytest.raises(ParameterError, match="SyntheticScene"):
         write_sequence(np.zeros((3, 4, 4, 3), np.uint8), tmp_path / "b")
-    with pytest.raises(OutputError, match="does not exist"):
-        write_sequence(scene, tmp_path / "missing" / "seq")
     (tmp_path / "file").write_text("x")
     with pytest.raises(OutputError, match="not a folder"):
         write_sequence(scene, tmp_path / "file")

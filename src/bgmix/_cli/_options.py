@@ -18,7 +18,8 @@ __all__ = [
     "params_option",
     "parse_params",
     "quiet_option",
-    "source_options",
+    "source_arg",
+    "source_kwargs",
     "train_option",
 ]
 
@@ -117,8 +118,10 @@ train_option = click.option(
     "--train",
     default=None,
     metavar="FRACTION|N|all",
-    help="Fit on the first FRACTION (e.g. 0.4) or N frames before classifying; 'all' fits "
-    "on every frame. Frames used for fitting are classified too.",
+    help="Fit first on the first FRACTION (e.g. 0.4), N frames or 'all' frames, then "
+    "classify every frame (the training frames too: the classified frames are the same "
+    "in every mode). Default: online. Methods that must be fitted (em, kmeans, svd, "
+    "rpca) need it.",
 )
 
 
@@ -151,15 +154,13 @@ def frame_options(func=None, *, grey_default: bool = False):
     return decorate(func) if func is not None else decorate
 
 
-def source_options(func):
-    """Options of :func:`bgmix.open_source` shared by the commands that read frames."""
-    opts = [
-        click.option("--grey", is_flag=True, default=None, help="Convert frames to grey."),
-        click.option("--scale", type=float, default=None, help="Resize frames by this factor."),
-        click.option("--start", type=int, default=None, help="First frame (0-based position)."),
-        click.option("--stop", type=int, default=None, help="Stop before this frame position."),
-        click.option("--stride", type=int, default=None, help="Take every n-th frame."),
-    ]
-    for opt in reversed(opts):
-        func = opt(func)
-    return func
+def source_kwargs(options: dict[str, Any]) -> dict[str, Any]:
+    """The :func:`frame_options` a command received, as :func:`bgmix.open_source`
+    keyword arguments (options left at None are not passed)."""
+    keys = ("grey", "scale", "start", "stop", "stride")
+    return {k: options[k] for k in keys if options.get(k) is not None}
+
+
+def source_arg(src: str) -> str | int:
+    """A SRC argument: a digit string is a camera index, anything else a path or URL."""
+    return int(src) if src.isdigit() else src

@@ -4,23 +4,34 @@ from __future__ import annotations
 
 import click
 
-from bgmix._cli._options import method_option, params_option, parse_params, source_options
+from bgmix._cli._options import (
+    frame_options,
+    method_option,
+    output_option,
+    overwrite_option,
+    params_option,
+    parse_params,
+    quiet_option,
+    source_arg,
+    source_kwargs,
+    train_option,
+)
 
 
 @click.command("subtract")
 @click.argument("src")
-@click.option(
-    "-o", "--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Output folder."
-)
+@output_option(help="Output folder (missing parents are created).")
 @method_option
 @params_option
 @click.option(
-    "--train",
+    "--model",
+    "model_path",
     default=None,
-    metavar="FRACTION|N|all",
-    help="Fit on the first fraction (e.g. 0.4) or N frames, then classify the rest; "
-    "'all' fits on every frame, then classifies every frame.",
+    type=click.Path(dir_okay=False),
+    help="Start from a saved model (bgmix background --save-model, or "
+    "BackgroundSubtractor.save) instead of -m/-p; a saved batch model needs no --train.",
 )
+@train_option
 @click.option(
     "--masks/--no-masks", default=True, show_default=True, help="Write masks/bin000123.png."
 )
@@ -28,29 +39,36 @@ from bgmix._cli._options import method_option, params_option, parse_params, sour
 @click.option(
     "--fps", type=float, default=None, help="Frame rate of the MP4 (default: the source's)."
 )
-@source_options
-@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
-def subtract(src, out_dir, method, params, train, masks, video, fps, quiet, **source_opts) -> None:
-    """Separate foreground from background in SRC (video file, image folder, GIF, camera index
-    or stream URL) with METHOD, writing masks, a side-by-side MP4, the background image and
-    run.json under OUT.
+@frame_options
+@overwrite_option
+@quiet_option
+def subtract(
+    src, output, method, params, model_path, train, masks, video, fps, overwrite, quiet, **frames
+) -> None:
+    """Separate foreground from background in SRC (video file, image folder, GIF, camera
+    index or stream URL) with METHOD, writing under OUTPUT: masks/ (one mask per frame),
+    side_by_side.mp4 (input | mask | foreground | background), background.png and run.json.
+
+    The last line gives the wall-clock frames/s of the whole run (decoding, model and
+    writing) and, separately, the model's own frames/s.
     """
+    from bgmix.exceptions import ParameterError
     from bgmix.pipeline import subtract as run
 
+    if model_path is not None and (params or method != "mog2"):
+        raise ParameterError("--model brings its own method and parameters; drop -m/-p")
     summary = run(
-        int(src) if src.isdigit() else src,
-        out_dir,
+        source_arg(src),
+        output,
         method=method,
         params=parse_params(params),
+        model=model_path,
         train=train,
         masks=masks,
         video=video,
         fps=fps,
         progress=not quiet,
-        source_options={k: v for k, v in source_opts.items() if v is not None},
+        overwrite=overwrite,
+        source_options=source_kwargs(frames),
     )
-    trained = f" after fitting on {summary.n_trained}" if summary.n_trained else ""
-    click.echo(
-        f"{summary.method}: {summary.n_frames} frames classified{trained} "
-        f"at {summary.fps:.0f} frames/s -> {out_dir}"
-    )
+    click.echo(summary.closing_line(output))

@@ -75,8 +75,14 @@ def list_numbered_images(folder: StrPath, *, what: str = "image folder") -> list
     for img in images:
         n = frame_number(img)
         if n is None:
+            hint = (
+                f"; {str(p)!r} looks like a CDnet sequence: give its frames, "
+                f"{str(p / 'input')!r}"
+                if (p / "input").is_dir()
+                else ""
+            )
             raise InputError(
-                f"{what} {str(p)!r}: image {img.name!r} has no frame number in its name"
+                f"{what} {str(p)!r}: image {img.name!r} has no frame number in its name{hint}"
             )
         if n in numbered:
             raise InputError(

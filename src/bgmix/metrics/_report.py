@@ -248,7 +248,7 @@ class EvaluationReport:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict: every result, and per method the category, overall and
         sequence means. NaN (undefined) values become None."""
-        from bgmix import __version__
+        from bgmix._version import __version__
 
         summary = {}
         for method in self.methods:

@@ -52,7 +52,7 @@ def write_sequence(
     scene : SyntheticScene
         From :func:`generate`.
     out_dir : path
-        The sequence folder to create. Its parent must exist.
+        The sequence folder to create (missing parent folders are created).
     overwrite : bool, default False
         Replace ``out_dir`` if it exists and is not empty (it is removed only once the
         new folder is complete).
@@ -71,8 +71,8 @@ def write_sequence(
     ParameterError
         ``scene`` is not a :class:`SyntheticScene`, or ``image_format`` is unknown.
     OutputError
-        ``out_dir`` exists and is not empty (without ``overwrite``), its parent is
-        missing, or a file cannot be written.
+        ``out_dir`` exists and is not empty (without ``overwrite``) or is a file, or a
+        file cannot be written.
 
     Notes
     -----
@@ -91,7 +91,7 @@ def write_sequence(
     """
     from PIL import Image
 
-    import bgmix
+    from bgmix._version import __version__
 
     if not isinstance(scene, SyntheticScene):
         raise ParameterError(
@@ -103,7 +103,7 @@ def write_sequence(
     first, last = scene.temporal_roi
     meta = {
         "format": "bgmix-synthetic-sequence",
-        "bgmix_version": bgmix.__version__,
+        "bgmix_version": __version__,
         **scene.parameters,
         "temporal_roi": [first + 1, last + 1],
         "first_frame_number": 1,
