@@ -31,7 +31,7 @@ def test_prints_table_and_writes_json(dataset, tmp_path):
     out = tmp_path / "scores.json"
     res = run(
         "evaluate", dataset, "-m", "running-mean", "-m", "frame-difference",
-        "-p", "threshold=12", "-p", "running-mean:alpha=0.2", "--json", out, "--no-progress",
+        "-p", "threshold=12", "-p", "running-mean:alpha=0.2", "-o", out, "-q",
     )  # fmt: skip
     assert res.exit_code == 0, res.output
     lines = res.stdout.splitlines()
@@ -63,13 +63,13 @@ def test_prints_table_and_writes_json(dataset, tmp_path):
 def test_single_sequence_category_and_progress(dataset):
     res = run(
         "evaluate", dataset / "baseline" / "a", dataset / "night",
-        "-m", "running-mean", "--category", "mine", "--progress",
+        "-m", "running-mean", "--category", "mine",
     )  # fmt: skip
     assert res.exit_code == 0, res.output
     rows = [line.split() for line in res.stdout.splitlines() if line.startswith(("a ", "c "))]
     assert [r[1] for r in rows] == ["mine", "mine"]
     assert "CDnet overall" not in res.stdout
-    assert "frame" in res.stderr  # tqdm bar on stderr
+    assert "frames" in res.stderr  # the progress report on stderr (a log here)
 
 
 def test_training_option(dataset):
@@ -111,12 +111,12 @@ def test_bad_input_exits_1_with_one_line(dataset, tmp_path):
     assert res.exit_code == 1
     assert "have no ground truth (numbers 3)" in res.stderr
 
-    res = run(
-        "evaluate", dataset / "baseline", "-m", "running-mean", "--json", tmp_path / "no" / "x.json"
-    )
-    assert res.exit_code == 1
-    assert "does not exist" in res.stderr
-    res = run("evaluate", dataset / "baseline", "-m", "running-mean", "--json", tmp_path)
+    out = tmp_path / "no" / "x.json"
+    res = run("evaluate", dataset / "baseline", "-m", "running-mean", "-o", out, "-q")
+    assert res.exit_code == 0 and out.is_file()  # missing parents are created
+    res = run("evaluate", dataset / "baseline", "-m", "running-mean", "-o", out, "-q")
+    assert res.exit_code == 1 and "--overwrite" in res.stderr
+    res = run("evaluate", dataset / "baseline", "-m", "running-mean", "-o", tmp_path)
     assert res.exit_code != 0
 
 
@@ -176,3 +176,8 @@ def test_evaluate_shared_sequence(shared_data):
     row = next(line for line in res.stdout.splitlines() if line.startswith("wallflower"))
     assert 0.0 < float(row.split()[3]) <= 1.0
     assert np.isfinite(float(row.split()[-1]))
+
+
+def test_frame_options_select_the_scored_frames(dataset):
+    res = run("evaluate", dataset / "night", "-m", "running-mean", "-q", "--start", "1", "--grey")
+    assert res.exit_code == 0, res.output

@@ -381,8 +381,10 @@ def test_json_round_trip(tmp_path, dataset):
 
 def test_json_errors(tmp_path, dataset):
     report = evaluate(dataset / "shadow", "running-mean")
-    with pytest.raises(OutputError, match="does not exist"):
+    report.to_json(tmp_path / "missing" / "x.json")  # parents are created
+    with pytest.raises(OutputError, match="overwrite"):
         report.to_json(tmp_path / "missing" / "x.json")
+    report.to_json(tmp_path / "missing" / "x.json", overwrite=True)
     (tmp_path / "bad.json").write_text("{not json")
     with pytest.raises(InputError, match="not valid JSON"):
         EvaluationReport.from_json(tmp_path / "bad.json")
@@ -430,3 +432,25 @@ def test_wallflower_sparse_groundtruth(shared_data):
     assert result.n_evaluated == 1 and result.n_frames == 287
     assert result.counts.total == 160 * 120
     assert 0 < result.f_measure <= 1
+
+
+def test_frame_selection_grey_and_scale(tmp_path, dataset):
+    seq = dataset / "baseline" / "a"
+    full = evaluate_sequence(seq, "running-mean")
+    part = evaluate_sequence(seq, "running-mean", source_options={"start": 2, "stride": 2})
+    assert part.n_frames == len(range(2, full.n_frames, 2))
+    assert part.n_evaluated < full.n_evaluated
+    grey = evaluate_sequence(seq, "running-mean", source_options={"grey": True, "scale": 0.5})
+    assert grey.n_evaluated == full.n_evaluated and 0.0 <= grey.f_measure <= 1.0
+    with pytest.raises(ParameterError, match="none that is scored"):
+        evaluate_sequence(seq, "running-mean", source_options={"start": 50})
+    with pytest.raises(ParameterError, match="prefetch"):
+        evaluate_sequence(seq, "running-mean", source_options={"prefetch": 2})
+
+
+def test_category_of_a_symlinked_sequence_is_its_link_parent(tmp_path, dataset):
+    (tmp_path / "mine" / "night").mkdir(parents=True)
+    link = tmp_path / "mine" / "night" / "cam1"
+    link.symlink_to(dataset / "shadow" / "c", target_is_directory=True)
+    result = evaluate(tmp_path / "mine", "running-mean").results[0]
+    assert (result.category, result.sequence) == ("night", "cam1")

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
-from bgmix._cli._options import parse_params
+from bgmix._cli._options import (
+    frame_options,
+    output_option,
+    overwrite_option,
+    parse_params,
+    quiet_option,
+    source_kwargs,
+    train_option,
+)
 from bgmix._validation import parse_train
 from bgmix.exceptions import ParameterError
 
@@ -72,48 +79,40 @@ def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     "METHOD:KEY=VALUE to that method only (and overrides a shared value). "
     "Dotted keys nest: -p postprocess.median=5.",
 )
-@click.option(
-    "--train",
-    default=None,
-    metavar="FRACTION|N|all",
-    help="Fit each method first on the first FRACTION (0.4) or N (200) frames, or on "
-    "'all' frames, then classify every frame. Default: online (every frame from the "
-    "first is classified as it comes). The scored frames are the same in every mode.",
-)
-@click.option(
-    "--json",
-    "json_path",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help="Also write every result and the means to this JSON file (atomically).",
+@train_option
+@output_option(
+    file=True,
+    required=False,
+    help="Also write every result and the means to this JSON file (missing parents "
+    "are created).",
 )
 @click.option(
     "--category",
     default=None,
     metavar="NAME",
     help="Category of every sequence given (default: each sequence's parent folder, "
-    "as in CDnet's dataset/CATEGORY/SEQUENCE layout).",
+    "as in CDnet's dataset/CATEGORY/SEQUENCE layout; a symlink's own parent).",
 )
-@click.option(
-    "--progress/--no-progress",
-    default=None,
-    help="Show a progress bar on stderr (default: when stderr is a terminal).",
-)
+@frame_options
+@overwrite_option
+@quiet_option
 def evaluate(
     seq_dirs: tuple[Path, ...],
     methods: tuple[str, ...],
     params: tuple[str, ...],
     train: str | None,
-    json_path: Path | None,
+    output: Path | None,
     category: str | None,
-    progress: bool | None,
+    overwrite: bool,
+    quiet: bool,
+    **frames: Any,
 ) -> None:
     """Score methods on sequences with ground truth, with CDnet 2014's metrics.
 
     Each SEQ_DIR is a sequence in CDnet layout (input/, groundtruth/, optional
     ROI.bmp and temporalROI.txt), or a folder of such sequences (searched up to
-    three levels down), e.g. a CDnet dataset/ folder. Every frame is given to each
-    method; masks are scored on the frames inside the temporal ROI that have
+    three levels down), e.g. a CDnet dataset/ folder. Every selected frame is given
+    to each method; masks are scored on the frames inside the temporal ROI that have
     ground truth (labels: 0 and 50 negative, 255 positive, 85 and 170 ignored;
     other grey values are thresholded at 128).
 
@@ -126,29 +125,33 @@ def evaluate(
     Examples:
       bgmix evaluate dataset/baseline/highway -m opencv-mog2
       bgmix evaluate dataset -m opencv-mog2 -m opencv-knn -p detect_shadows=false \\
-          -p opencv-knn:dist2_threshold=300 --json scores.json
-      bgmix evaluate seqs -m some-batch-method --train 0.4
+          -p opencv-knn:dist2_threshold=300 -o scores.json
+      bgmix evaluate seqs -m em --train 0.4
     """
-    from bgmix._atomic import check_output_parent
+    from bgmix._atomic import check_overwrite
     from bgmix.metrics import evaluate as run_evaluation
     from bgmix.metrics import find_sequences, read_sequence
 
     method_list = list(dict.fromkeys(methods))
     per_method = split_method_params(params, method_list)
     train_mode = parse_train(train)
-    if json_path is not None:
-        check_output_parent(json_path, what="--json file")
-        if json_path.is_dir():
-            raise ParameterError(f"--json {str(json_path)!r} is a folder; give a file name")
+    if output is not None:
+        check_overwrite(output, overwrite=overwrite, what="JSON report")
     if category is not None:
         sequences: list[Any] = [
             read_sequence(p, category=category) for d in seq_dirs for p in find_sequences(d)
         ]
     else:
         sequences = list(seq_dirs)
-    show = sys.stderr.isatty() if progress is None else progress
-    report = run_evaluation(sequences, method_list, per_method, train=train_mode, progress=show)
+    report = run_evaluation(
+        sequences,
+        method_list,
+        per_method,
+        train=train_mode,
+        progress=not quiet,
+        source_options=source_kwargs(frames),
+    )
     click.echo(report.table())
-    if json_path is not None:
-        report.to_json(json_path)
-        click.echo(f"bgmix: wrote {json_path}", err=True)
+    if output is not None:
+        report.to_json(output, overwrite=overwrite)
+        click.echo(f"bgmix: wrote {output}", err=True)

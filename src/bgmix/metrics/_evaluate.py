@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import logging
-import math
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from bgmix._validation import parse_train
+from bgmix._progress import progress_bar
+from bgmix._validation import parse_train, train_frames
 from bgmix.exceptions import BgmixError, FrameFormatError, FrameSizeError, ParameterError
 from bgmix.io._images import read_image
 from bgmix.io._prefetch import prefetched
@@ -42,6 +42,7 @@ def evaluate_sequence(
     *,
     train: Train = None,
     progress: bool = False,
+    source_options: Mapping[str, Any] | None = None,
 ) -> SequenceResult:
     """Run one method over one sequence and score its masks with CDnet's metrics.
 
@@ -64,7 +65,12 @@ def evaluate_sequence(
         warning). ``"all"``: ``fit`` on every frame (offline methods), then classify
         every frame. Note ``1`` is one frame and ``1.0`` all of them.
     progress : bool, default False
-        Show a progress bar (tqdm, on stderr).
+        Report progress on stderr (:func:`bgmix._progress.progress_bar`).
+    source_options : dict, optional
+        Frame selection and colour, as :func:`bgmix.open_source` takes them: ``start``,
+        ``stop``, ``stride`` (0-based positions among the input frames; only the
+        selected frames are given to the method and scored), ``grey``, ``scale`` (the
+        ground truth and ROI are resized with the frames, nearest neighbour).
 
     Returns
     -------
@@ -117,8 +123,10 @@ def evaluate_sequence(
     specs = _resolve_methods([method], params)
     mode = parse_train(train)
     _check_batch_methods(specs, mode)
-    with _progress_bar(sequence.n_frames, progress) as bar:
-        return _run_sequence(sequence, specs, mode, bar)[0]
+    options = _frame_options(source_options)
+    sequence = _select(sequence, options)
+    with progress_bar(sequence.n_frames, "evaluate", enabled=progress) as bar:
+        return _run_sequence(sequence, specs, mode, bar, options)[0]
 
 
 def evaluate(
@@ -128,6 +136,7 @@ def evaluate(
     *,
     train: Train = None,
     progress: bool = False,
+    source_options: Mapping[str, Any] | None = None,
 ) -> EvaluationReport:
     """Evaluate one or several methods on one or several sequences.
 
@@ -148,7 +157,9 @@ def evaluate(
     train : None, float, int or "all"
         Training mode, as in :func:`evaluate_sequence`, for every method.
     progress : bool, default False
-        Show one progress bar (frames) for the whole evaluation.
+        Report progress (frames) for the whole evaluation on stderr.
+    source_options : dict, optional
+        Frame selection and colour for every sequence, as in :func:`evaluate_sequence`.
 
     Returns
     -------
@@ -164,7 +175,8 @@ def evaluate(
     and every method classifies each frame in turn; each method's time is
     measured separately.
     """
-    sequences = _gather_sequences(seq_dirs)
+    options = _frame_options(source_options)
+    sequences = [_select(s, options) for s in _gather_sequences(seq_dirs)]
     method_list = (
         [methods] if isinstance(methods, str) or _is_subtractor(methods) else list(methods)
     )
@@ -174,9 +186,10 @@ def evaluate(
     mode = parse_train(train)
     _check_batch_methods(specs, mode)
     results: list[SequenceResult] = []
-    with _progress_bar(sum(s.n_frames for s in sequences), progress) as bar:
+    total = sum(s.n_frames for s in sequences)
+    with progress_bar(total, "evaluate", enabled=progress) as bar:
         for sequence in sequences:
-            results += _run_sequence(sequence, specs, mode, bar)
+            results += _run_sequence(sequence, specs, mode, bar, options)
     return EvaluationReport(results, methods=[s.name for s in specs])
 
 
@@ -267,20 +280,43 @@ def _check_batch_methods(specs: list[_MethodSpec], mode: Train) -> None:
 
 def _n_train(mode: Train, sequence: Sequence) -> int:
     n = sequence.n_frames
-    if mode is None:
-        return 0
-    if mode == "all":
-        return n
-    if isinstance(mode, int):
-        if mode > n:
-            logger.warning(
-                "sequence %r has %d frames, fewer than train=%d: training on all of them",
-                sequence.name,
-                n,
-                mode,
+    if isinstance(mode, int) and mode > n:
+        logger.warning(
+            "sequence %r has %d frames, fewer than train=%d: training on all of them",
+            sequence.name,
+            n,
+            mode,
+        )
+    return int(train_frames(mode, n, source=f"sequence {sequence.name!r}") or 0)
+
+
+def _frame_options(source_options: Mapping[str, Any] | None) -> Any:
+    from bgmix.io._source import _Options
+
+    options = dict(source_options or {})
+    for key in ("size", "on_error", "prefetch"):
+        if key in options:
+            raise ParameterError(
+                f"source_options: {key!r} does not apply to an evaluation; "
+                "use start, stop, stride, grey or scale"
             )
-        return min(mode, n)
-    return max(1, min(n, math.floor(float(mode) * n + 0.5)))
+    return _Options.validate(**options)
+
+
+def _select(sequence: Sequence, options: Any) -> Sequence:
+    """The sequence restricted to the frames at the selected positions."""
+    if options.start == 0 and options.stop is None and options.stride == 1:
+        return sequence
+    frames = [f for i, f in enumerate(sequence.input_frames) if options.wants(i)]
+    kept = {n for n, _ in frames}
+    evaluated = tuple(n for n in sequence.evaluated if n in kept)
+    if not frames or not evaluated:
+        raise ParameterError(
+            f"sequence {sequence.name!r}: start={options.start}, stop={options.stop}, "
+            f"stride={options.stride} select {len(frames)} of its {sequence.n_frames} frames "
+            "and none that is scored"
+        )
+    return replace(sequence, input_frames=frames, evaluated=evaluated)
 
 
 # ---------------------------------------------------------------------- running
@@ -308,15 +344,15 @@ def _gather_sequences(seq_dirs: Any) -> list[Sequence]:
 
 
 def _run_sequence(
-    sequence: Sequence, specs: list[_MethodSpec], mode: Train, bar: Any
+    sequence: Sequence, specs: list[_MethodSpec], mode: Train, bar: Any, options: Any
 ) -> list[SequenceResult]:
     """Decode the sequence once; every method classifies every frame in turn."""
     models = [spec.make() for spec in specs]
     seconds = [0.0] * len(models)
     counts = [ConfusionCounts() for _ in models]
-    roi = None if sequence.roi.all() else sequence.roi
+    reader = _FrameReader(sequence, options)
+    roi = None if sequence.roi.all() else reader.mask(sequence.roi.astype(np.uint8)) > 0
     n_train = _n_train(mode, sequence)
-    reader = _FrameReader(sequence)
     where = f"sequence {sequence.name!r}"
     if hasattr(bar, "set_description"):
         bar.set_description(sequence.name)
@@ -373,9 +409,23 @@ def _run_sequence(
 class _FrameReader:
     """Reads a sequence's frames (and masks of evaluated frames) with checks."""
 
-    def __init__(self, sequence: Sequence) -> None:
+    def __init__(self, sequence: Sequence, options: Any) -> None:
+        from bgmix.io._source import _Shaper
+
         self.sequence = sequence
         self.ndim: int | None = None
+        h, w = sequence.shape
+        self.shaper = _Shaper(np.zeros((h, w), np.uint8), options)
+        self.grey = options.grey
+
+    def mask(self, mask: np.ndarray) -> np.ndarray:
+        """A ground-truth label image or ROI at the frames' output size (nearest)."""
+        w, h = self.shaper.out_wh
+        if mask.shape[:2] == (h, w):
+            return mask
+        import cv2
+
+        return cv2.resize(mask, (w, h), interpolation=cv2.INTER_NEAREST)
 
     def frame(self, path: Path) -> np.ndarray:
         img = read_image(path, mode=None)
@@ -397,6 +447,21 @@ class _FrameReader:
                 f"input frame {str(path)!r} is {kinds[img.ndim]} but the earlier frames "
                 f"are {kinds[self.ndim]}"
             )
+        return self._shape(img)
+
+    def _shape(self, img: np.ndarray) -> np.ndarray:
+        w, h = self.shaper.out_wh
+        if not self.grey and img.shape[:2] == (h, w):
+            return img
+        import cv2
+
+        if self.grey and img.ndim == 3:
+            img = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)
+        if img.shape[:2] != (h, w):
+            shrink = w <= img.shape[1]
+            img = cv2.resize(
+                img, (w, h), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR
+            )
         return img
 
     def stream(self) -> Iterator[tuple[str, np.ndarray, np.ndarray | None]]:
@@ -404,29 +469,8 @@ class _FrameReader:
         for number, path in self.sequence.input_frames:
             gt = None
             if number in evaluated:
-                gt = read_groundtruth(self.sequence.groundtruth[number])
+                gt = self.mask(read_groundtruth(self.sequence.groundtruth[number]))
             yield path.name, self.frame(path), gt
-
-
-class _NoBar:
-    def update(self, n: int = 1) -> None:
-        pass
-
-    def __enter__(self) -> _NoBar:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        pass
-
-
-def _progress_bar(total: int, enabled: bool) -> Any:
-    if not enabled:
-        return _NoBar()
-    import sys
-
-    from tqdm import tqdm
-
-    return tqdm(total=total, unit="frame", file=sys.stderr, dynamic_ncols=True)
 
 
 def _with_context(exc: BgmixError, context: str) -> BgmixError:

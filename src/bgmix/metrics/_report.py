@@ -281,10 +281,11 @@ class EvaluationReport:
         results = [SequenceResult.from_dict(r) for r in data.get("results", [])]
         return cls(results, methods=list(data.get("methods", [])))
 
-    def to_json(self, path: StrPath) -> None:
-        """Write :meth:`to_dict` as JSON (strict: no NaN) atomically to ``path``."""
+    def to_json(self, path: StrPath, *, overwrite: bool = False) -> None:
+        """Write :meth:`to_dict` as JSON (strict: no NaN) atomically to ``path``
+        (missing parents are created; an existing file needs ``overwrite=True``)."""
         text = json.dumps(self.to_dict(), indent=2, allow_nan=False)
-        with atomic_output(path, what="JSON report") as tmp:
+        with atomic_output(path, overwrite=overwrite, what="JSON report") as tmp:
             tmp.write_text(text + "\n", encoding="utf-8")
 
     @classmethod

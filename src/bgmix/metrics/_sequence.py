@@ -15,6 +15,7 @@ defaults to the name of its parent folder.
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -161,7 +162,7 @@ def read_sequence(path: StrPath, *, category: str | None = None) -> Sequence:
                 "optional ROI.bmp and temporalROI.txt)"
             )
     if category is None:
-        category = p.resolve().parent.name or p.resolve().name
+        category = Path(os.path.abspath(p)).parent.name or p.resolve().name
     elif not isinstance(category, str) or not category:
         raise InputError(f"{where}: category must be a non-empty string; got {category!r}")
 
@@ -210,7 +211,7 @@ def read_sequence(path: StrPath, *, category: str | None = None) -> Sequence:
         )
     return Sequence(
         path=p,
-        name=p.resolve().name,
+        name=Path(os.path.abspath(p)).name or p.resolve().name,
         category=category,
         input_frames=frames,
         groundtruth=groundtruth,
