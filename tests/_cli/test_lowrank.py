@@ -39,7 +39,7 @@ def _run(*args):
 
 def test_writes_every_picture(folder, tmp_path):
     out = tmp_path / "out"
-    result = _run("lowrank", folder, "-o", out, "--rank", 2, "--no-progress")
+    result = _run("lowrank", folder, "-o", out, "--rank", 2, "-q")
     assert result.exit_code == 0, result.output
     assert sorted(os.listdir(out)) == sorted(REPORT_FILES)
     assert result.output.startswith("svd: 12 frames x 768 pixel values, background rank 2")
@@ -73,7 +73,7 @@ def test_rpca_with_options_colour_size_and_cache(folder, tmp_path):
         cache,
         "--fps",
         10,
-        "--no-progress",
+        "-q",
     ]
     result = _run(*args)
     assert result.exit_code == 0, result.output
@@ -84,12 +84,15 @@ def test_rpca_with_options_colour_size_and_cache(folder, tmp_path):
     assert summary["background"]["final_error"] < 1e-6
     assert summary["fps"] == 10
     assert cache.is_file() and (tmp_path / "m.npy.json").is_file()
-    again = _run(*args)  # from the cache, same result
+    again = _run(*args)  # an existing output folder is refused without --overwrite
+    assert again.exit_code == 1 and "--overwrite" in again.output
+    again = _run(*args, "--overwrite")  # from the cache, same result
     assert again.exit_code == 0 and again.output == result.output
+    assert "Robust PCA found a background of rank" in result.output
 
 
 def test_second_scene(folder, tmp_path):
-    result = _run("lowrank", folder, "-o", tmp_path / "o", "--second", folder, "--no-progress")
+    result = _run("lowrank", folder, "-o", tmp_path / "o", "--second", folder, "-q")
     assert result.exit_code == 0, result.output
     summary = json.loads((tmp_path / "o" / "summary.json").read_text())
     assert summary["two_backgrounds"]["second_scene"] == str(folder)
@@ -107,7 +110,7 @@ def test_second_scene(folder, tmp_path):
     ],
 )
 def test_bad_options_give_one_line_errors(folder, tmp_path, args, code, match):
-    result = _run("lowrank", folder, "-o", tmp_path / "o", "--no-progress", *args)
+    result = _run("lowrank", folder, "-o", tmp_path / "o", "-q", *args)
     assert result.exit_code == code, result.output
     assert result.output.startswith("bgmix: error:") and match in result.output
     assert len(result.output.strip().splitlines()) == 1

@@ -95,9 +95,7 @@ def estimate_background(
 @frame_options
 @overwrite_option
 @quiet_option
-def background(
-    src, output, method, params, train, model_path, overwrite, quiet, **frames
-) -> None:
+def background(src, output, method, params, train, model_path, overwrite, quiet, **frames) -> None:
     """Estimate the background image of SRC (video file, image folder or GIF) with METHOD
     (default: per-pixel EM), fitted on --train frames (default: all), and write it to
     OUTPUT.

@@ -83,8 +83,7 @@ def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
 @output_option(
     file=True,
     required=False,
-    help="Also write every result and the means to this JSON file (missing parents "
-    "are created).",
+    help="Also write every result and the means to this JSON file (missing parents are created).",
 )
 @click.option(
     "--category",

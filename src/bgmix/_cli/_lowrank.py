@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import click
 
-from bgmix._cli._options import parse_params
+from bgmix._cli._options import (
+    frame_options,
+    output_option,
+    overwrite_option,
+    parse_params,
+    quiet_option,
+    source_kwargs,
+)
 
 
 def _parse_size(text: str | None) -> tuple[int, int] | None:
@@ -24,13 +31,7 @@ def _parse_size(text: str | None) -> tuple[int, int] | None:
 
 @click.command("lowrank")
 @click.argument("src")
-@click.option(
-    "-o",
-    "--output",
-    required=True,
-    type=click.Path(file_okay=False),
-    help="Output folder (replaced atomically when it exists).",
-)
+@output_option(help="Output folder (missing parents are created).")
 @click.option(
     "-m",
     "--method",
@@ -44,21 +45,11 @@ def _parse_size(text: str | None) -> tuple[int, int] | None:
     type=int,
     default=1,
     show_default=True,
-    help="Rank of the SVD background; the two-backgrounds figure compares rank 1 "
-    "with max(2, RANK).",
+    help="Rank of the SVD background (-m svd; Robust PCA finds its own rank). The "
+    "two-backgrounds figure compares rank 1 with max(2, RANK).",
 )
-@click.option(
-    "--colour",
-    "--color",
-    "colour",
-    is_flag=True,
-    help="Keep the colour channels (default: grey frames).",
-)
-@click.option("--scale", type=float, default=None, help="Resize frames by this factor.")
+@frame_options(grey_default=True)
 @click.option("--size", default=None, metavar="WxH", help="Resize frames to WIDTHxHEIGHT.")
-@click.option("--start", type=int, default=0, show_default=True, help="First frame position.")
-@click.option("--stop", type=int, default=None, help="Stop before this frame position.")
-@click.option("--stride", type=int, default=1, show_default=True, help="Take every n-th frame.")
 @click.option(
     "--second",
     default=None,
@@ -90,20 +81,14 @@ def _parse_size(text: str | None) -> tuple[int, int] | None:
     metavar="KEY=VALUE",
     help="A Robust PCA option (with -m rpca), e.g. -p tol=1e-6 -p max_iter=200 (repeatable).",
 )
-@click.option(
-    "--progress/--no-progress", default=True, show_default=True, help="Progress bars on stderr."
-)
+@overwrite_option
+@quiet_option
 def lowrank(
     src,
     output,
     method,
     rank,
-    colour,
-    scale,
     size,
-    start,
-    stop,
-    stride,
     second,
     threshold,
     components,
@@ -111,7 +96,9 @@ def lowrank(
     cache,
     seed,
     params,
-    progress,
+    overwrite,
+    quiet,
+    **frames,
 ) -> None:
     """Split SRC (video file, image folder, GIF) into a low-rank background and a
     foreground, and write to OUTPUT the singular-value spectrum, the first components
@@ -132,12 +119,8 @@ def lowrank(
         output,
         method=method,
         rank=rank,
-        grey=not colour,
-        scale=scale,
         size=_parse_size(size),
-        start=start,
-        stop=stop,
-        stride=stride,
+        **source_kwargs(frames),
         second=second,
         threshold=threshold,
         n_components=components,
@@ -145,16 +128,18 @@ def lowrank(
         rpca_options=rpca_options,
         cache=cache,
         random_state=seed,
-        progress=progress,
+        progress=not quiet,
+        overwrite=overwrite,
     )
     d, t = summary["matrix_shape"]
     bg = summary["background"]
-    extra = ""
+    found = f"background rank {bg['rank']}"
     if method == "rpca":
-        extra = (
-            f", {bg['n_iter']} iterations, {'converged' if bg['converged'] else 'NOT converged'}"
+        found = (
+            f"Robust PCA found a background of rank {bg['rank']} in {bg['n_iter']} iterations"
+            f" ({'converged' if bg['converged'] else 'NOT converged'})"
         )
     click.echo(
-        f"{method}: {t} frames x {d} pixel values, background rank {bg['rank']}{extra}, "
+        f"{method}: {t} frames x {d} pixel values, {found}, "
         f"{100 * summary['foreground_fraction']:.1f}% foreground -> {output}"
     )

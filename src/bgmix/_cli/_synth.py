@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 
-from bgmix._cli._options import parse_params
+from bgmix._cli._options import output_option, overwrite_option, parse_params, quiet_option
 from bgmix.synthetic._options import OPTION_DOCS
 
 _EPILOG = "\b\nScene options (-p KEY=VALUE, combine freely):\n" + "\n".join(
@@ -17,12 +16,7 @@ _EPILOG = "\b\nScene options (-p KEY=VALUE, combine freely):\n" + "\n".join(
 
 @click.command("synth", epilog=_EPILOG)
 @click.argument("kind", required=False)
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Sequence folder to write (its parent must exist).",
-)
+@output_option(required=False, help="Sequence folder to write (missing parents are created).")
 @click.option("--width", type=int, default=None, help="Frame width [default: 160; mixed 320].")
 @click.option("--height", type=int, default=None, help="Frame height [default: 120; mixed 240].")
 @click.option(
@@ -49,9 +43,9 @@ _EPILOG = "\b\nScene options (-p KEY=VALUE, combine freely):\n" + "\n".join(
     metavar="KEY=VALUE",
     help="A scene option (listed below), e.g. -p shadows=true -p object_rate=6 (repeatable).",
 )
-@click.option("--overwrite", is_flag=True, help="Replace OUTPUT if it exists and is not empty.")
 @click.option("--list", "list_kinds", is_flag=True, help="List the scene kinds and exit.")
-@click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary line.")
+@overwrite_option
+@quiet_option
 def synth(
     kind: str | None,
     output: Path | None,
@@ -90,24 +84,13 @@ def synth(
         )
     if output is None:
         raise click.UsageError("missing the output folder: -o/--output DIR")
-    if not overwrite and output.is_dir() and any(output.iterdir()):
-        from bgmix.exceptions import OutputError
+    from bgmix._atomic import check_overwrite
+    from bgmix._progress import progress_bar
 
-        raise OutputError(
-            f"output folder {str(output)!r} exists and is not empty; pass --overwrite to replace it"
-        )
+    check_overwrite(output, overwrite=overwrite, what="output folder")
     options = parse_params(params)
     scene = generate(kind, width=width, height=height, n_frames=n_frames, seed=seed, **options)
-
-    from tqdm import tqdm
-
-    with tqdm(
-        total=scene.n_frames,
-        desc=f"synth {kind}",
-        unit="frame",
-        file=sys.stderr,
-        disable=True if quiet else None,
-    ) as bar:
+    with progress_bar(scene.n_frames, f"synth {kind}", enabled=not quiet) as bar:
         write_sequence(
             scene,
             output,

@@ -76,8 +76,7 @@ def list_numbered_images(folder: StrPath, *, what: str = "image folder") -> list
         n = frame_number(img)
         if n is None:
             hint = (
-                f"; {str(p)!r} looks like a CDnet sequence: give its frames, "
-                f"{str(p / 'input')!r}"
+                f"; {str(p)!r} looks like a CDnet sequence: give its frames, {str(p / 'input')!r}"
                 if (p / "input").is_dir()
                 else ""
             )

@@ -215,7 +215,7 @@ def frame_matrix(
     return_shape : bool, default False
         Also return the frame shape ``(H, W, C)`` of the columns.
     progress : bool, default False
-        Show a progress bar (tqdm, on stderr) while frames are read.
+        Report progress on stderr while frames are read.
 
     Returns
     -------
@@ -299,22 +299,16 @@ def frame_matrix(
     else:
         rows = []
         if is_path:
-            from tqdm import tqdm
-
+            from bgmix._progress import progress_bar
             from bgmix.io import open_source
 
-            with open_source(src, start=start_v, stop=stop_v, stride=stride_v) as source:
-                total = source.info.frame_count
-                bar = tqdm(
-                    source,
-                    total=total,
-                    desc="reading frames",
-                    unit="frame",
-                    disable=not progress,
-                    leave=False,
-                )
-                for i, frame in enumerate(bar):
+            with (
+                open_source(src, start=start_v, stop=stop_v, stride=stride_v) as source,
+                progress_bar(source.info.frame_count, "reading frames", enabled=progress) as bar,
+            ):
+                for i, frame in enumerate(source):
                     rows.append(conv(frame, start_v + i * stride_v))
+                    bar.update(1)
         else:
             if not isinstance(src, Iterable):
                 raise InputError(

@@ -74,6 +74,7 @@ def lowrank_report(
     cache: StrPath | None = None,
     random_state: int | None = 0,
     progress: bool = False,
+    overwrite: bool = False,
 ) -> dict[str, Any]:
     """Decompose a video into a low-rank background and a foreground, and write the
     pictures that explain it to ``out_dir`` (see :data:`REPORT_FILES`).
@@ -83,14 +84,15 @@ def lowrank_report(
     src : path or ndarray
         The video: anything :func:`frame_matrix` reads.
     out_dir : path
-        Output folder, written atomically (replaced when it exists); it may not be
-        an input or hold one.
+        Output folder, written as a whole (missing parents are created); an existing
+        non-empty folder needs ``overwrite=True``; it may not be an input or hold one.
     method : {"svd", "rpca"}, default "svd"
         Background of the video: the rank-``rank`` truncated SVD, or Robust PCA's
         ``L`` (:func:`rpca`; the foreground is then ``S``).
     rank : int, default 1
-        Rank of the SVD background; the two-backgrounds figure compares rank 1 with
-        rank ``max(2, rank)``.
+        Rank of the SVD background (``method="svd"``). Robust PCA finds the rank of
+        its background itself (``summary["background"]["rank"]``); with either method
+        the two-backgrounds figure compares rank 1 with rank ``max(2, rank)``.
     grey, scale, size, start, stop, stride
         Frame-matrix options (:func:`frame_matrix`).
     second : path or ndarray, optional
@@ -116,7 +118,9 @@ def lowrank_report(
         ``.npy`` cache of the frame matrix (:func:`frame_matrix`).
     random_state : int, optional
     progress : bool, default False
-        Progress bars on stderr.
+        Progress reports on stderr (:func:`bgmix._progress.progress_bar`).
+    overwrite : bool, default False
+        Replace an existing non-empty ``out_dir`` as a whole.
 
     Returns
     -------
@@ -129,8 +133,7 @@ def lowrank_report(
     ``T`` frames), its background and residual; ``rpca`` adds about ``40 D T``
     bytes. Use ``scale`` (or ``stride``) for long or large videos.
     """
-    from tqdm import tqdm
-
+    from bgmix._progress import progress_bar
     from bgmix.io import open_sink, side_by_side
     from bgmix.lowrank._matrix import frame_matrix, to_frame
     from bgmix.lowrank._plots import (
@@ -157,7 +160,10 @@ def lowrank_report(
     from bgmix.io import check_output_path
 
     check_output_path(
-        out_dir, protect=[p for p in (src, second, cache) if p is not None], folder=True
+        out_dir,
+        protect=[p for p in (src, second, cache) if p is not None],
+        overwrite=overwrite,
+        folder=True,
     )
     opts = {
         "grey": grey,
@@ -237,7 +243,7 @@ def lowrank_report(
     )
     timings["two_backgrounds_s"] = time.perf_counter() - t0
 
-    with atomic_directory(out_dir) as tmp:
+    with atomic_directory(out_dir, overwrite=overwrite) as tmp:
         tmp = Path(tmp)
         plot_singular_values(
             s,
@@ -259,11 +265,12 @@ def lowrank_report(
         median_bg = to_frame(np.median(L, axis=1), shape)
         _save_image(median_bg, tmp / "background.png")
         plot_two_backgrounds(two, path=tmp / "two_backgrounds.png")
-        with open_sink(tmp / "lowrank.mp4", fps=video_fps) as sink:
-            bar = tqdm(
-                range(T), desc="writing video", unit="frame", disable=not progress, leave=False
-            )
-            for t in bar:
+        with (
+            open_sink(tmp / "lowrank.mp4", fps=video_fps) as sink,
+            progress_bar(T, "writing video", enabled=progress) as bar,
+        ):
+            for t in range(T):
+                bar.update(1)
                 frame = to_frame(M[:, t], shape)
                 mask = np.where(masks[:, t], 255, 0).astype(np.uint8).reshape(h, w)
                 sink.write(
