@@ -48,10 +48,12 @@ def check_output_parent(path: StrPath, *, what: str = "output") -> Path:
     return p
 
 
-def check_overwrite(path: StrPath, *, overwrite: bool, what: str = "output") -> Path:
+def check_overwrite(
+    path: StrPath, *, overwrite: bool, folder: bool | None = None, what: str = "output"
+) -> Path:
     """The output rule, checked before any work: an existing output (a file, or a folder
     that is not empty) is an error unless ``overwrite`` is True; an existing output of
-    the other kind (a file where a folder is written, or the reverse) is always one.
+    the other kind (a file where a ``folder`` is written, or the reverse) is always one.
 
     Raises
     ------
@@ -61,6 +63,10 @@ def check_overwrite(path: StrPath, *, overwrite: bool, what: str = "output") -> 
     p = Path(path)
     if not isinstance(overwrite, bool):
         raise OutputError(f"overwrite must be True or False; got {overwrite!r}")
+    if folder is True and p.exists() and not p.is_dir():
+        raise OutputError(f"{what} {str(p)!r} exists and is not a folder")
+    if folder is False and p.is_dir():
+        raise OutputError(f"{what} {str(p)!r} is a folder; expected a file name")
     if p.is_dir() and any(p.iterdir()) and not overwrite:
         raise OutputError(
             f"{what} {str(p)!r} exists and is not empty; pass overwrite=True "
@@ -121,10 +127,7 @@ def atomic_output(path: StrPath, *, overwrite: bool = True, what: str = "output"
     >>> sorted(os.listdir(d))
     ['a.npy']
     """
-    p = Path(path)
-    if p.is_dir():
-        raise OutputError(f"{what} {str(p)!r} is a folder; expected a file name")
-    check_overwrite(p, overwrite=overwrite, what=what)
+    p = check_overwrite(path, overwrite=overwrite, folder=False, what=what)
     with _parents(p):
         fd, tmp_name = tempfile.mkstemp(
             prefix=f".{p.stem}.", suffix=f".partial{p.suffix}", dir=p.parent
@@ -169,10 +172,7 @@ def atomic_directory(
     >>> sorted(os.listdir(os.path.join(d, "a", "run")))
     ['x.txt']
     """
-    p = Path(path)
-    if p.exists() and not p.is_dir():
-        raise OutputError(f"{what} {str(p)!r} exists and is not a folder")
-    check_overwrite(p, overwrite=overwrite, what=what)
+    p = check_overwrite(path, overwrite=overwrite, folder=True, what=what)
     with _parents(p):
         tmp = Path(tempfile.mkdtemp(prefix=f".{p.name}.", suffix=".partial", dir=p.parent))
         try:

@@ -107,7 +107,9 @@ def test_missing_source_is_an_input_error(tmp_path):
     assert "bgmix: error:" in result.output
 
 
-@pytest.mark.parametrize(("train", "n"), [(None, 10), ("all", 10), ("0.4", 4), ("3", 3), ("99", 10)])
+@pytest.mark.parametrize(
+    ("train", "n"), [(None, 10), ("all", 10), ("0.4", 4), ("3", 3), ("99", 10)]
+)
 def test_train_has_the_shared_meaning(clip, tmp_path, train, n):
     folder, _ = clip
     args = ["background", folder, "-m", "median", "-o", tmp_path / "bg.png", "-q"]

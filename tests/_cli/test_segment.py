@@ -101,11 +101,12 @@ def test_label_map_is_uint16_beyond_255_components(tmp_path):
     img = rng.integers(0, 256, (20, 20, 3), dtype=np.uint8)  # 400 distinct colours
     path = tmp_path / "noise.png"
     Image.fromarray(img).save(path)
-    result = run("segment", path, "-k", 300, "-m", "kmeans", "--no-figure", "-o", tmp_path)
+    out = tmp_path / "o"
+    result = run("segment", path, "-k", 300, "-m", "kmeans", "--no-figure", "-o", out)
     assert result.exit_code == 0, result.output
-    labels = read_image(tmp_path / "noise_labels.png", mode=None)
+    labels = read_image(out / "noise_labels.png", mode=None)
     assert labels.dtype == np.uint16 and labels.max() >= 256
-    assert read_image(tmp_path / "noise_palette.png").shape == (20, 20, 3)
+    assert read_image(out / "noise_palette.png").shape == (20, 20, 3)
 
 
 @pytest.mark.parametrize(
@@ -115,7 +116,6 @@ def test_label_map_is_uint16_beyond_255_components(tmp_path):
         (["{photo}", "-k", "0"], 2, "n_components"),
         (["{photo}", "--spatial-weight", "-1"], 2, "spatial_weight"),
         (["{photo}", "--max-samples", "-5"], 2, "--max-samples"),
-        (["{photo}", "-o", "{tmp}/no/such/dir"], 1, "parent folder does not exist"),
         (["{photo}", "-o", "{photo}"], 1, "not a folder"),
         (["{text}"], 1, "cannot be read"),
     ],
@@ -152,10 +152,40 @@ def test_refuses_to_overwrite_the_input(tmp_path):
     # an input whose stem makes an output name collide with itself
     path2 = tmp_path / "y.png"
     Image.fromarray(img).save(path2)
-    (tmp_path / "y_palette.png").symlink_to(path2)
-    result = run("segment", path2, "-k", 2, "-o", tmp_path)
-    assert result.exit_code == 1 and "overwrite the input" in result.output
+    for extra in ([], ["--overwrite"]):
+        result = run("segment", path2, "-k", 2, "-o", tmp_path, *extra)
+        assert result.exit_code == 1 and "holds the input image" in result.output
     assert path.read_bytes() == before
+
+
+def test_an_existing_folder_is_refused_or_replaced_as_a_whole(photo, tmp_path):
+    path, _ = photo
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "old.txt").write_text("old")
+    result = run("segment", path, "-k", 2, "-o", out, "--no-figure", "-q")
+    assert (
+        result.exit_code == 1 and "--overwrite" in result.output and result.output.count("\n") == 1
+    )
+    assert (out / "old.txt").exists()
+    result = run("segment", path, "-k", 2, "-o", out, "--no-figure", "-q", "--overwrite")
+    assert result.exit_code == 0 and result.output == ""
+    assert not (out / "old.txt").exists() and (out / "photo_labels.png").exists()
+
+
+def test_write_segmentation_from_python(photo, tmp_path):
+    from bgmix.segment import sample_image, write_segmentation
+
+    _, img = photo
+    res = segment_image(img, 2, random_state=0)
+    paths = write_segmentation(tmp_path / "a" / "b", img, res, sample=sample_image(res), name="p")
+    assert [p.name for p in paths] == [
+        "p_palette.png",
+        "p_labels.png",
+        "p_sample.png",
+        "p_components.json",
+    ]
+    assert all(p.is_file() for p in paths)
 
 
 def test_grey_image(tmp_path):

@@ -115,7 +115,7 @@ def background(src, output, method, params, train, model_path, overwrite, quiet,
         raise OutputError(f"output {str(output)!r} is the input; choose another file name")
     for path in (output, model_path):
         if path is not None:
-            check_overwrite(path, overwrite=overwrite)
+            check_overwrite(path, overwrite=overwrite, folder=False)
     sub, n = estimate_background(
         source_arg(src),
         method=method,

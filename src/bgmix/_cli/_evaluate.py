@@ -135,7 +135,7 @@ def evaluate(
     per_method = split_method_params(params, method_list)
     train_mode = parse_train(train)
     if output is not None:
-        check_overwrite(output, overwrite=overwrite, what="JSON report")
+        check_overwrite(output, overwrite=overwrite, folder=False, what="JSON report")
     if category is not None:
         sequences: list[Any] = [
             read_sequence(p, category=category) for d in seq_dirs for p in find_sequences(d)

@@ -87,15 +87,18 @@ method_option = click.option(
 
 def output_option(*, file: bool = False, required: bool = True, default: Any = None, help: str):
     """``-o/--output``: the one output option of every command (a folder, or a file with
-    ``file=True``); missing parent folders are created by the library's output rule."""
+    ``file=True``, shown as FILE). Missing parent folders are created, and an existing
+    output refused without ``--overwrite``, by the library's output rule
+    (:mod:`bgmix._atomic`)."""
     return click.option(
         "-o",
         "--output",
         "output",
         required=required and default is None,
+        metavar="FILE" if file else "DIR",
         default=default,
         show_default=default is not None,
-        type=click.Path(file_okay=file, dir_okay=not file, path_type=Path),
+        type=click.Path(path_type=Path),  # kinds are checked by the library's output rule
         help=help,
     )
 

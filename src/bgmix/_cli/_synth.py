@@ -87,7 +87,7 @@ def synth(
     from bgmix._atomic import check_overwrite
     from bgmix._progress import progress_bar
 
-    check_overwrite(output, overwrite=overwrite, what="output folder")
+    check_overwrite(output, overwrite=overwrite, folder=True, what="output folder")
     options = parse_params(params)
     scene = generate(kind, width=width, height=height, n_frames=n_frames, seed=seed, **options)
     with progress_bar(scene.n_frames, f"synth {kind}", enabled=not quiet) as bar:

@@ -4,7 +4,9 @@
 HSV), optionally with their position, into ``K`` regions and returns the label map,
 a palette image (each pixel painted with its region's mean colour) and the
 per-component weight, mean and covariance. :func:`sample_image` generates an image
-from the fitted mixture. :func:`probabilistic_rand_index` and
+from the fitted mixture. :func:`write_segmentation` writes the
+palette, labels, sample, figure and components to a folder.
+:func:`probabilistic_rand_index` and
 :func:`variation_of_information` score a segmentation against human ones (BSDS500).
 
 Examples
@@ -26,9 +28,11 @@ from bgmix.segment._quality import (
     variation_of_information,
 )
 from bgmix.segment._segment import SegmentationResult, image_features, sample_image, segment_image
+from bgmix.segment._write import SEGMENTATION_FILES, write_segmentation
 
 __all__ = [
     "COLOR_SPACES",
+    "SEGMENTATION_FILES",
     "SegmentationResult",
     "contingency_table",
     "image_features",
@@ -38,4 +42,5 @@ __all__ = [
     "save_segmentation_figure",
     "segment_image",
     "variation_of_information",
+    "write_segmentation",
 ]
