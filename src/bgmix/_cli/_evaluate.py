@@ -153,4 +153,5 @@ def evaluate(
     click.echo(report.table())
     if output is not None:
         report.to_json(output, overwrite=overwrite)
-        click.echo(f"bgmix: wrote {output}", err=True)
+        if not quiet:
+            click.echo(f"bgmix: wrote {output}", err=True)

@@ -137,6 +137,5 @@ def segment(
         timings=timings,
         overwrite=overwrite,
     )
-    if not quiet:
-        for path in written:
-            click.echo(str(path))
+    for path in written:  # the result, on stdout (there is no progress report to silence)
+        click.echo(str(path))

@@ -1,0 +1,258 @@
+"""The command-line contract: one grammar for every command.
+
+Every command is listed in ``COMMANDS`` (a new command fails
+``test_every_command_is_covered`` until it is added) with small inputs, and the same
+checks run over all of them:
+
+- the same option objects: ``-o/--output``, ``--overwrite``, ``-q/--quiet``,
+  ``--start --stop --stride --scale --grey/--colour`` wherever frames are read, one
+  ``--train`` text, ``--debug`` after the command name;
+- the output rule: missing parents are created; an existing output is refused without
+  ``--overwrite`` (one line, exit 1, the old output untouched) and replaced as a whole
+  with it (no old file left beside the new ones); a failing run leaves nothing, not
+  even the parent folders it created;
+- the progress rule: a report on stderr (a line, as the test's stderr is no
+  terminal), nothing with ``-q``, never on stdout.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from bgmix._cli import _COMMANDS, cli
+from tests._cli import _inputs
+
+
+@dataclass(frozen=True)
+class Case:
+    args: Callable[[Path], list[str]]  # a run that succeeds (inputs made under the path)
+    fails: Callable[[Path], list[str]] | None = None  # a run that fails midway
+    output: str | None = None  # "dir", or the suffix of a file output
+    frames: bool = False  # reads frames: has the frame options
+    progress: bool = False  # reports progress on stderr
+    train: bool = False
+
+
+def _clip(d: Path, **kw) -> str:
+    name = "bad" if kw else "clip"
+    folder = d / name
+    return str(folder if folder.exists() else _inputs.frames_folder(folder, **kw))
+
+
+def _bad_dataset(d: Path) -> str:
+    root = _inputs.dataset(d / "bad-dataset")
+    frame = root / "shadow" / "b" / "input" / "in000005.png"
+    Image.open(frame).resize((7, 5)).save(frame)
+    return str(root)
+
+
+def _unreadable(d: Path) -> str:
+    (d / "notes.png").write_text("not an image")
+    return str(d / "notes.png")
+
+
+SMALL_SCENE = ["--frames", "24", "--width", "32", "--height", "24"]
+
+COMMANDS: dict[str, Case] = {
+    "subtract": Case(
+        args=lambda d: [_clip(d), "-m", "running-mean"],
+        fails=lambda d: [_clip(d, bad_frame=9), "-m", "running-mean"],
+        output="dir",
+        frames=True,
+        progress=True,
+        train=True,
+    ),
+    "background": Case(
+        args=lambda d: [_clip(d), "-m", "median"],
+        fails=lambda d: [_clip(d, bad_frame=9), "-m", "median"],
+        output=".png",
+        frames=True,
+        progress=True,
+        train=True,
+    ),
+    "evaluate": Case(
+        args=lambda d: [str(_inputs.dataset(d / "dataset")), "-m", "running-mean"],
+        fails=lambda d: [_bad_dataset(d), "-m", "running-mean"],
+        output=".json",
+        frames=True,
+        progress=True,
+        train=True,
+    ),
+    "lowrank": Case(
+        args=lambda d: [_clip(d), "--components", "2"],
+        fails=lambda d: [_clip(d, bad_frame=9)],
+        output="dir",
+        frames=True,
+        progress=True,
+    ),
+    "synth": Case(
+        args=lambda d: ["baseline", *SMALL_SCENE],
+        fails=lambda d: ["baseline", *SMALL_SCENE, "-p", "noise_sigma=-1"],
+        output="dir",
+        progress=True,
+    ),
+    "demo": Case(
+        args=lambda d: ["-m", "running-mean", *SMALL_SCENE],
+        fails=lambda d: ["-m", "running-mean", "-p", "alpha=7", *SMALL_SCENE],
+        output="dir",
+        progress=True,
+    ),
+    "segment": Case(
+        args=lambda d: [str(_inputs.photo(d / "photo.png")), "-k", "2", "--no-figure"],
+        fails=lambda d: [_unreadable(d), "-k", "2"],
+        output="dir",
+    ),
+    "methods": Case(args=lambda d: []),
+}
+WRITERS = [n for n, c in COMMANDS.items() if c.output]
+#: The last line of a progress report in a log (bgmix._progress).
+PROGRESS_LINE = re.compile(r"^[\w .-]+: \d+(/\d+)? frames .*frames/s in \d+:\d\d:\d\d$", re.M)
+
+
+def _command(name):
+    return cli.get_command(None, name)
+
+
+def _option(name: str, dest: str):
+    return next((p for p in _command(name).params if p.name == dest), None)
+
+
+def run(*args) -> object:
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+def _out(tmp_path: Path, name: str, where: str = "a/b/out") -> Path:
+    return tmp_path / (where + ("" if COMMANDS[name].output == "dir" else COMMANDS[name].output))
+
+
+def _one_error_line(result) -> str:
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("bgmix: error:"), result.output
+    return lines[0]
+
+
+def test_every_command_is_covered():
+    assert sorted(COMMANDS) == sorted(_COMMANDS)
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_shared_options_are_the_same_everywhere(name):
+    case = COMMANDS[name]
+    assert _option(name, "debug") is not None
+    expected = {
+        "output": (["-o", "--output"], bool(case.output)),
+        "overwrite": (["--overwrite"], bool(case.output)),
+        "quiet": (["-q", "--quiet"], name != "methods"),
+        "start": (["--start"], case.frames),
+        "stop": (["--stop"], case.frames),
+        "stride": (["--stride"], case.frames),
+        "scale": (["--scale"], case.frames),
+        "grey": (["--grey", "--gray"], case.frames),
+        "train": (["--train"], case.train),
+    }
+    for dest, (opts, present) in expected.items():
+        option = _option(name, dest)
+        assert (option is not None) == present, (name, dest)
+        if present:
+            assert option.opts == opts, (name, dest)
+    if case.frames:
+        assert _option(name, "grey").secondary_opts == ["--colour", "--color"]
+    if case.train:
+        assert _option(name, "train").help == _option("subtract", "train").help
+    result = run(name, "--help")
+    assert result.exit_code == 0 and "--debug" in result.output
+
+
+@pytest.mark.parametrize("name", WRITERS)
+def test_output_rule(name, tmp_path):
+    case = COMMANDS[name]
+    args = case.args(tmp_path)
+    out = _out(tmp_path, name)
+    result = run(name, *args, "-o", out, "-q")
+    assert result.exit_code == 0, result.output
+    assert out.exists()  # missing parents were created
+    if case.output == "dir":
+        (out / "stray.txt").write_text("from an older run")
+    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    if case.output != "dir":
+        before = {Path("."): out.read_bytes()}
+
+    again = run(name, *args, "-o", out, "-q")
+    assert again.exit_code == 1
+    assert "--overwrite" in _one_error_line(again)
+    after = (
+        {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+        if case.output == "dir"
+        else {Path("."): out.read_bytes()}
+    )
+    assert after == before  # untouched
+
+    replaced = run(name, *args, "-o", out, "-q", "--overwrite")
+    assert replaced.exit_code == 0, replaced.output
+    if case.output == "dir":
+        assert not (out / "stray.txt").exists()  # replaced as a whole
+    assert not [p for p in out.parent.iterdir() if p.name.startswith(".")]  # no temporaries
+
+
+@pytest.mark.parametrize("name", WRITERS)
+def test_a_failing_run_leaves_nothing(name, tmp_path):
+    args = COMMANDS[name].fails(tmp_path)
+    result = run(name, *args, "-o", tmp_path / "x" / "y" / "out", "-q")
+    assert result.exit_code in (1, 2)
+    _one_error_line(result)
+    assert not (tmp_path / "x").exists()  # no output, no empty parent folder
+
+
+@pytest.mark.parametrize("name", WRITERS)
+def test_debug_after_the_command_name_shows_the_traceback(name, tmp_path):
+    args = COMMANDS[name].fails(tmp_path)
+    result = run(name, *args, "-o", tmp_path / "out", "-q", "--debug")
+    assert result.exit_code != 0 and not isinstance(result.exception, SystemExit)
+
+
+@pytest.mark.parametrize("name", [n for n, c in COMMANDS.items() if c.progress])
+def test_progress_on_stderr_and_quiet_silences_it(name, tmp_path):
+    args = COMMANDS[name].args(tmp_path)
+    loud = run(name, *args, "-o", _out(tmp_path, name, "loud"))
+    assert loud.exit_code == 0, loud.output
+    assert PROGRESS_LINE.search(loud.stderr), loud.stderr
+    assert not PROGRESS_LINE.search(loud.stdout)
+    quiet = run(name, *args, "-o", _out(tmp_path, name, "quiet"), "-q")
+    assert quiet.exit_code == 0 and quiet.stderr == "", quiet.stderr
+
+
+@pytest.mark.parametrize("name", ["subtract", "evaluate"])
+def test_train_classifies_the_same_frames_in_every_mode(name, tmp_path):
+    """``--train`` fits on the first part, then every frame is classified and scored."""
+    args = COMMANDS[name].args(tmp_path)[:1] + ["-m", "median", "-q"]
+    outputs = {}
+    for train in ("2", "0.5", "all"):
+        out = _out(tmp_path, name, f"t{train}")
+        result = run(name, *args, "--train", train, "-o", out)
+        assert result.exit_code == 0, result.output
+        outputs[train] = (
+            sorted(p.name for p in (out / "masks").iterdir())
+            if name == "subtract"
+            else (
+                [
+                    (r["sequence"], r["n_evaluated"])
+                    for r in __import__("json").loads(out.read_text())["results"]
+                ]
+            )
+        )
+    assert outputs["2"] == outputs["0.5"] == outputs["all"]
+
+
+@pytest.mark.parametrize("name", ["subtract", "evaluate"])
+def test_a_batch_method_without_train_is_refused_everywhere(name, tmp_path):
+    args = COMMANDS[name].args(tmp_path)[:1]
+    result = run(name, *args, "-m", "kmeans", "-o", _out(tmp_path, name), "-q")
+    assert result.exit_code == 2
+    assert "must be fitted" in _one_error_line(result)
