@@ -2,11 +2,21 @@
 
 Everything here raises :mod:`bgmix.exceptions` classes and never lets a NumPy error
 escape. Kernels (``bgmix._kernels``) assume their inputs went through these checks.
+
+One parameter validator: a parameter is checked against a list of accepted forms
+(:class:`Interval`, :class:`Options`, ``None``, or one of the names ``"boolean"``,
+``"random_state"``, ``"array-like"``, ``"verbose"``, ``"n_jobs"``) by
+:func:`check_param`. Estimators declare their constraints in one dict checked by
+:func:`validate_params` (scikit-learn's wording, naming the class); subtractors and
+functions call :func:`check_int`, :func:`check_real`, :func:`check_choice`,
+:func:`check_bool` (the same check, one parameter at a time). One ``random_state`` rule:
+:func:`check_random_state`.
 """
 
 from __future__ import annotations
 
 import numbers
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -14,16 +24,20 @@ import numpy as np
 from bgmix.exceptions import FrameFormatError, FrameSizeError, ParameterError
 
 __all__ = [
+    "Interval",
+    "Options",
     "as_frame",
-    "as_generator",
+    "check_bool",
     "check_choice",
     "check_frame_size",
     "check_int",
     "check_learning_rate",
+    "check_param",
     "check_random_state",
     "check_real",
     "parse_train",
     "train_frames",
+    "validate_params",
 ]
 
 
@@ -107,43 +121,172 @@ def _describe(shape: tuple[int, ...]) -> str:
     return f"{w}x{h} {'grey' if c == 1 else 'RGB'}"
 
 
+# ------------------------------------------------------------------ parameters
+class Interval:
+    """A numeric range constraint: ``Interval(numbers.Integral, 1, None, closed="left")``.
+
+    ``kind`` is :class:`numbers.Integral` (integers, bools excluded) or
+    :class:`numbers.Real` (any real number except bools, integers included).
+    ``closed`` is one of ``"both"``, ``"left"``, ``"right"``, ``"neither"``; a ``None``
+    bound is unbounded (and then accepts an infinity unless ``finite``).
+
+    Examples
+    --------
+    >>> str(Interval(numbers.Real, 0, 1, closed="right"))
+    'a float in the range (0.0, 1.0]'
+    """
+
+    def __init__(
+        self,
+        kind: type,
+        low: float | None,
+        high: float | None,
+        *,
+        closed: str = "both",
+        finite: bool = False,
+    ) -> None:
+        self.kind = kind
+        self.low = low
+        self.high = high
+        self.closed = closed
+        self.finite = finite
+
+    def is_satisfied_by(self, value: Any) -> bool:
+        if isinstance(value, bool | np.bool_) or not isinstance(value, self.kind):
+            return False
+        v = float(value)
+        unbounded = (v == np.inf and self.high is None) or (v == -np.inf and self.low is None)
+        if not np.isfinite(v) and (self.finite or not unbounded):
+            return False
+        if self.low is not None:
+            if v < self.low or (v == self.low and self.closed in ("right", "neither")):
+                return False
+        if self.high is not None:
+            if v > self.high or (v == self.high and self.closed in ("left", "neither")):
+                return False
+        return True
+
+    def __str__(self) -> str:
+        real = self.kind is numbers.Real
+        name = "a float" if real else "an int"
+        left = "[" if self.closed in ("both", "left") and self.low is not None else "("
+        right = "]" if self.closed in ("both", "right") and self.high is not None else ")"
+        low = "-inf" if self.low is None else repr(float(self.low) if real else self.low)
+        high = "inf" if self.high is None else repr(float(self.high) if real else self.high)
+        return f"{name} in the range {left}{low}, {high}{right}"
+
+
+class Options:
+    """One of a fixed set of values: ``Options({"full", "diag"})``.
+
+    Examples
+    --------
+    >>> Options({"b", "a"}).is_satisfied_by("a"), str(Options({"b", "a"}))
+    (True, "a str among {'a', 'b'}")
+    """
+
+    def __init__(self, values: Iterable[Any]) -> None:
+        self.values = list(dict.fromkeys(values))
+
+    def is_satisfied_by(self, value: Any) -> bool:
+        try:
+            return any(type(value) is type(v) and value == v for v in self.values)
+        except (TypeError, ValueError):
+            return False
+
+    def __str__(self) -> str:
+        if all(isinstance(v, str) for v in self.values):
+            return "a str among {" + ", ".join(repr(v) for v in sorted(self.values)) + "}"
+        return "one of " + ", ".join(repr(v) for v in self.values)
+
+
+_NAMED = {
+    "boolean": "an instance of 'bool'",
+    "random_state": "an int in the range [0, 4294967295], an instance of "
+    "'numpy.random.Generator' or 'numpy.random.RandomState', or None",
+    "array-like": "an array-like",
+    "verbose": "an int in the range [0, inf) or a bool",
+    "n_jobs": "a non-zero int (-1: all threads)",
+}
+
+
+def _satisfies(constraint: Any, value: Any) -> bool:
+    if constraint is None:
+        return value is None
+    if isinstance(constraint, Interval | Options):
+        return constraint.is_satisfied_by(value)
+    if constraint == "boolean":
+        return isinstance(value, bool | np.bool_)
+    if constraint == "random_state":
+        return (
+            value is None
+            or isinstance(value, np.random.Generator | np.random.RandomState)
+            or Interval(numbers.Integral, 0, 2**32 - 1).is_satisfied_by(value)
+        )
+    if constraint == "array-like":
+        return isinstance(value, np.ndarray | Sequence) and not isinstance(value, str)
+    if constraint == "verbose":
+        return isinstance(value, bool | np.bool_) or Interval(
+            numbers.Integral, 0, None
+        ).is_satisfied_by(value)
+    if constraint == "n_jobs":
+        return value is None or (
+            Interval(numbers.Integral, None, None).is_satisfied_by(value) and value != 0
+        )
+    raise TypeError(f"unknown constraint {constraint!r}")  # a bug in the caller
+
+
+def _accepted(constraints: list[Any]) -> str:
+    described = [
+        "None" if c is None else str(c) if isinstance(c, Interval | Options) else _NAMED[c]
+        for c in constraints
+    ]
+    if len(described) == 1:
+        return described[0]
+    return ", ".join(described[:-1]) + " or " + described[-1]
+
+
+def check_param(name: str, value: Any, constraints: list[Any], *, owner: str | None = None) -> Any:
+    """The one parameter check: return ``value`` if it satisfies one of ``constraints``.
+
+    Raises
+    ------
+    ParameterError
+        Naming the parameter, what is accepted and the value: ``history must be an
+        int in the range [1, inf); got 0``, or with ``owner`` scikit-learn's wording
+        ``The 'tol' parameter of GaussianMixture must be ... Got -1 instead.``
+    """
+    if any(_satisfies(c, value) for c in constraints):
+        return value
+    if owner is not None:
+        raise ParameterError(
+            f"The {name!r} parameter of {owner} must be {_accepted(constraints)}. "
+            f"Got {value!r} instead."
+        )
+    raise ParameterError(f"{name} must be {_accepted(constraints)}; got {value!r}")
+
+
+def validate_params(estimator: Any, constraints: Mapping[str, list[Any]]) -> None:
+    """Check every parameter of ``estimator`` against its declared constraints
+    (``{"tol": [Interval(numbers.Real, 0, None)], ...}``) with :func:`check_param`."""
+    owner = type(estimator).__name__
+    for param, accepted in constraints.items():
+        check_param(param, getattr(estimator, param), accepted, owner=owner)
+
+
 def check_choice(name: str, value: Any, choices: tuple[Any, ...] | list[Any]) -> Any:
     """Return ``value`` if it is one of ``choices``, else raise :class:`ParameterError`."""
-    if value not in choices:
-        raise ParameterError(
-            f"{name} must be one of {', '.join(repr(c) for c in choices)}; got {value!r}"
-        )
-    return value
+    return check_param(name, value, [Options(choices)])
+
+
+def check_bool(name: str, value: Any) -> bool:
+    """Return ``value`` as a bool if it is one, else raise :class:`ParameterError`."""
+    return bool(check_param(name, value, ["boolean"]))
 
 
 def check_int(name: str, value: Any, *, low: int | None = None, high: int | None = None) -> int:
     """Return ``value`` as int if it is an integer in ``[low, high]``, else raise."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ParameterError(f"{name} must be an integer; got {value!r} ({type(value).__name__})")
-    v = int(value)
-    if (low is not None and v < low) or (high is not None and v > high):
-        raise ParameterError(f"{name} must be in {_interval(low, high, True, True)}; got {v}")
-    return v
-
-
-def check_random_state(name: str, value: Any) -> None:
-    """Accept None, a non-negative int seed or a :class:`numpy.random.Generator`."""
-    if value is None or isinstance(value, np.random.Generator):
-        return
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ParameterError(
-            f"{name} must be None, a non-negative int seed or a numpy.random.Generator; "
-            f"got {value!r}"
-        )
-    check_int(name, value, low=0)
-
-
-def as_generator(random_state: Any, *, name: str = "random_state") -> np.random.Generator:
-    """A Generator from None (fresh entropy), an int seed, or a Generator (returned as is)."""
-    check_random_state(name, random_state)
-    if isinstance(random_state, np.random.Generator):
-        return random_state
-    return np.random.default_rng(None if random_state is None else int(random_state))
+    return int(check_param(name, value, [Interval(numbers.Integral, low, high)]))
 
 
 def check_real(
@@ -156,20 +299,34 @@ def check_real(
     high_inclusive: bool = True,
 ) -> float:
     """Return ``value`` as float if it is a finite real in the interval, else raise."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ParameterError(f"{name} must be a number; got {value!r} ({type(value).__name__})")
-    v = float(value)
-    ok = np.isfinite(v)
-    if ok and low is not None:
-        ok = v >= low if low_inclusive else v > low
-    if ok and high is not None:
-        ok = v <= high if high_inclusive else v < high
-    if not ok:
-        raise ParameterError(
-            f"{name} must be in {_interval(low, high, low_inclusive, high_inclusive)}; "
-            f"got {value!r}"
-        )
-    return v
+    closed = {(True, True): "both", (True, False): "left", (False, True): "right"}.get(
+        (low_inclusive, high_inclusive), "neither"
+    )
+    interval = Interval(numbers.Real, low, high, closed=closed, finite=True)
+    return float(check_param(name, value, [interval]))
+
+
+def check_random_state(random_state: Any, *, name: str = "random_state") -> np.random.Generator:
+    """The one ``random_state`` rule: turn it into a :class:`numpy.random.Generator`.
+
+    ``None`` gives a fresh, OS-seeded generator; an int in [0, 2**32) seeds a new PCG64
+    generator (the same int always gives the same stream); a ``Generator`` is used as
+    it is (its state advances); a legacy ``RandomState`` seeds a new generator from its
+    stream (so it advances too, and the result is reproducible from its state).
+    Parameters are validated with the ``"random_state"`` constraint of
+    :func:`check_param`, which accepts exactly these.
+
+    Examples
+    --------
+    >>> check_random_state(5).integers(100) == check_random_state(5).integers(100)
+    True
+    """
+    check_param(name, random_state, ["random_state"])
+    if isinstance(random_state, np.random.Generator):
+        return random_state
+    if isinstance(random_state, np.random.RandomState):
+        return np.random.default_rng(random_state.randint(0, 2**32, size=4, dtype=np.uint64))
+    return np.random.default_rng(None if random_state is None else int(random_state))
 
 
 def check_learning_rate(learning_rate: Any) -> float:
@@ -179,12 +336,6 @@ def check_learning_rate(learning_rate: Any) -> float:
         if v < 0:
             return -1.0
     return check_real("learning_rate", learning_rate, low=0.0, high=1.0)
-
-
-def _interval(low: float | None, high: float | None, li: bool, hi: bool) -> str:
-    left = "(-inf" if low is None else ("[" if li else "(") + f"{low:g}"
-    right = "inf)" if high is None else f"{high:g}" + ("]" if hi else ")")
-    return f"{left}, {right}"
 
 
 def parse_train(train: Any) -> float | int | str | None:

@@ -9,7 +9,6 @@ from PIL import Image
 
 from bgmix._cli import cli
 from bgmix.background import load_subtractor, make_subtractor
-from bgmix.exceptions import ParameterError
 from tests.conftest import moving_square
 
 

@@ -87,8 +87,8 @@ def test_training_option(dataset):
         (["-m", "running-mean", "-p", "nokey"], "key=value"),
         (["-m", "running-mean", "-p", "opencv-knn:history=3"], "targets method 'opencv-knn'"),
         (["-m", "running-mean", "--train", "half"], "train must be a fraction"),
-        (["-m", "running-mean", "--train", "1.5"], "train must be in"),
-        (["-m", "running-mean", "--train", "0"], "train must be in"),
+        (["-m", "running-mean", "--train", "1.5"], "train must be"),
+        (["-m", "running-mean", "--train", "0"], "train must be"),
     ],
 )
 def test_bad_parameters_exit_2_with_one_line(dataset, args, message):

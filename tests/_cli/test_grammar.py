@@ -17,6 +17,7 @@ checks run over all of them:
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -228,26 +229,24 @@ def test_progress_on_stderr_and_quiet_silences_it(name, tmp_path):
     assert quiet.exit_code == 0 and quiet.stderr == "", quiet.stderr
 
 
+def _classified(name: str, out: Path) -> list:
+    if name == "subtract":
+        return sorted(p.name for p in (out / "masks").iterdir())
+    return [(r["sequence"], r["n_evaluated"]) for r in json.loads(out.read_text())["results"]]
+
+
 @pytest.mark.parametrize("name", ["subtract", "evaluate"])
 def test_train_classifies_the_same_frames_in_every_mode(name, tmp_path):
     """``--train`` fits on the first part, then every frame is classified and scored."""
-    args = COMMANDS[name].args(tmp_path)[:1] + ["-m", "median", "-q"]
+    args = [*COMMANDS[name].args(tmp_path)[:1], "-m", "median", "-q"]
     outputs = {}
-    for train in ("2", "0.5", "all"):
+    for train in (None, "2", "0.5", "all"):
         out = _out(tmp_path, name, f"t{train}")
-        result = run(name, *args, "--train", train, "-o", out)
+        result = run(name, *args, *(["--train", train] if train else []), "-o", out)
         assert result.exit_code == 0, result.output
-        outputs[train] = (
-            sorted(p.name for p in (out / "masks").iterdir())
-            if name == "subtract"
-            else (
-                [
-                    (r["sequence"], r["n_evaluated"])
-                    for r in __import__("json").loads(out.read_text())["results"]
-                ]
-            )
-        )
-    assert outputs["2"] == outputs["0.5"] == outputs["all"]
+        outputs[train] = _classified(name, out)
+    assert outputs[None] == outputs["2"] == outputs["0.5"] == outputs["all"]
+    assert outputs[None]
 
 
 @pytest.mark.parametrize("name", ["subtract", "evaluate"])

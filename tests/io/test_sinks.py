@@ -221,13 +221,13 @@ def test_unclosed_sink_is_discarded_when_collected(tmp_path: Path, caplog) -> No
 
 def test_overwrite_false(tmp_path: Path) -> None:
     (tmp_path / "a.gif").write_bytes(b"old")
-    with pytest.raises(OutputError, match="exists.*overwrite"):
+    with pytest.raises(OutputError, match=r"exists.*overwrite"):
         open_sink(tmp_path / "a.gif", overwrite=False)
     assert (tmp_path / "a.gif").read_bytes() == b"old"
     (tmp_path / "masks").mkdir()
     with open_sink(tmp_path / "masks", overwrite=False) as sink:  # an empty folder is fine
         sink.write(MASKS[0])
-    with pytest.raises(OutputError, match="exists.*overwrite"):
+    with pytest.raises(OutputError, match=r"exists.*overwrite"):
         open_sink(tmp_path / "masks", overwrite=False)
 
 
@@ -316,5 +316,5 @@ def test_check_output_path_directly(tmp_path: Path) -> None:
     )
     with pytest.raises(OutputError, match="is the input"):
         check_output_path(tmp_path / "in.avi", protect=str(tmp_path / "in.avi"))
-    with pytest.raises(OutputError, match="exists.*overwrite"):
+    with pytest.raises(OutputError, match=r"exists.*overwrite"):
         check_output_path(tmp_path / "in.avi", overwrite=False)

@@ -10,9 +10,9 @@ import sys
 import numpy as np
 import pytest
 
+from bgmix._validation import Interval, Options, check_random_state, validate_params
 from bgmix.exceptions import NotFittedError, ParameterError
 from bgmix.mixture import GaussianMixture, KMeans
-from bgmix.mixture._checks import Interval, Options, check_random_state, validate_params
 
 
 def test_import_is_light():

@@ -83,7 +83,7 @@ def test_the_written_frames_are_the_same_in_every_train_mode(clip_folder, tmp_pa
 
 
 def test_a_batch_method_without_train_is_refused_before_writing(clip_folder, tmp_path):
-    with pytest.raises(ParameterError, match="must be fitted.*train"):
+    with pytest.raises(ParameterError, match=r"must be fitted.*train"):
         subtract(clip_folder, tmp_path / "out", method="kmeans")
     assert not (tmp_path / "out").exists()
 
@@ -180,12 +180,12 @@ def test_resolve_train(train, count, expected):
 @pytest.mark.parametrize(
     ("train", "count", "match"),
     [
-        (1.5, 10, r"train must be in \(0, 1\]"),
+        (1.5, 10, r"train must be a float in the range \(0.0, 1.0\]"),
         (0.5, None, "unknown"),
-        (0, 10, r"train must be in \[1"),
+        (0, 10, r"train must be an int in the range \[1"),
         ("abc", 10, "fraction"),
         (True, 10, "fraction"),
-        (float("nan"), 10, "train must be in"),
+        (float("nan"), 10, "train must be a float in the range"),
     ],
 )
 def test_resolve_train_rejects(train, count, match):

@@ -338,7 +338,7 @@ def load_subtractor(path: StrPath) -> BackgroundSubtractor:
 
 
 def _jsonable(value: Any) -> Any:
-    if isinstance(value, np.random.Generator):
+    if isinstance(value, np.random.Generator | np.random.RandomState):
         return None
     if isinstance(value, PostProcess):
         return value.to_dict()

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import numbers
 import os
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -261,16 +262,18 @@ def row_blocks(height: int, rows: int) -> Iterator[tuple[int, int]]:
 
 
 def as_seed(random_state: Any) -> int:
-    """The integer seed of a fit: the int itself, one drawn from a Generator, or fresh entropy.
+    """The integer seed of a fit: the int itself, else one drawn from the generator of
+    :func:`bgmix._validation.check_random_state` (a Generator's or RandomState's
+    stream, or fresh entropy for None).
 
     The per-pixel draws hash this seed with the pixel index, so an int given back as
     ``random_state`` reproduces the fit.
     """
-    if isinstance(random_state, np.random.Generator):
-        return int(random_state.integers(0, 2**63 - 1))
-    if random_state is None:
-        return int(np.random.default_rng().integers(0, 2**63 - 1))
-    return int(random_state)
+    from bgmix._validation import check_random_state
+
+    if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
+        return int(random_state)
+    return int(check_random_state(random_state).integers(0, 2**63 - 1))
 
 
 class BatchSubtractor(BackgroundSubtractor):

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from bgmix._validation import check_choice, check_int, check_random_state, check_real
+from bgmix._validation import check_choice, check_int, check_param, check_real
 from bgmix.background._batch import BatchSubtractor, as_seed
 from bgmix.exceptions import ConvergenceWarning
 
@@ -211,7 +211,7 @@ class PixelEM(BatchSubtractor):
         check_real("grey_threshold", self.grey_threshold, low=0.0, high=255.0)
         check_real("online_rate", self.online_rate, low=0.0, high=1.0)
         check_real("var_init", self.var_init, low=0.0, low_inclusive=False)
-        check_random_state("random_state", self.random_state)
+        check_param("random_state", self.random_state, ["random_state"])
 
     # ------------------------------------------------------------------ fit
     def _fit_allocate(self, shape: tuple[int, int, int, int]) -> dict[str, Any]:

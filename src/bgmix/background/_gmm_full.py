@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from bgmix._validation import check_choice, check_int, check_random_state, check_real
+from bgmix._validation import check_choice, check_int, check_param, check_random_state, check_real
 from bgmix.background._online import OnlineMixtureSubtractor
 from bgmix.background._postprocess import PostProcess
 
@@ -166,14 +166,14 @@ class GMMFull(OnlineMixtureSubtractor):
         vinit = check_real("var_init", self.var_init, low=vmin, high=_VAR_MAX)
         check_choice("background_rule", self.background_rule, _RULES)
         tbr = check_real("background_ratio", self.background_ratio, low=0.0, high=1.0)
-        check_random_state("random_state", self.random_state)
+        check_param("random_state", self.random_state, ["random_state"])
         rule = 1 if self.background_rule == "ranked" else 0  # RULE_RANKED / RULE_ANY
         f32 = np.float32
         self._kargs = (f32(lam * lam), f32(vinit), f32(vmin), rule, f32(tbr))
 
     # ------------------------------------------------------------------ model
     def _initialize(self, frame: np.ndarray) -> None:
-        self._rng = np.random.default_rng(self.random_state)
+        self._rng = check_random_state(self.random_state)
         h, w, c = frame.shape
         k = int(self.n_components)
         self._weight = np.empty((k, h, w), np.float32)

@@ -78,7 +78,7 @@ from typing import Any, ClassVar, Self
 import numpy as np
 
 from bgmix._typing import Frame
-from bgmix._validation import as_generator, check_choice, check_int, check_random_state, check_real
+from bgmix._validation import check_choice, check_int, check_param, check_random_state, check_real
 from bgmix.background._base import FOREGROUND, BackgroundSubtractor
 from bgmix.exceptions import EmptySourceError, FrameFormatError, InputError
 
@@ -132,7 +132,7 @@ class LowRankSubtractor(BackgroundSubtractor):
         check_real("n_sigma", self.n_sigma, low=0.0)
         check_real("threshold", self.threshold, low=0.0, high=255.0)
         check_choice("noise", self.noise, ("none", "global", "pixel"))
-        check_random_state("random_state", self.random_state)
+        check_param("random_state", self.random_state, ["random_state"])
 
     def _target_rank(self, old_rank: int, new_rank: int) -> int:
         """Rank of the merged basis."""
@@ -192,7 +192,7 @@ class LowRankSubtractor(BackgroundSubtractor):
                 f"{type(frames).__name__}"
             )
         rs = self.random_state
-        rng = as_generator(rs)
+        rng = check_random_state(rs)
         conv = _Converter(False, None, None, np.dtype(np.float32))
         window = None if self.window is None else int(self.window)
         state: dict[str, Any] = {

@@ -6,7 +6,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from bgmix._validation import check_choice, check_int, check_random_state, check_real
+from bgmix._validation import check_choice, check_int, check_param, check_real
 from bgmix.background._batch import BatchSubtractor, as_seed
 
 __all__ = ["PixelKMeans"]
@@ -125,7 +125,7 @@ class PixelKMeans(BatchSubtractor):
             "background_ratio", self.background_ratio, low=0.0, high=1.0, low_inclusive=False
         )
         check_real("online_rate", self.online_rate, low=0.0, high=1.0)
-        check_random_state("random_state", self.random_state)
+        check_param("random_state", self.random_state, ["random_state"])
 
     def _fit_allocate(self, shape: tuple[int, int, int, int]) -> dict[str, Any]:
         _, H, W, C = shape

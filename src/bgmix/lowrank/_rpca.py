@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from bgmix._validation import as_generator, check_choice, check_int, check_real
+from bgmix._validation import check_choice, check_int, check_random_state, check_real
 from bgmix.exceptions import ConvergenceWarning
 from bgmix.lowrank._svd import as_matrix
 from bgmix.lowrank._svt import SVT_SOLVERS, Thresholder
@@ -125,7 +125,7 @@ def spectral_norm(M: np.ndarray, *, random_state: int | np.random.Generator | No
         return float(math.sqrt(max(float(top[0]), 0.0)))
     from scipy.sparse.linalg import svds
 
-    rng = as_generator(random_state)
+    rng = check_random_state(random_state)
     v0 = rng.standard_normal(min(m, n))
     s = svds(np.asarray(M, dtype=np.float64), k=1, v0=v0, return_singular_vectors=False)
     return float(s[0])
@@ -252,7 +252,7 @@ def rpca(
     m, n = M.shape
     lam_v = 1.0 / math.sqrt(max(m, n)) if lam is None else float(lam)
     rho_v, tol_v, max_iter_v = float(rho), float(tol), int(max_iter)
-    rng = as_generator(random_state)
+    rng = check_random_state(random_state)
     out_dtype = M.dtype
 
     D = np.ascontiguousarray(M, dtype=np.float64)

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from bgmix._validation import as_generator, check_choice, check_int
+from bgmix._validation import check_choice, check_int, check_random_state
 from bgmix.exceptions import InputError, ParameterError
 
 __all__ = [
@@ -176,7 +176,7 @@ def randomized_svd(
     how = check_choice("power_iteration_normalizer", power_iteration_normalizer, _NORMALIZERS)
     if how == "auto":
         how = "none" if q <= 2 else "lu"
-    rng = as_generator(random_state)
+    rng = check_random_state(random_state)
     import scipy.linalg as sl
 
     l = min(k + p, m, n)

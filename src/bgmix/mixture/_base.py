@@ -22,15 +22,9 @@ from typing import Any, ClassVar
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from bgmix._validation import Interval, Options, check_random_state, validate_params
 from bgmix.exceptions import ConvergenceWarning, ParameterError
-from bgmix.mixture._checks import (
-    Interval,
-    Options,
-    check_array,
-    check_n_features,
-    check_random_state,
-    validate_params,
-)
+from bgmix.mixture._checks import check_array, check_n_features
 from bgmix.mixture._estimator import BaseEstimator
 
 __all__ = ["BaseMixture"]

@@ -1,152 +1,20 @@
-"""Validation for the estimators: parameter constraints, input arrays, random states.
+"""Validation of the estimators' input arrays.
 
-The estimators declare their parameters' constraints in one dict (as scikit-learn
-does) and :func:`validate_params` checks them at the start of ``fit``; messages follow
-scikit-learn's wording (``The 'tol' parameter of GaussianMixture must be a float in
-the range [0.0, inf). Got -1 instead.``) and are raised as bgmix exceptions, which
-are also ``ValueError``/``TypeError`` so scikit-learn tooling recognises them.
+Parameters are checked by the one validator of :mod:`bgmix._validation`
+(:func:`~bgmix._validation.validate_params` over each estimator's constraint dict, in
+scikit-learn's wording); errors are bgmix exceptions, which are also
+``ValueError``/``TypeError`` so scikit-learn tooling recognises them.
 """
 
 from __future__ import annotations
 
-import numbers
-from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-from bgmix.exceptions import FrameFormatError, FrameSizeError, ParameterError
+from bgmix.exceptions import FrameFormatError, FrameSizeError
 
-__all__ = [
-    "Interval",
-    "Options",
-    "check_array",
-    "check_n_features",
-    "check_random_state",
-    "validate_params",
-]
-
-
-class Interval:
-    """A numeric range constraint: ``Interval(numbers.Integral, 1, None, closed="left")``.
-
-    ``kind`` is :class:`numbers.Integral` (integers, bools excluded) or
-    :class:`numbers.Real` (any real number except bools, integers included).
-    ``closed`` is one of ``"both"``, ``"left"``, ``"right"``, ``"neither"``; a ``None``
-    bound is unbounded.
-    """
-
-    def __init__(
-        self, kind: type, low: float | None, high: float | None, *, closed: str = "both"
-    ) -> None:
-        self.kind = kind
-        self.low = low
-        self.high = high
-        self.closed = closed
-
-    def is_satisfied_by(self, value: Any) -> bool:
-        if isinstance(value, bool | np.bool_) or not isinstance(value, self.kind):
-            return False
-        v = float(value)
-        if not np.isfinite(v) and not (
-            (v == np.inf and self.high is None) or (v == -np.inf and self.low is None)
-        ):
-            return False
-        if self.low is not None:
-            if v < self.low or (v == self.low and self.closed in ("right", "neither")):
-                return False
-        if self.high is not None:
-            if v > self.high or (v == self.high and self.closed in ("left", "neither")):
-                return False
-        return True
-
-    def __str__(self) -> str:
-        name = "an int" if self.kind is numbers.Integral else "a float"
-        left = "[" if self.closed in ("both", "left") and self.low is not None else "("
-        right = "]" if self.closed in ("both", "right") and self.high is not None else ")"
-        low = "-inf" if self.low is None else repr(self.low)
-        high = "inf" if self.high is None else repr(self.high)
-        if self.kind is numbers.Real:
-            low = low if self.low is None else repr(float(self.low))
-            high = high if self.high is None else repr(float(self.high))
-        return f"{name} in the range {left}{low}, {high}{right}"
-
-
-class Options:
-    """One of a fixed set of values (strings): ``Options({"full", "diag"})``."""
-
-    def __init__(self, values: set[Any]) -> None:
-        self.values = values
-
-    def is_satisfied_by(self, value: Any) -> bool:
-        return isinstance(value, str) and value in self.values
-
-    def __str__(self) -> str:
-        return f"a str among {sorted(self.values)!r}".replace("[", "{").replace("]", "}")
-
-
-def _satisfies(constraint: Any, value: Any) -> bool:
-    if constraint is None:
-        return value is None
-    if isinstance(constraint, Interval | Options):
-        return constraint.is_satisfied_by(value)
-    if constraint == "boolean":
-        return isinstance(value, bool | np.bool_)
-    if constraint == "random_state":
-        return (
-            value is None
-            or isinstance(value, np.random.Generator | np.random.RandomState)
-            or (Interval(numbers.Integral, 0, 2**32 - 1).is_satisfied_by(value))
-        )
-    if constraint == "array-like":
-        return isinstance(value, np.ndarray | Sequence) and not isinstance(value, str)
-    if constraint == "verbose":
-        return isinstance(value, bool | np.bool_) or Interval(
-            numbers.Integral, 0, None
-        ).is_satisfied_by(value)
-    if constraint == "n_jobs":
-        return value is None or (
-            Interval(numbers.Integral, None, None).is_satisfied_by(value) and value != 0
-        )
-    raise TypeError(f"unknown constraint {constraint!r}")  # a bug in the estimator
-
-
-def _describe(constraint: Any) -> str:
-    if constraint is None:
-        return "None"
-    if isinstance(constraint, Interval | Options):
-        return str(constraint)
-    return {
-        "boolean": "an instance of 'bool'",
-        "random_state": "an int in the range [0, 4294967295], an instance of "
-        "'numpy.random.Generator' or 'numpy.random.RandomState', or None",
-        "array-like": "an array-like",
-        "verbose": "an int in the range [0, inf) or a bool",
-        "n_jobs": "a non-zero int (-1: all threads)",
-    }[constraint]
-
-
-def validate_params(estimator: Any, constraints: Mapping[str, list[Any]]) -> None:
-    """Raise :class:`ParameterError` for the first parameter matching no constraint.
-
-    ``constraints`` maps each constructor parameter to a list of accepted forms:
-    :class:`Interval`, :class:`Options`, ``None``, or one of the strings
-    ``"boolean"``, ``"random_state"``, ``"array-like"``, ``"verbose"``, ``"n_jobs"``.
-    """
-    name = type(estimator).__name__
-    for param, accepted in constraints.items():
-        value = getattr(estimator, param)
-        if any(_satisfies(c, value) for c in accepted):
-            continue
-        described = [_describe(c) for c in accepted]
-        text = (
-            described[0]
-            if len(described) == 1
-            else (", ".join(described[:-1]) + " or " + described[-1])
-        )
-        raise ParameterError(
-            f"The {param!r} parameter of {name} must be {text}. Got {value!r} instead."
-        )
+__all__ = ["check_array", "check_n_features"]
 
 
 def _is_sparse(X: Any) -> bool:
@@ -259,23 +127,3 @@ def check_n_features(X: np.ndarray, expected: int, *, estimator: str) -> None:
             f"X has {X.shape[1]} features, but {estimator} is expecting {expected} "
             "features as input."
         )
-
-
-def check_random_state(seed: Any) -> np.random.Generator:
-    """Turn ``random_state`` into a :class:`numpy.random.Generator`.
-
-    ``None`` gives a fresh, OS-seeded generator; an int seeds a new PCG64 generator
-    (the same int always gives the same stream); a ``Generator`` is used as it is
-    (its state advances); a legacy ``RandomState`` seeds a new generator from its
-    stream (so it advances too, and the result is reproducible from its state).
-    """
-    if seed is None or (isinstance(seed, numbers.Integral) and not isinstance(seed, bool)):
-        return np.random.default_rng(seed)
-    if isinstance(seed, np.random.Generator):
-        return seed
-    if isinstance(seed, np.random.RandomState):
-        return np.random.default_rng(seed.randint(0, 2**32, size=4, dtype=np.uint64))
-    raise ParameterError(
-        "random_state must be None, an int, a numpy.random.Generator or a "
-        f"numpy.random.RandomState; got {seed!r}"
-    )

@@ -8,10 +8,10 @@ from typing import Any, ClassVar
 import numpy as np
 from numpy.typing import ArrayLike
 
+from bgmix._validation import Options, check_random_state
 from bgmix.exceptions import ParameterError
 from bgmix.mixture import _gaussian_params as gp
 from bgmix.mixture._base import BaseMixture
-from bgmix.mixture._checks import Options, check_random_state
 
 __all__ = ["GaussianMixture"]
 

@@ -361,8 +361,8 @@ def sample_image(
     .. [1] C. M. Bishop, "Pattern Recognition and Machine Learning", Springer 2006,
        section 2.3.1 (conditional Gaussian distributions).
     """
+    from bgmix._validation import check_random_state
     from bgmix.mixture import GaussianMixture
-    from bgmix.mixture._checks import check_random_state
 
     if isinstance(model, SegmentationResult):
         weights, means, covs = model.weights, model.means, model.covariances
