@@ -53,6 +53,15 @@ FOREGROUND = 255
 _FORMAT_VERSION = 1
 
 
+class _RegistryName:
+    """The ``name`` of a subtractor class: its name in the registry."""
+
+    def __get__(self, obj: Any, cls: type) -> str:
+        from bgmix.background._registry import registered_name
+
+        return registered_name(cls)
+
+
 class BackgroundSubtractor(abc.ABC):
     """Base class of every background subtractor in bgmix.
 
@@ -77,8 +86,9 @@ class BackgroundSubtractor(abc.ABC):
       masks to the one that never stopped.
     """
 
-    #: Registry name (``make_subtractor(name)``); set by every concrete subclass.
-    name: ClassVar[str] = ""
+    #: Registry name (``make_subtractor(name)``), read from the registry, where each
+    #: method's name is written once; "" for a class that is not registered.
+    name: ClassVar[str] = _RegistryName()  # type: ignore[assignment]
     #: True when :meth:`fit` must be called before :meth:`apply`.
     requires_fit: ClassVar[bool] = False
     #: Attribute names holding the model state, written by :meth:`save`.

@@ -146,7 +146,6 @@ class PixelEM(BatchSubtractor):
     255
     """
 
-    name = "em"
     min_fit_frames: ClassVar[int] = 2
     _state_attrs = (
         "weights_",

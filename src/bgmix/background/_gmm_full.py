@@ -127,7 +127,6 @@ class GMMFull(OnlineMixtureSubtractor):
     (0, 122.0)
     """
 
-    name = "gmm-full"
     _state_attrs = ("_weight", "_mean", "_cov", "_hold", "_rng")
 
     def __init__(

@@ -391,8 +391,6 @@ class SVDSubtractor(LowRankSubtractor):
     (255, 0)
     """
 
-    name = "svd"
-
     def __init__(
         self,
         *,
@@ -504,8 +502,6 @@ class RPCASubtractor(LowRankSubtractor):
     >>> int(sub.apply(frames[-1])[3, 3]), int(sub.apply(frames[0])[3, 3])
     (255, 0)
     """
-
-    name = "rpca"
 
     def __init__(
         self,

@@ -71,7 +71,6 @@ class BatchMedian(BatchSubtractor):
     20
     """
 
-    name = "median"
     requires_fit = False
     _state_attrs = ("_median",)
 
@@ -168,7 +167,6 @@ class BatchMean(BatchSubtractor):
     30
     """
 
-    name = "mean"
     requires_fit = False
     _state_attrs = ("_mean", "_count")
 

@@ -112,7 +112,6 @@ class MOG(OnlineMixtureSubtractor):
     (255, 0)
     """
 
-    name = "mog"
     _state_attrs = ("_weight", "_mean", "_var", "_hold", "_model_frames")
 
     def __init__(

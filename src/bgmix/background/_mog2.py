@@ -143,7 +143,6 @@ class MOG2(OnlineMixtureSubtractor):
     (0, (12, 16, 3))
     """
 
-    name = "mog2"
     OPENCV_PARAMS: ClassVar[Mapping[str, Any]] = MOG2_OPENCV_PARAMS
     _state_attrs = ("_weight", "_var", "_mean", "_nmodes", "_hold", "_model_frames")
 

@@ -100,8 +100,6 @@ class OpenCVMOG2(_OpenCVSubtractor):
        subtraction", ICPR 2004.
     """
 
-    name = "opencv-mog2"
-
     def __init__(
         self,
         *,
@@ -175,8 +173,6 @@ class OpenCVKNN(_OpenCVSubtractor):
        Letters 27(7), 2006.
     """
 
-    name = "opencv-knn"
-
     def __init__(
         self,
         *,
@@ -229,7 +225,6 @@ class OpenCVMOG(_OpenCVSubtractor):
        model for real-time tracking with shadow detection", AVBS 2001.
     """
 
-    name = "opencv-mog"
     _native_background = False
 
     def __init__(
@@ -277,7 +272,6 @@ class OpenCVGMG(_OpenCVSubtractor):
        installation", ACC 2012.
     """
 
-    name = "opencv-gmg"
     _native_background = False
 
     def __init__(
@@ -313,7 +307,6 @@ class OpenCVCNT(_OpenCVSubtractor):
        https://github.com/sagi-z/BackgroundSubtractorCNT.
     """
 
-    name = "opencv-cnt"
     _native_background = False
 
     def __init__(
@@ -356,8 +349,6 @@ class OpenCVGSOC(_OpenCVSubtractor):
     ----------
     .. [1] OpenCV contrib ``bgsegm`` module, "BackgroundSubtractorGSOC", 2017.
     """
-
-    name = "opencv-gsoc"
 
     def __init__(
         self,
@@ -424,8 +415,6 @@ class OpenCVLSBP(_OpenCVSubtractor):
     .. [1] L. Guo, D. Xu and Z. Qiang, "Background subtraction using local SVD binary
        pattern", CVPRW 2016.
     """
-
-    name = "opencv-lsbp"
 
     def __init__(
         self,

@@ -85,7 +85,6 @@ class PixelKMeans(BatchSubtractor):
     [80, 80, 80]
     """
 
-    name = "kmeans"
     min_fit_frames: ClassVar[int] = 2
     _state_attrs = ("centers_", "weights_", "n_iter_")
 

@@ -14,7 +14,14 @@ from typing import Any
 
 from bgmix.exceptions import ParameterError, UnknownMethodError
 
-__all__ = ["MethodSpec", "available_methods", "make_subtractor", "method_info", "register"]
+__all__ = [
+    "MethodSpec",
+    "available_methods",
+    "make_subtractor",
+    "method_info",
+    "register",
+    "registered_name",
+]
 
 
 @dataclass(frozen=True)
@@ -159,6 +166,19 @@ def register(name: str, target: str, *, family: str, summary: str) -> None:
 
 for _row in _BUILTIN:
     register(_row[0], _row[1], family=_row[2], summary=_row[3])
+
+
+def registered_name(cls: type) -> str:
+    """The registry name of a subtractor class ("" when it is not registered).
+
+    Examples
+    --------
+    >>> from bgmix.background._mog2 import MOG2
+    >>> registered_name(MOG2), MOG2().name
+    ('mog2', 'mog2')
+    """
+    target = f"{cls.__module__}:{cls.__qualname__}"
+    return next((s.name for s in _REGISTRY.values() if s.target == target), "")
 
 
 def available_methods(family: str | None = None) -> list[str]:

@@ -60,7 +60,6 @@ class FrameDifference(BackgroundSubtractor):
     255
     """
 
-    name = "frame-difference"
     _state_attrs = ("_reference",)
 
     def __init__(self, *, threshold: float = 25.0, postprocess: Any = None) -> None:
@@ -120,7 +119,6 @@ class RunningMean(BackgroundSubtractor):
     50
     """
 
-    name = "running-mean"
     _state_attrs = ("_mean",)
 
     def __init__(

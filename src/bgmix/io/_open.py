@@ -19,8 +19,20 @@ from bgmix.io._source import FrameSource, _Options
 
 __all__ = ["DEFAULT_MAX_BYTES", "SOURCE_KINDS", "open_source", "read_frames"]
 
+#: The backend of each ``open_source(kind=...)`` that opens a path: "module:callable",
+#: imported only when used. Arrays and lists of frames are the ``"array"`` kind.
+_PATH_BACKENDS = {
+    "folder": "bgmix.io._folder:ImageFolderSource",
+    "image": "bgmix.io._folder:ImageFileSource",
+    "video": "bgmix.io._video:VideoFileSource",
+    "gif": "bgmix.io._gif:GifSource",
+    "camera": "bgmix.io._camera:CaptureSource",
+    "npy": "bgmix.io._array:open_npy",
+    "npz": "bgmix.io._array:NpzSource",
+}
+
 #: Values of ``open_source(kind=...)``.
-SOURCE_KINDS = ("folder", "image", "video", "gif", "camera", "array", "npy", "npz")
+SOURCE_KINDS = (*_PATH_BACKENDS, "array")
 
 #: Default memory budget of :func:`read_frames` (4 GiB).
 DEFAULT_MAX_BYTES = 4 * 1024**3
@@ -174,41 +186,20 @@ def _expect_kind(kind: str | None, actual: str, src: Any) -> None:
 
 
 def _open_path(path: Path, options: _Options, kind: str | None, timeout: float) -> FrameSource:
+    import importlib
+
     if kind is None:
         kind = _guess_kind(path)
-    if kind == "folder":
-        from bgmix.io._folder import ImageFolderSource
-
-        if not path.is_dir():
-            raise InputError(f"kind='folder' but {str(path)!r} is not a folder")
-        return ImageFolderSource(path, options)
-    if path.is_dir():
-        raise InputError(f"kind={kind!r} but {str(path)!r} is a folder")
+    if kind not in _PATH_BACKENDS:
+        raise ParameterError(f"kind={kind!r} does not apply to a path")
+    if path.is_dir() != (kind == "folder"):
+        what = "is a folder" if path.is_dir() else "is not a folder"
+        raise InputError(f"kind={kind!r} but {str(path)!r} {what}")
+    module, _, name = _PATH_BACKENDS[kind].partition(":")
+    backend = getattr(importlib.import_module(module), name)
     if kind == "camera":
-        from bgmix.io._camera import CaptureSource
-
-        return CaptureSource(str(path), options, timeout=timeout)
-    if kind == "image":
-        from bgmix.io._folder import ImageFileSource
-
-        return ImageFileSource(path, options)
-    if kind == "gif":
-        from bgmix.io._gif import GifSource
-
-        return GifSource(path, options)
-    if kind == "npy":
-        from bgmix.io._array import open_npy
-
-        return open_npy(path, options)
-    if kind == "npz":
-        from bgmix.io._array import NpzSource
-
-        return NpzSource(path, options)
-    if kind == "video":
-        from bgmix.io._video import VideoFileSource
-
-        return VideoFileSource(path, options)
-    raise ParameterError(f"kind={kind!r} does not apply to a path")
+        return backend(str(path), options, timeout=timeout)
+    return backend(path, options)
 
 
 def _guess_kind(path: Path) -> str:
