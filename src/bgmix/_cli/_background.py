@@ -8,17 +8,7 @@ from typing import Any
 
 import click
 
-from bgmix._cli._options import (
-    frame_options,
-    output_option,
-    overwrite_option,
-    params_option,
-    parse_params,
-    quiet_option,
-    source_arg,
-    source_kwargs,
-    train_option,
-)
+from bgmix._cli import _options as opt
 
 
 def estimate_background(
@@ -79,12 +69,10 @@ def estimate_background(
 
 @click.command("background")
 @click.argument("src")
-@output_option(file=True, help="Background image to write (.png, .jpg, .bmp or .tif).")
-@click.option(
-    "-m", "--method", default="em", show_default=True, help="Method name; see `bgmix methods`."
-)
-@params_option
-@train_option
+@opt.output_option(file=True, help="Background image to write (.png, .jpg, .bmp or .tif).")
+@opt.method_option(default="em")
+@opt.params_option
+@opt.train_option
 @click.option(
     "--save-model",
     "model_path",
@@ -92,9 +80,9 @@ def estimate_background(
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also save the fitted model (NPZ); `bgmix subtract --model FILE` starts from it.",
 )
-@frame_options
-@overwrite_option
-@quiet_option
+@opt.frame_options
+@opt.overwrite_option
+@opt.quiet_option
 def background(src, output, method, params, train, model_path, overwrite, quiet, **frames) -> None:
     """Estimate the background image of SRC (video file, image folder or GIF) with METHOD
     (default: per-pixel EM), fitted on --train frames (default: all), and write it to
@@ -117,11 +105,11 @@ def background(src, output, method, params, train, model_path, overwrite, quiet,
         if path is not None:
             check_overwrite(path, overwrite=overwrite, folder=False)
     sub, n = estimate_background(
-        source_arg(src),
+        opt.source_arg(src),
         method=method,
-        params=parse_params(params),
+        params=opt.parse_params(params),
         train=train or "all",
-        source_options=source_kwargs(frames),
+        source_options=opt.source_kwargs(frames),
         progress=not quiet,
     )
     image = sub.get_background_image()

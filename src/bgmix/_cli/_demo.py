@@ -7,33 +7,23 @@ import os
 
 import click
 
-from bgmix._cli._options import (
-    method_option,
-    output_option,
-    overwrite_option,
-    params_option,
-    parse_params,
-    quiet_option,
-)
+from bgmix._cli import _options as opt
 
 
 @click.command("demo")
-@output_option(default="out/demo", help="Output folder (missing parents are created).")
-@method_option
-@params_option
+@opt.output_option(default="out/demo", help="Output folder (missing parents are created).")
+@opt.method_option
+@opt.params_option
 @click.option(
     "--scene",
     default="mixed",
     show_default=True,
     help="Synthetic scenario (see `bgmix synth --list`).",
 )
-@click.option("--frames", type=int, default=300, show_default=True, help="Length of the scene.")
-@click.option("--width", type=int, default=320, show_default=True)
-@click.option("--height", type=int, default=240, show_default=True)
-@click.option("--seed", type=int, default=0, show_default=True)
-@overwrite_option
-@quiet_option
-def demo(output, method, params, scene, frames, width, height, seed, overwrite, quiet) -> None:
+@opt.scene_options(frames=300, width=320, height=240)
+@opt.overwrite_option
+@opt.quiet_option
+def demo(output, method, params, scene, n_frames, width, height, seed, overwrite, quiet) -> None:
     """Generate a synthetic scene with exact ground truth, run METHOD on it, and write under
     OUTPUT: the scene in CDnet layout (scene/), the masks (masks/), a side-by-side MP4
     (side_by_side.mp4: input | mask | foreground | background), the background image, and
@@ -46,8 +36,8 @@ def demo(output, method, params, scene, frames, width, height, seed, overwrite, 
     from bgmix.pipeline import subtract
     from bgmix.synthetic import generate, write_sequence
 
-    kwargs = parse_params(params)
-    synthetic = generate(scene, width=width, height=height, n_frames=frames, seed=seed)
+    kwargs = opt.parse_params(params)
+    synthetic = generate(scene, width=width, height=height, n_frames=n_frames, seed=seed)
     with atomic_directory(output, overwrite=overwrite) as tmp:
         write_sequence(synthetic, tmp / "scene")
         run = subtract(
@@ -63,7 +53,7 @@ def demo(output, method, params, scene, frames, width, height, seed, overwrite, 
                 "kind": scene,
                 "width": width,
                 "height": height,
-                "frames": frames,
+                "frames": n_frames,
                 "seed": seed,
             },
             "method": run.method,
@@ -77,7 +67,7 @@ def demo(output, method, params, scene, frames, width, height, seed, overwrite, 
         (tmp / "metrics.json").write_text(json.dumps(report, indent=2, default=str))
     m = result.metrics
     click.echo(
-        f"{run.method} on synthetic '{scene}' ({width}x{height}, {frames} frames): "
+        f"{run.method} on synthetic '{scene}' ({width}x{height}, {n_frames} frames): "
         f"F={m['f_measure']:.3f} recall={m['recall']:.3f} precision={m['precision']:.3f} "
         f"PWC={m['pwc']:.2f}; background PSNR={bg['psnr']:.1f} dB"
     )

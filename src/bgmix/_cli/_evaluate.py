@@ -7,15 +7,7 @@ from typing import Any
 
 import click
 
-from bgmix._cli._options import (
-    frame_options,
-    output_option,
-    overwrite_option,
-    parse_params,
-    quiet_option,
-    source_kwargs,
-    train_option,
-)
+from bgmix._cli import _options as opt
 from bgmix._validation import parse_train
 from bgmix.exceptions import ParameterError
 
@@ -42,8 +34,8 @@ def split_method_params(items: tuple[str, ...], methods: list[str]) -> dict[str,
                 f"the methods given with -m are: {', '.join(methods)}"
             )
         targeted[method].append(item.split(":", 1)[1])
-    common = parse_params(shared)
-    return {m: _merge(common, parse_params(targeted[m])) for m in methods}
+    common = opt.parse_params(shared)
+    return {m: _merge(common, opt.parse_params(targeted[m])) for m in methods}
 
 
 def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
@@ -69,18 +61,14 @@ def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     show_default=True,
     help="Method to evaluate (repeatable); see `bgmix methods`.",
 )
-@click.option(
-    "-p",
-    "--param",
-    "params",
-    multiple=True,
+@opt.param_option(
     metavar="[METHOD:]KEY=VALUE",
     help="A method parameter (repeatable). KEY=VALUE applies to every method; "
     "METHOD:KEY=VALUE to that method only (and overrides a shared value). "
     "Dotted keys nest: -p postprocess.median=5.",
 )
-@train_option
-@output_option(
+@opt.train_option
+@opt.output_option(
     file=True,
     required=False,
     help="Also write every result and the means to this JSON file (missing parents are created).",
@@ -92,9 +80,9 @@ def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     help="Category of every sequence given (default: each sequence's parent folder, "
     "as in CDnet's dataset/CATEGORY/SEQUENCE layout; a symlink's own parent).",
 )
-@frame_options
-@overwrite_option
-@quiet_option
+@opt.frame_options
+@opt.overwrite_option
+@opt.quiet_option
 def evaluate(
     seq_dirs: tuple[Path, ...],
     methods: tuple[str, ...],
@@ -148,7 +136,7 @@ def evaluate(
         per_method,
         train=train_mode,
         progress=not quiet,
-        source_options=source_kwargs(frames),
+        source_options=opt.source_kwargs(frames),
     )
     click.echo(report.table())
     if output is not None:

@@ -4,14 +4,7 @@ from __future__ import annotations
 
 import click
 
-from bgmix._cli._options import (
-    frame_options,
-    output_option,
-    overwrite_option,
-    parse_params,
-    quiet_option,
-    source_kwargs,
-)
+from bgmix._cli import _options as opt
 
 
 def _parse_size(text: str | None) -> tuple[int, int] | None:
@@ -31,13 +24,12 @@ def _parse_size(text: str | None) -> tuple[int, int] | None:
 
 @click.command("lowrank")
 @click.argument("src")
-@output_option(help="Output folder (missing parents are created).")
-@click.option(
+@opt.output_option(help="Output folder (missing parents are created).")
+@opt.choice_option(
     "-m",
     "--method",
-    type=click.Choice(["svd", "rpca"]),
+    choices=["svd", "rpca"],
     default="svd",
-    show_default=True,
     help="Background: rank-k SVD or Robust PCA (L + S).",
 )
 @click.option(
@@ -48,7 +40,7 @@ def _parse_size(text: str | None) -> tuple[int, int] | None:
     help="Rank of the SVD background (-m svd; Robust PCA finds its own rank). The "
     "two-backgrounds figure compares rank 1 with max(2, RANK).",
 )
-@frame_options(grey_default=True)
+@opt.frame_options(grey_default=True)
 @click.option("--size", default=None, metavar="WxH", help="Resize frames to WIDTHxHEIGHT.")
 @click.option(
     "--second",
@@ -63,7 +55,12 @@ def _parse_size(text: str | None) -> tuple[int, int] | None:
     help="Foreground where the residual exceeds this (0-255).",
 )
 @click.option(
-    "--components", type=int, default=6, show_default=True, help="Components shown as images."
+    "--components",
+    "n_components",
+    type=int,
+    default=6,
+    show_default=True,
+    help="Components shown as images.",
 )
 @click.option("--fps", type=float, default=None, help="Frame rate of the output video.")
 @click.option(
@@ -72,34 +69,13 @@ def _parse_size(text: str | None) -> tuple[int, int] | None:
     type=click.Path(dir_okay=False),
     help="Cache the frame matrix in this .npy file (reused when the source and options match).",
 )
-@click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
-@click.option(
-    "-p",
-    "--param",
-    "params",
-    multiple=True,
-    metavar="KEY=VALUE",
-    help="A Robust PCA option (with -m rpca), e.g. -p tol=1e-6 -p max_iter=200 (repeatable).",
+@opt.seed_option
+@opt.param_option(
+    help="A Robust PCA option (with -m rpca), e.g. -p tol=1e-6 -p max_iter=200 (repeatable)."
 )
-@overwrite_option
-@quiet_option
-def lowrank(
-    src,
-    output,
-    method,
-    rank,
-    size,
-    second,
-    threshold,
-    components,
-    fps,
-    cache,
-    seed,
-    params,
-    overwrite,
-    quiet,
-    **frames,
-) -> None:
+@opt.overwrite_option
+@opt.quiet_option
+def lowrank(src, output, method, size, seed, params, quiet, **kw):
     """Split SRC (video file, image folder, GIF) into a low-rank background and a
     foreground, and write to OUTPUT the singular-value spectrum, the first components
     as images, the compression/error table and plot, the background and a side-by-side
@@ -109,7 +85,7 @@ def lowrank(
     """
     from bgmix.lowrank import lowrank_report
 
-    rpca_options = parse_params(params) if method == "rpca" else None
+    rpca_options = opt.parse_params(params) if method == "rpca" else None
     if params and method != "rpca":
         from bgmix.exceptions import ParameterError
 
@@ -118,18 +94,12 @@ def lowrank(
         src,
         output,
         method=method,
-        rank=rank,
         size=_parse_size(size),
-        **source_kwargs(frames),
-        second=second,
-        threshold=threshold,
-        n_components=components,
-        fps=fps,
         rpca_options=rpca_options,
-        cache=cache,
         random_state=seed,
         progress=not quiet,
-        overwrite=overwrite,
+        **opt.source_kwargs(kw),
+        **kw,
     )
     d, t = summary["matrix_shape"]
     bg = summary["background"]

@@ -11,13 +11,17 @@ import click
 from bgmix.exceptions import ParameterError
 
 __all__ = [
+    "choice_option",
     "frame_options",
     "method_option",
     "output_option",
     "overwrite_option",
+    "param_option",
     "params_option",
     "parse_params",
     "quiet_option",
+    "scene_options",
+    "seed_option",
     "source_arg",
     "source_kwargs",
     "train_option",
@@ -71,18 +75,36 @@ def parse_params(items: tuple[str, ...] | list[str]) -> dict[str, Any]:
     return out
 
 
-params_option = click.option(
-    "-p",
-    "--param",
-    "params",
-    multiple=True,
-    metavar="KEY=VALUE",
-    help="A method parameter, e.g. -p history=300 -p postprocess.median=5 (repeatable).",
+def param_option(*, help: str, metavar: str = "KEY=VALUE"):
+    """``-p/--param KEY=VALUE`` (repeatable), parsed by :func:`parse_params`."""
+    return click.option("-p", "--param", "params", multiple=True, metavar=metavar, help=help)
+
+
+params_option = param_option(
+    help="A method parameter, e.g. -p history=300 -p postprocess.median=5 (repeatable)."
 )
 
-method_option = click.option(
-    "-m", "--method", default="mog2", show_default=True, help="Method name; see `bgmix methods`."
-)
+seed_option = click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
+
+
+def choice_option(*names: str, choices: Any, default: Any, help: str):
+    """An option taking one of ``choices``, its default shown in the help."""
+    return click.option(
+        *names, type=click.Choice(list(choices)), default=default, show_default=True, help=help
+    )
+
+
+def method_option(func=None, *, default: str = "mog2"):
+    """``-m/--method NAME`` (a registered method); ``@method_option`` or
+    ``@method_option(default="em")``."""
+    decorate = click.option(
+        "-m",
+        "--method",
+        default=default,
+        show_default=True,
+        help="Method name; see `bgmix methods`.",
+    )
+    return decorate(func) if func is not None else decorate
 
 
 def output_option(*, file: bool = False, required: bool = True, default: Any = None, help: str):
@@ -128,6 +150,32 @@ train_option = click.option(
 )
 
 
+def scene_options(*, frames: Any, width: Any, height: Any):
+    """``--frames --width --height --seed`` of a synthetic scene. An int is a default;
+    a text describes the default chosen by the scene kind (the option is then None)."""
+
+    def option(name: str, dest: str, value: Any, what: str):
+        if isinstance(value, str):
+            return click.option(
+                name, dest, type=int, default=None, help=f"{what} [default: {value}]."
+            )
+        return click.option(name, dest, type=int, default=value, show_default=True, help=what)
+
+    opts = [
+        option("--frames", "n_frames", frames, "Number of frames"),
+        option("--width", "width", width, "Frame width"),
+        option("--height", "height", height, "Frame height"),
+        seed_option,
+    ]
+
+    def decorate(f):
+        for o in reversed(opts):
+            f = o(f)
+        return f
+
+    return decorate
+
+
 def frame_options(func=None, *, grey_default: bool = False):
     """Frame selection and colour options of every command that reads frames:
     ``--start --stop --stride --scale --grey/--colour``. The command receives them as
@@ -158,10 +206,11 @@ def frame_options(func=None, *, grey_default: bool = False):
 
 
 def source_kwargs(options: dict[str, Any]) -> dict[str, Any]:
-    """The :func:`frame_options` a command received, as :func:`bgmix.open_source`
-    keyword arguments (options left at None are not passed)."""
-    keys = ("grey", "scale", "start", "stop", "stride")
-    return {k: options[k] for k in keys if options.get(k) is not None}
+    """Take the :func:`frame_options` out of a command's keyword arguments ``options``
+    (they are removed from it) as :func:`bgmix.open_source` keyword arguments; options
+    left at None are not passed."""
+    taken = {k: options.pop(k, None) for k in ("grey", "scale", "start", "stop", "stride")}
+    return {k: v for k, v in taken.items() if v is not None}
 
 
 def source_arg(src: str) -> str | int:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from bgmix._cli._options import output_option, overwrite_option, quiet_option
+from bgmix._cli import _options as opt
 
 
 @click.command("segment")
@@ -20,21 +20,16 @@ from bgmix._cli._options import output_option, overwrite_option, quiet_option
     type=int,
     help="Number of regions (mixture components / clusters).",
 )
-@click.option(
+@opt.choice_option(
     "-m",
     "--method",
-    type=click.Choice(["gmm", "kmeans"]),
+    choices=["gmm", "kmeans"],
     default="gmm",
-    show_default=True,
     help="Model for the palette, labels and sample.",
 )
-@output_option(help="Output folder (missing parents are created).")
-@click.option(
-    "--color-space",
-    type=click.Choice(["rgb", "lab", "hsv"]),
-    default="rgb",
-    show_default=True,
-    help="Colour features.",
+@opt.output_option(help="Output folder (missing parents are created).")
+@opt.choice_option(
+    "--color-space", choices=["rgb", "lab", "hsv"], default="rgb", help="Colour features."
 )
 @click.option(
     "--spatial-weight",
@@ -44,11 +39,10 @@ from bgmix._cli._options import output_option, overwrite_option, quiet_option
     help="Weight of the pixel position (0: colour only; 1: crossing the image "
     "costs as much as the whole lightness range).",
 )
-@click.option(
+@opt.choice_option(
     "--covariance-type",
-    type=click.Choice(["full", "tied", "diag", "spherical"]),
+    choices=["full", "tied", "diag", "spherical"],
     default="full",
-    show_default=True,
     help="GMM covariance type.",
 )
 @click.option(
@@ -59,11 +53,11 @@ from bgmix._cli._options import output_option, overwrite_option, quiet_option
     help="Fit on at most this many random pixels (0: all), label every pixel.",
 )
 @click.option("--n-init", type=int, default=1, show_default=True, help="Restarts.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
+@opt.seed_option
 @click.option("--threads", type=int, default=None, help="Threads (default: all).")
 @click.option("--no-figure", is_flag=True, help="Do not write the comparison figure.")
-@overwrite_option
-@quiet_option
+@opt.overwrite_option
+@opt.quiet_option
 def segment(
     image: Path,
     n_components: int,

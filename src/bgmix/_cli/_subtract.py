@@ -4,34 +4,22 @@ from __future__ import annotations
 
 import click
 
-from bgmix._cli._options import (
-    frame_options,
-    method_option,
-    output_option,
-    overwrite_option,
-    params_option,
-    parse_params,
-    quiet_option,
-    source_arg,
-    source_kwargs,
-    train_option,
-)
+from bgmix._cli import _options as opt
 
 
 @click.command("subtract")
 @click.argument("src")
-@output_option(help="Output folder (missing parents are created).")
-@method_option
-@params_option
+@opt.output_option(help="Output folder (missing parents are created).")
+@opt.method_option
+@opt.params_option
 @click.option(
     "--model",
-    "model_path",
     default=None,
     type=click.Path(dir_okay=False),
     help="Start from a saved model (bgmix background --save-model, or "
     "BackgroundSubtractor.save) instead of -m/-p; a saved batch model needs no --train.",
 )
-@train_option
+@opt.train_option
 @click.option(
     "--masks/--no-masks", default=True, show_default=True, help="Write masks/bin000123.png."
 )
@@ -39,12 +27,10 @@ from bgmix._cli._options import (
 @click.option(
     "--fps", type=float, default=None, help="Frame rate of the MP4 (default: the source's)."
 )
-@frame_options
-@overwrite_option
-@quiet_option
-def subtract(
-    src, output, method, params, model_path, train, masks, video, fps, overwrite, quiet, **frames
-) -> None:
+@opt.frame_options
+@opt.overwrite_option
+@opt.quiet_option
+def subtract(src, output, method, params, model, quiet, **kw):
     """Separate foreground from background in SRC (video file, image folder, GIF, camera
     index or stream URL) with METHOD, writing under OUTPUT: masks/ (one mask per frame),
     side_by_side.mp4 (input | mask | foreground | background), background.png and run.json.
@@ -55,20 +41,16 @@ def subtract(
     from bgmix.exceptions import ParameterError
     from bgmix.pipeline import subtract as run
 
-    if model_path is not None and (params or method != "mog2"):
+    if model is not None and (params or method != "mog2"):
         raise ParameterError("--model brings its own method and parameters; drop -m/-p")
     summary = run(
-        source_arg(src),
+        opt.source_arg(src),
         output,
         method=method,
-        params=parse_params(params),
-        model=model_path,
-        train=train,
-        masks=masks,
-        video=video,
-        fps=fps,
+        params=opt.parse_params(params),
+        model=model,
         progress=not quiet,
-        overwrite=overwrite,
-        source_options=source_kwargs(frames),
+        source_options=opt.source_kwargs(kw),
+        **kw,
     )
     click.echo(summary.closing_line(output))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from bgmix._cli._options import output_option, overwrite_option, parse_params, quiet_option
+from bgmix._cli import _options as opt
 from bgmix.synthetic._options import OPTION_DOCS
 
 _EPILOG = "\b\nScene options (-p KEY=VALUE, combine freely):\n" + "\n".join(
@@ -16,36 +16,23 @@ _EPILOG = "\b\nScene options (-p KEY=VALUE, combine freely):\n" + "\n".join(
 
 @click.command("synth", epilog=_EPILOG)
 @click.argument("kind", required=False)
-@output_option(required=False, help="Sequence folder to write (missing parents are created).")
-@click.option("--width", type=int, default=None, help="Frame width [default: 160; mixed 320].")
-@click.option("--height", type=int, default=None, help="Frame height [default: 120; mixed 240].")
-@click.option(
-    "--frames",
-    "n_frames",
-    type=int,
-    default=None,
-    help="Number of frames [default: 300; stopped-object and mixed 400].",
+@opt.output_option(required=False, help="Sequence folder to write (missing parents are created).")
+@opt.scene_options(
+    frames="300; stopped-object and mixed 400", width="160; mixed 320", height="120; mixed 240"
 )
-@click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
-@click.option(
+@opt.choice_option(
     "--format",
     "image_format",
-    type=click.Choice(["png", "jpg", "bmp"]),
+    choices=["png", "jpg", "bmp"],
     default="png",
-    show_default=True,
     help="Format of the input frames.",
 )
-@click.option(
-    "-p",
-    "--param",
-    "params",
-    multiple=True,
-    metavar="KEY=VALUE",
-    help="A scene option (listed below), e.g. -p shadows=true -p object_rate=6 (repeatable).",
+@opt.param_option(
+    help="A scene option (listed below), e.g. -p shadows=true -p object_rate=6 (repeatable)."
 )
 @click.option("--list", "list_kinds", is_flag=True, help="List the scene kinds and exit.")
-@overwrite_option
-@quiet_option
+@opt.overwrite_option
+@opt.quiet_option
 def synth(
     kind: str | None,
     output: Path | None,
@@ -88,7 +75,7 @@ def synth(
     from bgmix._progress import progress_bar
 
     check_overwrite(output, overwrite=overwrite, folder=True, what="output folder")
-    options = parse_params(params)
+    options = opt.parse_params(params)
     scene = generate(kind, width=width, height=height, n_frames=n_frames, seed=seed, **options)
     with progress_bar(scene.n_frames, f"synth {kind}", enabled=not quiet) as bar:
         write_sequence(
