@@ -36,17 +36,19 @@ def video(path: Path, *, n_frames: int = N_FRAMES) -> Path:
     return path
 
 
-def photo(path: Path) -> Path:
-    """A 36x48 image of three noisy colour bands."""
+def photo(path: Path, *, height: int = 36, width: int = 48) -> np.ndarray:
+    """Save an image of three noisy colour bands (red, green, blue) to ``path`` and
+    return it (as written: a .jpg reads back slightly different)."""
     rng = np.random.default_rng(0)
-    img = np.zeros((36, 48, 3), np.uint8)
-    img[:, :16] = (210, 40, 30)
-    img[:, 16:32] = (40, 170, 60)
-    img[:, 32:] = (30, 50, 200)
+    img = np.zeros((height, width, 3), np.uint8)
+    third = width // 3
+    img[:, :third] = (210, 40, 30)
+    img[:, third : 2 * third] = (40, 170, 60)
+    img[:, 2 * third :] = (30, 50, 200)
     img = np.clip(img + rng.normal(0, 4, img.shape), 0, 255).astype(np.uint8)
     path.parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(img).save(path)
-    return path
+    return img
 
 
 def dataset(path: Path) -> Path:

@@ -54,6 +54,11 @@ def _bad_dataset(d: Path) -> str:
     return str(root)
 
 
+def _photo(d: Path) -> str:
+    _inputs.photo(d / "photo.png")
+    return str(d / "photo.png")
+
+
 def _unreadable(d: Path) -> str:
     (d / "notes.png").write_text("not an image")
     return str(d / "notes.png")
@@ -61,52 +66,43 @@ def _unreadable(d: Path) -> str:
 
 SMALL_SCENE = ["--frames", "24", "--width", "32", "--height", "24"]
 
+
+def _reader(method: str | None, output: str, *, train: bool = True) -> Case:
+    """A command that reads the frames of a clip (or a dataset, for evaluate)."""
+    if output == ".json":
+        good, bad = (lambda d: str(_inputs.dataset(d / "dataset"))), _bad_dataset
+    else:
+        good, bad = _clip, (lambda d: _clip(d, bad_frame=9))
+    extra = ["-m", method] if method else ["--components", "2"]
+    return Case(
+        args=lambda d: [good(d), *extra],
+        fails=lambda d: [bad(d), *extra],
+        output=output,
+        frames=True,
+        progress=True,
+        train=train,
+    )
+
+
+def _scene(*args: str) -> Case:
+    """A command that makes a synthetic scene; ``-p noise_sigma=-1`` makes it fail."""
+    return Case(
+        args=lambda d: [*args, *SMALL_SCENE],
+        fails=lambda d: [*args, *SMALL_SCENE, "-p", "noise_sigma=-1"],
+        output="dir",
+        progress=True,
+    )
+
+
 COMMANDS: dict[str, Case] = {
-    "subtract": Case(
-        args=lambda d: [_clip(d), "-m", "running-mean"],
-        fails=lambda d: [_clip(d, bad_frame=9), "-m", "running-mean"],
-        output="dir",
-        frames=True,
-        progress=True,
-        train=True,
-    ),
-    "background": Case(
-        args=lambda d: [_clip(d), "-m", "median"],
-        fails=lambda d: [_clip(d, bad_frame=9), "-m", "median"],
-        output=".png",
-        frames=True,
-        progress=True,
-        train=True,
-    ),
-    "evaluate": Case(
-        args=lambda d: [str(_inputs.dataset(d / "dataset")), "-m", "running-mean"],
-        fails=lambda d: [_bad_dataset(d), "-m", "running-mean"],
-        output=".json",
-        frames=True,
-        progress=True,
-        train=True,
-    ),
-    "lowrank": Case(
-        args=lambda d: [_clip(d), "--components", "2"],
-        fails=lambda d: [_clip(d, bad_frame=9)],
-        output="dir",
-        frames=True,
-        progress=True,
-    ),
-    "synth": Case(
-        args=lambda d: ["baseline", *SMALL_SCENE],
-        fails=lambda d: ["baseline", *SMALL_SCENE, "-p", "noise_sigma=-1"],
-        output="dir",
-        progress=True,
-    ),
-    "demo": Case(
-        args=lambda d: ["-m", "running-mean", *SMALL_SCENE],
-        fails=lambda d: ["-m", "running-mean", "-p", "alpha=7", *SMALL_SCENE],
-        output="dir",
-        progress=True,
-    ),
+    "subtract": _reader("running-mean", "dir"),
+    "background": _reader("median", ".png"),
+    "evaluate": _reader("running-mean", ".json"),
+    "lowrank": _reader(None, "dir", train=False),
+    "synth": _scene("baseline"),
+    "demo": _scene("--scene", "baseline", "-m", "running-mean"),
     "segment": Case(
-        args=lambda d: [str(_inputs.photo(d / "photo.png")), "-k", "2", "--no-figure"],
+        args=lambda d: [_photo(d), "-k", "2", "--no-figure"],
         fails=lambda d: [_unreadable(d), "-k", "2"],
         output="dir",
     ),

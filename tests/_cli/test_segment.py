@@ -12,6 +12,7 @@ from PIL import Image
 from bgmix._cli import cli
 from bgmix.io import read_image
 from bgmix.segment import segment_image
+from tests._cli import _inputs
 
 
 def run(*args):
@@ -20,15 +21,8 @@ def run(*args):
 
 @pytest.fixture
 def photo(tmp_path):
-    rng = np.random.default_rng(0)
-    img = np.zeros((24, 36, 3), np.uint8)
-    img[:, :12] = (210, 40, 30)
-    img[:, 12:24] = (40, 170, 60)
-    img[:, 24:] = (30, 50, 200)
-    img = np.clip(img + rng.normal(0, 4, img.shape), 0, 255).astype(np.uint8)
     path = tmp_path / "photo.png"
-    Image.fromarray(img).save(path)
-    return path, img
+    return path, _inputs.photo(path, height=24, width=36)
 
 
 def test_writes_every_output(photo, tmp_path):
