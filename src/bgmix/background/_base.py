@@ -1,8 +1,8 @@
 """The one base class of every background subtractor.
 
 A subclass writes its parameters as keyword-only arguments of ``__init__``, stores
-each one untouched on ``self`` under the same name, then calls
-``super().__init__(postprocess=postprocess)``, which validates them through
+each one untouched on ``self`` under the same name (``self._store_params(locals())``
+does it), and ``BackgroundSubtractor.__init__`` validates them through
 :meth:`BackgroundSubtractor._validate_params`. It fills four hooks:
 
 ``_initialize(frame)``
@@ -101,6 +101,15 @@ class BackgroundSubtractor(abc.ABC):
         self._n_frames = 0
 
     # ------------------------------------------------------------------ parameters
+    def _store_params(self, values: Mapping[str, Any]) -> None:
+        """The whole body of a subclass ``__init__``: ``self._store_params(locals())``
+        stores every constructor parameter untouched under its name, then validates
+        them (:meth:`_validate_params`)."""
+        for name in self._param_names():
+            if name != "postprocess":
+                setattr(self, name, values[name])
+        BackgroundSubtractor.__init__(self, postprocess=values["postprocess"])
+
     def _validate_params(self) -> None:
         """Check every parameter; subclasses extend it and call ``super()``.
 

@@ -18,12 +18,14 @@ Two things OpenCV does not give, and how the adapters handle them:
 
 from __future__ import annotations
 
+import inspect
+import numbers
 from typing import Any, ClassVar
 
 import numpy as np
 
 from bgmix._typing import StrPath
-from bgmix._validation import check_int, check_real
+from bgmix._validation import Interval, check_param
 from bgmix.background._base import BackgroundSubtractor
 from bgmix.exceptions import UnsupportedOperationError
 
@@ -40,14 +42,60 @@ __all__ = [
 _OWN_BACKGROUND_RATE = np.float32(0.05)
 
 
+def _number(value: Any) -> float | None:
+    """``value`` as a bound of another parameter's range (None: not a number, so
+    unbounded; the parameter itself is then reported)."""
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
+    return float(value) if ok and np.isfinite(value) else None
+
+
+def _int(low: float | None, high: float | None = None) -> Interval:
+    return Interval(numbers.Integral, low, high)
+
+
+def _real(low: float | None, high: float | None = None) -> Interval:
+    return Interval(numbers.Real, low, high, finite=True)
+
+
 class _OpenCVSubtractor(BackgroundSubtractor):
-    """Adapter base: subclasses give ``_create()`` and whether OpenCV has a background."""
+    """Adapter base. A subclass declares its parameters (keyword-only ``__init__``
+    arguments, stored by :meth:`_store_params`), their constraints (:meth:`_constraints`),
+    OpenCV's factory and which parameters it takes in order (the others are given
+    through ``set<Name>`` setters), and whether OpenCV has a background image."""
 
     #: OpenCV returns a usable background image of the input's shape.
     _native_background: ClassVar[bool] = True
+    #: The factory, under ``cv2``: ``"createBackgroundSubtractorMOG2"``, ``"bgsegm.create..."``.
+    _factory: ClassVar[str]
+    #: Parameters given to the factory, in its order.
+    _factory_args: ClassVar[tuple[str, ...]]
+    #: Parameters given through setters, with the setter's name.
+    _setters: ClassVar[dict[str, str]] = {}
+
+    def _constraints(self) -> dict[str, list[Any]]:
+        return {}
+
+    def _validate_params(self) -> None:
+        super()._validate_params()
+        for name, accepted in self._constraints().items():
+            check_param(name, getattr(self, name), accepted)
+
+    def _opencv_value(self, name: str) -> Any:
+        """A parameter as OpenCV takes it: the type of its default (int, float, bool)."""
+        default = inspect.signature(type(self).__init__).parameters[name].default
+        return type(default)(getattr(self, name))
 
     def _create(self) -> Any:
-        raise NotImplementedError
+        import cv2
+
+        *path, factory = self._factory.split(".")
+        module = cv2
+        for part in path:
+            module = getattr(module, part)
+        model = getattr(module, factory)(*(self._opencv_value(n) for n in self._factory_args))
+        for name, setter in self._setters.items():
+            getattr(model, setter)(self._opencv_value(name))
+        return model
 
     def _initialize(self, frame: np.ndarray) -> None:
         self._model = self._create()
@@ -117,50 +165,37 @@ class OpenCVMOG2(_OpenCVSubtractor):
         shadow_threshold: float = 0.5,
         postprocess: Any = None,
     ) -> None:
-        self.history = history
-        self.var_threshold = var_threshold
-        self.detect_shadows = detect_shadows
-        self.n_mixtures = n_mixtures
-        self.background_ratio = background_ratio
-        self.var_threshold_gen = var_threshold_gen
-        self.var_init = var_init
-        self.var_min = var_min
-        self.var_max = var_max
-        self.complexity_reduction_threshold = complexity_reduction_threshold
-        self.shadow_value = shadow_value
-        self.shadow_threshold = shadow_threshold
-        super().__init__(postprocess=postprocess)
+        self._store_params(locals())
 
-    def _validate_params(self) -> None:
-        super()._validate_params()
-        check_int("history", self.history, low=1)
-        check_real("var_threshold", self.var_threshold, low=0.0)
-        check_int("n_mixtures", self.n_mixtures, low=1, high=255)
-        check_real("background_ratio", self.background_ratio, low=0.0, high=1.0)
-        check_real("var_threshold_gen", self.var_threshold_gen, low=0.0)
-        check_real("var_min", self.var_min, low=0.0)
-        check_real("var_max", self.var_max, low=float(self.var_min))
-        check_real("var_init", self.var_init, low=float(self.var_min), high=float(self.var_max))
-        check_real("complexity_reduction_threshold", self.complexity_reduction_threshold, low=0.0)
-        check_int("shadow_value", self.shadow_value, low=0, high=255)
-        check_real("shadow_threshold", self.shadow_threshold, low=0.0, high=1.0)
+    _factory = "createBackgroundSubtractorMOG2"
+    _factory_args = ("history", "var_threshold", "detect_shadows")
+    _setters: ClassVar[dict[str, str]] = {
+        "n_mixtures": "setNMixtures",
+        "background_ratio": "setBackgroundRatio",
+        "var_threshold_gen": "setVarThresholdGen",
+        "var_init": "setVarInit",
+        "var_min": "setVarMin",
+        "var_max": "setVarMax",
+        "complexity_reduction_threshold": "setComplexityReductionThreshold",
+        "shadow_value": "setShadowValue",
+        "shadow_threshold": "setShadowThreshold",
+    }
 
-    def _create(self) -> Any:
-        import cv2
-
-        m = cv2.createBackgroundSubtractorMOG2(
-            int(self.history), float(self.var_threshold), bool(self.detect_shadows)
-        )
-        m.setNMixtures(int(self.n_mixtures))
-        m.setBackgroundRatio(float(self.background_ratio))
-        m.setVarThresholdGen(float(self.var_threshold_gen))
-        m.setVarInit(float(self.var_init))
-        m.setVarMin(float(self.var_min))
-        m.setVarMax(float(self.var_max))
-        m.setComplexityReductionThreshold(float(self.complexity_reduction_threshold))
-        m.setShadowValue(int(self.shadow_value))
-        m.setShadowThreshold(float(self.shadow_threshold))
-        return m
+    def _constraints(self) -> dict[str, list[Any]]:
+        var_min, var_max = _number(self.var_min), _number(self.var_max)
+        return {
+            "history": [_int(1)],
+            "var_threshold": [_real(0.0)],
+            "n_mixtures": [_int(1, 255)],
+            "background_ratio": [_real(0.0, 1.0)],
+            "var_threshold_gen": [_real(0.0)],
+            "var_min": [_real(0.0)],
+            "var_max": [_real(var_min)],
+            "var_init": [_real(var_min, var_max)],
+            "complexity_reduction_threshold": [_real(0.0)],
+            "shadow_value": [_int(0, 255)],
+            "shadow_threshold": [_real(0.0, 1.0)],
+        }
 
 
 class OpenCVKNN(_OpenCVSubtractor):
@@ -185,35 +220,26 @@ class OpenCVKNN(_OpenCVSubtractor):
         shadow_threshold: float = 0.5,
         postprocess: Any = None,
     ) -> None:
-        self.history = history
-        self.dist2_threshold = dist2_threshold
-        self.detect_shadows = detect_shadows
-        self.knn_samples = knn_samples
-        self.n_samples = n_samples
-        self.shadow_value = shadow_value
-        self.shadow_threshold = shadow_threshold
-        super().__init__(postprocess=postprocess)
+        self._store_params(locals())
 
-    def _validate_params(self) -> None:
-        super()._validate_params()
-        check_int("history", self.history, low=1)
-        check_real("dist2_threshold", self.dist2_threshold, low=0.0)
-        check_int("n_samples", self.n_samples, low=1)
-        check_int("knn_samples", self.knn_samples, low=1, high=int(self.n_samples))
-        check_int("shadow_value", self.shadow_value, low=0, high=255)
-        check_real("shadow_threshold", self.shadow_threshold, low=0.0, high=1.0)
+    _factory = "createBackgroundSubtractorKNN"
+    _factory_args = ("history", "dist2_threshold", "detect_shadows")
+    _setters: ClassVar[dict[str, str]] = {
+        "knn_samples": "setkNNSamples",
+        "n_samples": "setNSamples",
+        "shadow_value": "setShadowValue",
+        "shadow_threshold": "setShadowThreshold",
+    }
 
-    def _create(self) -> Any:
-        import cv2
-
-        m = cv2.createBackgroundSubtractorKNN(
-            int(self.history), float(self.dist2_threshold), bool(self.detect_shadows)
-        )
-        m.setkNNSamples(int(self.knn_samples))
-        m.setNSamples(int(self.n_samples))
-        m.setShadowValue(int(self.shadow_value))
-        m.setShadowThreshold(float(self.shadow_threshold))
-        return m
+    def _constraints(self) -> dict[str, list[Any]]:
+        return {
+            "history": [_int(1)],
+            "dist2_threshold": [_real(0.0)],
+            "n_samples": [_int(1)],
+            "knn_samples": [_int(1, _number(self.n_samples))],
+            "shadow_value": [_int(0, 255)],
+            "shadow_threshold": [_real(0.0, 1.0)],
+        }
 
 
 class OpenCVMOG(_OpenCVSubtractor):
@@ -236,28 +262,18 @@ class OpenCVMOG(_OpenCVSubtractor):
         noise_sigma: float = 0.0,
         postprocess: Any = None,
     ) -> None:
-        self.history = history
-        self.n_mixtures = n_mixtures
-        self.background_ratio = background_ratio
-        self.noise_sigma = noise_sigma
-        super().__init__(postprocess=postprocess)
+        self._store_params(locals())
 
-    def _validate_params(self) -> None:
-        super()._validate_params()
-        check_int("history", self.history, low=1)
-        check_int("n_mixtures", self.n_mixtures, low=1, high=255)
-        check_real("background_ratio", self.background_ratio, low=0.0, high=1.0)
-        check_real("noise_sigma", self.noise_sigma, low=0.0)
+    _factory = "bgsegm.createBackgroundSubtractorMOG"
+    _factory_args = ("history", "n_mixtures", "background_ratio", "noise_sigma")
 
-    def _create(self) -> Any:
-        import cv2
-
-        return cv2.bgsegm.createBackgroundSubtractorMOG(
-            int(self.history),
-            int(self.n_mixtures),
-            float(self.background_ratio),
-            float(self.noise_sigma),
-        )
+    def _constraints(self) -> dict[str, list[Any]]:
+        return {
+            "history": [_int(1)],
+            "n_mixtures": [_int(1, 255)],
+            "background_ratio": [_real(0.0, 1.0)],
+            "noise_sigma": [_real(0.0)],
+        }
 
 
 class OpenCVGMG(_OpenCVSubtractor):
@@ -281,21 +297,13 @@ class OpenCVGMG(_OpenCVSubtractor):
         decision_threshold: float = 0.8,
         postprocess: Any = None,
     ) -> None:
-        self.initialization_frames = initialization_frames
-        self.decision_threshold = decision_threshold
-        super().__init__(postprocess=postprocess)
+        self._store_params(locals())
 
-    def _validate_params(self) -> None:
-        super()._validate_params()
-        check_int("initialization_frames", self.initialization_frames, low=1)
-        check_real("decision_threshold", self.decision_threshold, low=0.0, high=1.0)
+    _factory = "bgsegm.createBackgroundSubtractorGMG"
+    _factory_args = ("initialization_frames", "decision_threshold")
 
-    def _create(self) -> Any:
-        import cv2
-
-        return cv2.bgsegm.createBackgroundSubtractorGMG(
-            int(self.initialization_frames), float(self.decision_threshold)
-        )
+    def _constraints(self) -> dict[str, list[Any]]:
+        return {"initialization_frames": [_int(1)], "decision_threshold": [_real(0.0, 1.0)]}
 
 
 class OpenCVCNT(_OpenCVSubtractor):
@@ -318,28 +326,16 @@ class OpenCVCNT(_OpenCVSubtractor):
         is_parallel: bool = True,
         postprocess: Any = None,
     ) -> None:
-        self.min_pixel_stability = min_pixel_stability
-        self.use_history = use_history
-        self.max_pixel_stability = max_pixel_stability
-        self.is_parallel = is_parallel
-        super().__init__(postprocess=postprocess)
+        self._store_params(locals())
 
-    def _validate_params(self) -> None:
-        super()._validate_params()
-        check_int("min_pixel_stability", self.min_pixel_stability, low=1)
-        check_int(
-            "max_pixel_stability", self.max_pixel_stability, low=int(self.min_pixel_stability)
-        )
+    _factory = "bgsegm.createBackgroundSubtractorCNT"
+    _factory_args = ("min_pixel_stability", "use_history", "max_pixel_stability", "is_parallel")
 
-    def _create(self) -> Any:
-        import cv2
-
-        return cv2.bgsegm.createBackgroundSubtractorCNT(
-            int(self.min_pixel_stability),
-            bool(self.use_history),
-            int(self.max_pixel_stability),
-            bool(self.is_parallel),
-        )
+    def _constraints(self) -> dict[str, list[Any]]:
+        return {
+            "min_pixel_stability": [_int(1)],
+            "max_pixel_stability": [_int(_number(self.min_pixel_stability))],
+        }
 
 
 class OpenCVGSOC(_OpenCVSubtractor):
@@ -366,45 +362,33 @@ class OpenCVGSOC(_OpenCVSubtractor):
         noise_removal_threshold_fac_fg: float = 0.0008,
         postprocess: Any = None,
     ) -> None:
-        self.mc = mc
-        self.n_samples = n_samples
-        self.replace_rate = replace_rate
-        self.propagation_rate = propagation_rate
-        self.hits_threshold = hits_threshold
-        self.alpha = alpha
-        self.beta = beta
-        self.blinking_supression_decay = blinking_supression_decay
-        self.blinking_supression_multiplier = blinking_supression_multiplier
-        self.noise_removal_threshold_fac_bg = noise_removal_threshold_fac_bg
-        self.noise_removal_threshold_fac_fg = noise_removal_threshold_fac_fg
-        super().__init__(postprocess=postprocess)
+        self._store_params(locals())
 
-    def _validate_params(self) -> None:
-        super()._validate_params()
-        check_int("mc", self.mc, low=0, high=1)
-        check_int("n_samples", self.n_samples, low=1)
-        check_real("replace_rate", self.replace_rate, low=0.0, high=1.0)
-        check_real("propagation_rate", self.propagation_rate, low=0.0, high=1.0)
-        check_int("hits_threshold", self.hits_threshold, low=1)
-        check_real("alpha", self.alpha, low=0.0)
-        check_real("beta", self.beta, low=0.0)
+    _factory = "bgsegm.createBackgroundSubtractorGSOC"
+    _factory_args = (
+        "mc",
+        "n_samples",
+        "replace_rate",
+        "propagation_rate",
+        "hits_threshold",
+        "alpha",
+        "beta",
+        "blinking_supression_decay",
+        "blinking_supression_multiplier",
+        "noise_removal_threshold_fac_bg",
+        "noise_removal_threshold_fac_fg",
+    )
 
-    def _create(self) -> Any:
-        import cv2
-
-        return cv2.bgsegm.createBackgroundSubtractorGSOC(
-            int(self.mc),
-            int(self.n_samples),
-            float(self.replace_rate),
-            float(self.propagation_rate),
-            int(self.hits_threshold),
-            float(self.alpha),
-            float(self.beta),
-            float(self.blinking_supression_decay),
-            float(self.blinking_supression_multiplier),
-            float(self.noise_removal_threshold_fac_bg),
-            float(self.noise_removal_threshold_fac_fg),
-        )
+    def _constraints(self) -> dict[str, list[Any]]:
+        return {
+            "mc": [_int(0, 1)],
+            "n_samples": [_int(1)],
+            "replace_rate": [_real(0.0, 1.0)],
+            "propagation_rate": [_real(0.0, 1.0)],
+            "hits_threshold": [_int(1)],
+            "alpha": [_real(0.0)],
+            "beta": [_real(0.0)],
+        }
 
 
 class OpenCVLSBP(_OpenCVSubtractor):
@@ -434,46 +418,32 @@ class OpenCVLSBP(_OpenCVSubtractor):
         min_count: int = 2,
         postprocess: Any = None,
     ) -> None:
-        self.mc = mc
-        self.n_samples = n_samples
-        self.lsbp_radius = lsbp_radius
-        self.t_lower = t_lower
-        self.t_upper = t_upper
-        self.t_inc = t_inc
-        self.t_dec = t_dec
-        self.r_scale = r_scale
-        self.r_incdec = r_incdec
-        self.noise_removal_threshold_fac_bg = noise_removal_threshold_fac_bg
-        self.noise_removal_threshold_fac_fg = noise_removal_threshold_fac_fg
-        self.lsbp_threshold = lsbp_threshold
-        self.min_count = min_count
-        super().__init__(postprocess=postprocess)
+        self._store_params(locals())
 
-    def _validate_params(self) -> None:
-        super()._validate_params()
-        check_int("mc", self.mc, low=0, high=1)
-        check_int("n_samples", self.n_samples, low=1)
-        check_int("lsbp_radius", self.lsbp_radius, low=1)
-        check_real("t_lower", self.t_lower, low=0.0)
-        check_real("t_upper", self.t_upper, low=float(self.t_lower))
-        check_int("lsbp_threshold", self.lsbp_threshold, low=0, high=32)
-        check_int("min_count", self.min_count, low=1, high=int(self.n_samples))
+    _factory = "bgsegm.createBackgroundSubtractorLSBP"
+    _factory_args = (
+        "mc",
+        "n_samples",
+        "lsbp_radius",
+        "t_lower",
+        "t_upper",
+        "t_inc",
+        "t_dec",
+        "r_scale",
+        "r_incdec",
+        "noise_removal_threshold_fac_bg",
+        "noise_removal_threshold_fac_fg",
+        "lsbp_threshold",
+        "min_count",
+    )
 
-    def _create(self) -> Any:
-        import cv2
-
-        return cv2.bgsegm.createBackgroundSubtractorLSBP(
-            int(self.mc),
-            int(self.n_samples),
-            int(self.lsbp_radius),
-            float(self.t_lower),
-            float(self.t_upper),
-            float(self.t_inc),
-            float(self.t_dec),
-            float(self.r_scale),
-            float(self.r_incdec),
-            float(self.noise_removal_threshold_fac_bg),
-            float(self.noise_removal_threshold_fac_fg),
-            int(self.lsbp_threshold),
-            int(self.min_count),
-        )
+    def _constraints(self) -> dict[str, list[Any]]:
+        return {
+            "mc": [_int(0, 1)],
+            "n_samples": [_int(1)],
+            "lsbp_radius": [_int(1)],
+            "t_lower": [_real(0.0)],
+            "t_upper": [_real(_number(self.t_lower))],
+            "lsbp_threshold": [_int(0, 32)],
+            "min_count": [_int(1, _number(self.n_samples))],
+        }
