@@ -60,9 +60,10 @@ def check_overwrite(
     OutputError
         Naming ``path`` and the option that would allow it.
     """
+    from bgmix._validation import check_bool
+
     p = Path(path)
-    if not isinstance(overwrite, bool):
-        raise OutputError(f"overwrite must be True or False; got {overwrite!r}")
+    check_bool("overwrite", overwrite)
     if folder is True and p.exists() and not p.is_dir():
         raise OutputError(f"{what} {str(p)!r} exists and is not a folder")
     if folder is False and p.is_dir():

@@ -8,6 +8,7 @@ nothing at the target.
 
 from __future__ import annotations
 
+import inspect
 import logging
 import math
 import numbers
@@ -21,7 +22,7 @@ from typing import Any, ClassVar, Self
 import numpy as np
 
 from bgmix._typing import Frame, StrPath
-from bgmix._validation import as_frame, check_int
+from bgmix._validation import as_frame, check_bool, check_int
 from bgmix.exceptions import (
     BgmixError,
     FrameFormatError,
@@ -163,8 +164,13 @@ class FrameSink(ABC):
     kind: ClassVar[str] = ""
     #: Whether the output is a folder (else a file).
     folder: ClassVar[bool] = False
-    #: Extra keyword options the sink accepts.
+    #: Extra keyword options the sink accepts: the arguments of its :meth:`_configure`.
     options: ClassVar[tuple[str, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        params = inspect.signature(cls._configure).parameters.values()
+        cls.options = tuple(p.name for p in params if p.kind is p.KEYWORD_ONLY)
 
     def __init__(
         self,
@@ -173,13 +179,14 @@ class FrameSink(ABC):
         fps: Any = 25.0,
         overwrite: bool = True,
         protect: Iterable[StrPath] = (),
+        **options: Any,
     ) -> None:
         from bgmix._atomic import atomic_directory, atomic_output
 
         self._closed = True  # until the temporary output exists
         self.fps = as_rate(fps)
-        if not isinstance(overwrite, bool):
-            raise ParameterError(f"overwrite must be True or False; got {overwrite!r}")
+        check_bool("overwrite", overwrite)
+        self._configure(**options)  # the sink's own options, checked before anything exists
         self.path = check_output_path(
             path, protect=protect, overwrite=overwrite, folder=self.folder
         )
@@ -191,6 +198,7 @@ class FrameSink(ABC):
             self._atomic = atomic_output(self.path)
         self._tmp: Path = self._atomic.__enter__()
         self._closed = False
+        self._opened()
 
     def write(self, frame: Frame, number: int | None = None) -> None:
         """Append one frame.
@@ -301,6 +309,12 @@ class FrameSink(ABC):
         return f"<{type(self).__name__} {str(self.path)!r} {self.frames_written} frames, {state}>"
 
     # ---- for subclasses ------------------------------------------------------------------
+    def _configure(self) -> None:  # noqa: B027 - optional hook
+        """Validate and keep the sink's own keyword options (its signature lists them)."""
+
+    def _opened(self) -> None:  # noqa: B027 - optional hook
+        """Called once the temporary output ``self._tmp`` exists."""
+
     @abstractmethod
     def _write(self, frame: np.ndarray, number: int | None) -> None:
         """Write one validated uint8 ``(H, W)`` or ``(H, W, 3)`` frame."""

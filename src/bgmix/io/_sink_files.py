@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import json
 import zipfile
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from bgmix._typing import StrPath
-from bgmix._validation import check_int
+from bgmix._validation import check_bool, check_int
 from bgmix.exceptions import OutputError, ParameterError
 from bgmix.io._array import MANIFEST
 from bgmix.io._images import IMAGE_SUFFIXES
@@ -75,23 +73,13 @@ class FolderSink(_NumberedSink):
 
     kind = "folder"
     folder = True
-    options = ("pattern", "first_number", "compress_level")
 
-    def __init__(
-        self,
-        path: StrPath,
-        *,
-        fps: Any = 25.0,
-        overwrite: bool = True,
-        protect: Iterable[StrPath] = (),
-        pattern: str = DEFAULT_PATTERN,
-        first_number: int = 0,
-        compress_level: int = 1,
+    def _configure(
+        self, *, pattern: str = DEFAULT_PATTERN, first_number: int = 0, compress_level: int = 1
     ) -> None:
         self._pattern = _check_pattern(pattern)
         self._compress = check_int("compress_level", compress_level, low=0, high=9)
         self._start_numbers(check_int("first_number", first_number, low=0))
-        super().__init__(path, fps=fps, overwrite=overwrite, protect=protect)
 
     def _write(self, frame: np.ndarray, number: int | None) -> None:
         from PIL import Image
@@ -118,27 +106,18 @@ class NpzSink(_NumberedSink):
     """An ``.npz`` archive with one member per frame, streamed, plus a manifest."""
 
     kind = "npz"
-    options = ("compress",)
 
-    def __init__(
-        self,
-        path: StrPath,
-        *,
-        fps: Any = 25.0,
-        overwrite: bool = True,
-        protect: Iterable[StrPath] = (),
-        compress: bool = True,
-    ) -> None:
-        if not isinstance(compress, bool):
-            raise ParameterError(f"compress must be True or False; got {compress!r}")
+    def _configure(self, *, compress: bool = True) -> None:
+        self._compress = check_bool("compress", compress)
         self._start_numbers(0)
         self._names: list[str] = []
-        super().__init__(path, fps=fps, overwrite=overwrite, protect=protect)
+
+    def _opened(self) -> None:
         self._zip = zipfile.ZipFile(
             self._tmp,
             "w",
-            compression=zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED,
-            compresslevel=1 if compress else None,
+            compression=zipfile.ZIP_DEFLATED if self._compress else zipfile.ZIP_STORED,
+            compresslevel=1 if self._compress else None,
             allowZip64=True,
         )
 

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
 from fractions import Fraction
 from typing import Any
 
 import numpy as np
 
-from bgmix._typing import StrPath
-from bgmix._validation import check_choice, check_int
-from bgmix.exceptions import ParameterError
+from bgmix._validation import check_bool, check_choice, check_int
 from bgmix.io._sink import FrameSink
 
 __all__ = ["X264_PRESETS", "GifSink", "Mp4Sink"]
@@ -39,30 +36,35 @@ def _pad_even(frame: np.ndarray) -> np.ndarray:
     return np.pad(frame, pad, mode="edge")
 
 
-class Mp4Sink(FrameSink):
+class _PyAVSink(FrameSink):
+    """A file written by a PyAV container, opened at the first frame (``_start``)."""
+
+    _container: Any = None
+    _stream: Any = None
+
+    def _finish(self) -> None:
+        for packet in self._stream.encode(None):
+            self._container.mux(packet)
+        self._container.close()
+        self._container = None
+
+    def _discard(self) -> None:
+        if self._container is not None:
+            self._container.close()
+            self._container = None
+
+
+class Mp4Sink(_PyAVSink):
     """H.264 MP4 for browsers (libx264, yuv420p, BT.601, ``+faststart``).
 
     Odd widths or heights are padded to even by repeating the last column/row.
     """
 
     kind = "mp4"
-    options = ("crf", "preset")
 
-    def __init__(
-        self,
-        path: StrPath,
-        *,
-        fps: Any = 25.0,
-        overwrite: bool = True,
-        protect: Iterable[StrPath] = (),
-        crf: int = 18,
-        preset: str = "veryfast",
-    ) -> None:
+    def _configure(self, *, crf: int = 18, preset: str = "veryfast") -> None:
         self._crf = check_int("crf", crf, low=0, high=51)
         self._preset = check_choice("preset", preset, X264_PRESETS)
-        self._container: Any = None
-        self._stream: Any = None
-        super().__init__(path, fps=fps, overwrite=overwrite, protect=protect)
 
     def _start(self, height: int, width: int) -> None:
         import av
@@ -103,19 +105,8 @@ class Mp4Sink(FrameSink):
         for packet in self._stream.encode(vf):
             self._container.mux(packet)
 
-    def _finish(self) -> None:
-        for packet in self._stream.encode(None):
-            self._container.mux(packet)
-        self._container.close()
-        self._container = None
 
-    def _discard(self) -> None:
-        if self._container is not None:
-            self._container.close()
-            self._container = None
-
-
-class GifSink(FrameSink):
+class GifSink(_PyAVSink):
     """Animated GIF that loops forever, one 256-colour palette per frame.
 
     Grey first frames make a grey GIF (exact). An RGB frame with at most 256 colours
@@ -124,24 +115,12 @@ class GifSink(FrameSink):
     """
 
     kind = "gif"
-    options = ("dither",)
 
-    def __init__(
-        self,
-        path: StrPath,
-        *,
-        fps: Any = 25.0,
-        overwrite: bool = True,
-        protect: Iterable[StrPath] = (),
-        dither: bool = False,
-    ) -> None:
-        if not isinstance(dither, bool):
-            raise ParameterError(f"dither must be True or False; got {dither!r}")
-        self._dither = dither
-        self._container: Any = None
-        self._stream: Any = None
+    def _configure(self, *, dither: bool = False) -> None:
+        self._dither = check_bool("dither", dither)
         self._last_pts = -1
-        super().__init__(path, fps=fps, overwrite=overwrite, protect=protect)
+
+    def _opened(self) -> None:
         if self.fps > 50:
             logger.warning(
                 "%s: GIF delays are in 1/100 s and browsers slow down delays under 2/100 s; "
@@ -197,14 +176,3 @@ class GifSink(FrameSink):
         argb[:, 0] = 255
         argb[: len(rgb), 1:] = rgb
         return np.ascontiguousarray(index), argb
-
-    def _finish(self) -> None:
-        for packet in self._stream.encode(None):
-            self._container.mux(packet)
-        self._container.close()
-        self._container = None
-
-    def _discard(self) -> None:
-        if self._container is not None:
-            self._container.close()
-            self._container = None
