@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -122,6 +123,7 @@ def _describe(shape: tuple[int, ...]) -> str:
 
 
 # ------------------------------------------------------------------ parameters
+@dataclass(frozen=True)
 class Interval:
     """A numeric range constraint: ``Interval(numbers.Integral, 1, None, closed="left")``.
 
@@ -136,20 +138,11 @@ class Interval:
     'a float in the range (0.0, 1.0]'
     """
 
-    def __init__(
-        self,
-        kind: type,
-        low: float | None,
-        high: float | None,
-        *,
-        closed: str = "both",
-        finite: bool = False,
-    ) -> None:
-        self.kind = kind
-        self.low = low
-        self.high = high
-        self.closed = closed
-        self.finite = finite
+    kind: type
+    low: float | None
+    high: float | None
+    closed: str = field(default="both", kw_only=True)
+    finite: bool = field(default=False, kw_only=True)
 
     def is_satisfied_by(self, value: Any) -> bool:
         if isinstance(value, bool | np.bool_) or not isinstance(value, self.kind):

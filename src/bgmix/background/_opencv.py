@@ -60,15 +60,16 @@ def _real(low: float | None, high: float | None = None) -> Interval:
 class _OpenCVSubtractor(BackgroundSubtractor):
     """Adapter base. A subclass declares its parameters (keyword-only ``__init__``
     arguments, stored by :meth:`_store_params`), their constraints (:meth:`_constraints`),
-    OpenCV's factory and which parameters it takes in order (the others are given
-    through ``set<Name>`` setters), and whether OpenCV has a background image."""
+    OpenCV's factory and how many of the parameters it takes, in signature order (the
+    others are given through setters), and whether OpenCV has a background image."""
 
     #: OpenCV returns a usable background image of the input's shape.
     _native_background: ClassVar[bool] = True
     #: The factory, under ``cv2``: ``"createBackgroundSubtractorMOG2"``, ``"bgsegm.create..."``.
     _factory: ClassVar[str]
-    #: Parameters given to the factory, in its order.
-    _factory_args: ClassVar[tuple[str, ...]]
+    #: How many of the parameters, in signature order, the factory takes (None: all
+    #: but ``postprocess``); the factory's order is the signature's.
+    _n_factory_args: ClassVar[int | None] = None
     #: Parameters given through setters, with the setter's name.
     _setters: ClassVar[dict[str, str]] = {}
 
@@ -92,7 +93,8 @@ class _OpenCVSubtractor(BackgroundSubtractor):
         module = cv2
         for part in path:
             module = getattr(module, part)
-        model = getattr(module, factory)(*(self._opencv_value(n) for n in self._factory_args))
+        names = [n for n in self._param_names() if n != "postprocess"][: self._n_factory_args]
+        model = getattr(module, factory)(*(self._opencv_value(n) for n in names))
         for name, setter in self._setters.items():
             getattr(model, setter)(self._opencv_value(name))
         return model
@@ -168,7 +170,7 @@ class OpenCVMOG2(_OpenCVSubtractor):
         self._store_params(locals())
 
     _factory = "createBackgroundSubtractorMOG2"
-    _factory_args = ("history", "var_threshold", "detect_shadows")
+    _n_factory_args = 3
     _setters: ClassVar[dict[str, str]] = {
         "n_mixtures": "setNMixtures",
         "background_ratio": "setBackgroundRatio",
@@ -223,7 +225,7 @@ class OpenCVKNN(_OpenCVSubtractor):
         self._store_params(locals())
 
     _factory = "createBackgroundSubtractorKNN"
-    _factory_args = ("history", "dist2_threshold", "detect_shadows")
+    _n_factory_args = 3
     _setters: ClassVar[dict[str, str]] = {
         "knn_samples": "setkNNSamples",
         "n_samples": "setNSamples",
@@ -265,7 +267,6 @@ class OpenCVMOG(_OpenCVSubtractor):
         self._store_params(locals())
 
     _factory = "bgsegm.createBackgroundSubtractorMOG"
-    _factory_args = ("history", "n_mixtures", "background_ratio", "noise_sigma")
 
     def _constraints(self) -> dict[str, list[Any]]:
         return {
@@ -300,7 +301,6 @@ class OpenCVGMG(_OpenCVSubtractor):
         self._store_params(locals())
 
     _factory = "bgsegm.createBackgroundSubtractorGMG"
-    _factory_args = ("initialization_frames", "decision_threshold")
 
     def _constraints(self) -> dict[str, list[Any]]:
         return {"initialization_frames": [_int(1)], "decision_threshold": [_real(0.0, 1.0)]}
@@ -329,7 +329,6 @@ class OpenCVCNT(_OpenCVSubtractor):
         self._store_params(locals())
 
     _factory = "bgsegm.createBackgroundSubtractorCNT"
-    _factory_args = ("min_pixel_stability", "use_history", "max_pixel_stability", "is_parallel")
 
     def _constraints(self) -> dict[str, list[Any]]:
         return {
@@ -365,19 +364,6 @@ class OpenCVGSOC(_OpenCVSubtractor):
         self._store_params(locals())
 
     _factory = "bgsegm.createBackgroundSubtractorGSOC"
-    _factory_args = (
-        "mc",
-        "n_samples",
-        "replace_rate",
-        "propagation_rate",
-        "hits_threshold",
-        "alpha",
-        "beta",
-        "blinking_supression_decay",
-        "blinking_supression_multiplier",
-        "noise_removal_threshold_fac_bg",
-        "noise_removal_threshold_fac_fg",
-    )
 
     def _constraints(self) -> dict[str, list[Any]]:
         return {
@@ -421,21 +407,6 @@ class OpenCVLSBP(_OpenCVSubtractor):
         self._store_params(locals())
 
     _factory = "bgsegm.createBackgroundSubtractorLSBP"
-    _factory_args = (
-        "mc",
-        "n_samples",
-        "lsbp_radius",
-        "t_lower",
-        "t_upper",
-        "t_inc",
-        "t_dec",
-        "r_scale",
-        "r_incdec",
-        "noise_removal_threshold_fac_bg",
-        "noise_removal_threshold_fac_fg",
-        "lsbp_threshold",
-        "min_count",
-    )
 
     def _constraints(self) -> dict[str, list[Any]]:
         return {
