@@ -311,7 +311,7 @@ def check_random_state(random_state: Any, *, name: str = "random_state") -> np.r
 
     Examples
     --------
-    >>> check_random_state(5).integers(100) == check_random_state(5).integers(100)
+    >>> int(check_random_state(5).integers(100)) == int(check_random_state(5).integers(100))
     True
     """
     check_param(name, random_state, ["random_state"])

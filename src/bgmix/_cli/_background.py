@@ -72,7 +72,7 @@ def estimate_background(
 @opt.output_option(file=True, help="Background image to write (.png, .jpg, .bmp or .tif).")
 @opt.method_option(default="em")
 @opt.params_option
-@opt.train_option
+@opt.train_option(fit_only=True)
 @click.option(
     "--save-model",
     "model_path",

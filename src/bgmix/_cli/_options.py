@@ -128,8 +128,9 @@ def output_option(*, file: bool = False, required: bool = True, default: Any = N
 overwrite_option = click.option(
     "--overwrite",
     is_flag=True,
-    help="Replace an existing output as a whole (it is removed only once the new one "
-    "is complete); without it an existing non-empty output is an error.",
+    help="Replace an existing output as a whole (the old one is removed only once the "
+    "new one is complete); without it an existing output (a file, or a folder that is "
+    "not empty) is an error.",
 )
 
 quiet_option = click.option(
@@ -139,15 +140,25 @@ quiet_option = click.option(
     help="No progress report (default: a bar on a terminal, a line every few seconds in a log).",
 )
 
-train_option = click.option(
-    "--train",
-    default=None,
-    metavar="FRACTION|N|all",
-    help="Fit first on the first FRACTION (e.g. 0.4), N frames or 'all' frames, then "
-    "classify every frame (the training frames too: the classified frames are the same "
-    "in every mode). Default: online. Methods that must be fitted (em, kmeans, svd, "
-    "rpca) need it.",
-)
+#: The one meaning of --train: which first frames the model is fitted on.
+TRAIN_HELP = "Fit on the first FRACTION (e.g. 0.4), N frames or 'all' frames"
+
+
+def train_option(func=None, *, fit_only: bool = False):
+    """``--train FRACTION|N|all``; ``@train_option`` for the commands that classify
+    frames, ``@train_option(fit_only=True)`` for ``background`` (it only fits)."""
+    if fit_only:
+        rest = " (default: all)."
+    else:
+        rest = (
+            ", then classify every frame (the training frames too: the classified frames "
+            "are the same in every mode). Default: online; methods that must be fitted "
+            "(em, kmeans, svd, rpca) need it."
+        )
+    decorate = click.option(
+        "--train", default=None, metavar="FRACTION|N|all", help=TRAIN_HELP + rest
+    )
+    return decorate(func) if func is not None else decorate
 
 
 def scene_options(*, frames: Any, width: Any, height: Any):
@@ -157,14 +168,14 @@ def scene_options(*, frames: Any, width: Any, height: Any):
     def option(name: str, dest: str, value: Any, what: str):
         if isinstance(value, str):
             return click.option(
-                name, dest, type=int, default=None, help=f"{what} [default: {value}]."
+                name, dest, type=int, default=None, help=f"{what[:-1]} [default: {value}]."
             )
         return click.option(name, dest, type=int, default=value, show_default=True, help=what)
 
     opts = [
-        option("--frames", "n_frames", frames, "Number of frames"),
-        option("--width", "width", width, "Frame width"),
-        option("--height", "height", height, "Frame height"),
+        option("--frames", "n_frames", frames, "Number of frames."),
+        option("--width", "width", width, "Frame width."),
+        option("--height", "height", height, "Frame height."),
         seed_option,
     ]
 
