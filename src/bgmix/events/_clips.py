@@ -271,7 +271,7 @@ def _frames_of(seg: Segment, fps: float) -> Iterator[tuple[Any, float]]:
     import av
 
     if seg.kind == "video":
-        container, stream, clock = _open_video(seg.path)
+        container, _stream, clock = _open_video(seg.path)
         container.close()
         for _, frame in _decoded(seg.path, seg.first, seg.last):
             yield frame, float(clock.fps)

@@ -162,7 +162,9 @@ def write_event_files(events: EventList, folder: Path) -> None:
     with open(folder / "scores.csv", "w", newline="") as f:
         f.write("frame,time,score\n")
         times = events.score_frames / fps if fps else np.full(len(events.scores), np.nan)
-        rows = zip(events.score_frames.tolist(), times.tolist(), events.scores.tolist())
+        rows = zip(
+            events.score_frames.tolist(), times.tolist(), events.scores.tolist(), strict=False
+        )
         f.writelines(f"{n},{t:.3f},{s:.6f}\n" for n, t, s in rows)
 
 

@@ -209,7 +209,6 @@ def _scan(
     """Run the stages; ``sink(number, FrameScore)`` sees every frame's score."""
     from bgmix._progress import progress_bar
 
-    v = settings.values
     fps_hint = settings.fps
     start_frames = 0
     if settings.start is not None:

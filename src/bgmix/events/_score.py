@@ -139,7 +139,7 @@ class MotionScorer:
         if raw == 0.0:
             self._prev = None if self.persist else self._prev
             return FrameScore(0.0, 0.0, None)
-        n, labels, stats, _ = cv2.connectedComponentsWithStats(fg8, connectivity=8)
+        _n, labels, stats, _ = cv2.connectedComponentsWithStats(fg8, connectivity=8)
         areas = stats[1:, cv2.CC_STAT_AREA]
         keep = np.flatnonzero(areas >= self.min_blob * self._area) + 1
         if self.persist and keep.size:

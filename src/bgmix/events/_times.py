@@ -94,7 +94,7 @@ def to_frames(value: Any, fps: float | None, *, name: str = "time") -> int:
         raise ParameterError(
             f"{name}={value!r} is in seconds but the source has no frame rate; give frames"
         )
-    return int(math.floor(amount * fps + 0.5))
+    return math.floor(amount * fps + 0.5)
 
 
 def format_timecode(seconds: float) -> str:
@@ -105,7 +105,7 @@ def format_timecode(seconds: float) -> str:
     >>> format_timecode(62.5), format_timecode(3725.0004), format_timecode(59.9996)
     ('00:01:02.500', '01:02:05.000', '00:01:00.000')
     """
-    ms = int(math.floor(max(0.0, float(seconds)) * 1000.0 + 0.5))
+    ms = math.floor(max(0.0, float(seconds)) * 1000.0 + 0.5)
     s, ms = divmod(ms, 1000)
     m, s = divmod(s, 60)
     h, m = divmod(m, 60)
