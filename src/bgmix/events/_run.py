@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 
 #: Default event options (chosen on the tuning split of ``benchmarks/events.py``).
 DEFAULTS: dict[str, Any] = {
-    "threshold": 0.003,
+    "threshold": 0.001,
     "min_event": "0.3s",
     "pre": "1.5s",
     "post": "2s",
@@ -38,8 +38,12 @@ DEFAULTS: dict[str, Any] = {
     "max_side": 320,
     "min_blob": 0.0005,
     "global_fraction": 0.4,
-    "persist": 0,
+    "persist": 2,
     "normalise": True,
+    "flatten": 8.0,
+    "busy_window": "30s",
+    "busy_level": 0.1,
+    "busy_cell": 16,
     "warmup": 5,
 }
 
@@ -259,6 +263,10 @@ def _build(
         global_fraction=v["global_fraction"],
         persist=v["persist"],
         normalise=v["normalise"],
+        flatten=v["flatten"],
+        busy_window=to_frames(v["busy_window"], fps, name="busy_window"),
+        busy_level=v["busy_level"],
+        busy_cell=v["busy_cell"],
         warmup=v["warmup"],
     )
     detector = EventDetector(
@@ -316,15 +324,16 @@ def detect_events(
     progress : bool
         Report progress on stderr.
     **options
-        ``threshold`` (float, default 0.003): a frame is active when the kept
+        ``threshold`` (float, default 0.001): a frame is active when the kept
         foreground covers at least this fraction of the region of interest.
         ``min_event`` ("0.3s"), ``pre`` ("1.5s"), ``post`` ("2s"), ``merge`` (0): times as
         frames (``75``), seconds (``"1.5s"``) or timecodes (``"00:00:01.500"``); see
         :class:`~bgmix.events.EventDetector`. ``roi``: polygons ``"x0,y0 x1,y1 ..."``,
         a file or a mask (see :func:`~bgmix.events.parse_region`). ``max_side`` (320):
         analyse frames downscaled to this longer side (0: full size). ``min_blob``,
-        ``global_fraction``, ``persist``, ``normalise``, ``warmup``: the robustness
-        tests of :class:`~bgmix.events.MotionScorer`. ``params``: the model's
+        ``global_fraction``, ``persist``, ``normalise``, ``flatten``, ``busy_window``,
+        ``busy_level``, ``busy_cell``, ``warmup``: the robustness tests of
+        :class:`~bgmix.events.MotionScorer` (see :data:`DEFAULTS`). ``params``: the model's
         parameters. ``start``, ``stop``: a part of a single input (times).
         ``fps``: frame rate when the source has none (default 25).
 
@@ -338,10 +347,11 @@ def detect_events(
     --------
     >>> import numpy as np
     >>> frames = np.full((60, 48, 64), 100, np.uint8)
-    >>> frames[20:40, 10:30, 20:40] = 250            # a bright square for 20 frames
+    >>> for t in range(20):                        # a bright block crosses in 20 frames
+    ...     frames[20 + t, 10:30, 2 * t : 2 * t + 12] = 250
     >>> events = detect_events(frames, fps=10, pre=0, post=0, min_event=1)
-    >>> [(e.start_frame, e.end_frame) for e in events]
-    [(20, 39)]
+    >>> [(e.start_frame, e.end_frame, e.bbox) for e in events]  # persist=2 skips frame 20
+    [(21, 39, [2, 10, 50, 30])]
     """
     settings = _Settings(method, options)
     timeline = _Timeline()
