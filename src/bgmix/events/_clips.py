@@ -238,6 +238,7 @@ def _encode(segs: list[Segment], path: Path, *, fps: float) -> ClipResult:
 
     out = av.open(str(path), mode="w", format="mp4", options={"movflags": "+faststart"})
     ostream = None
+    rate = Fraction(25)
     n = 0
     try:
         for seg in segs:
@@ -253,7 +254,7 @@ def _encode(segs: list[Segment], path: Path, *, fps: float) -> ClipResult:
                 if vf.format.name != "yuv420p" or vf.width != ostream.width:
                     vf = vf.reformat(width=ostream.width, height=ostream.height, format="yuv420p")
                 vf.pts = n
-                vf.time_base = None
+                vf.time_base = 1 / rate
                 n += 1
                 for packet in ostream.encode(vf):
                     out.mux(packet)
