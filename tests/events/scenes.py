@@ -43,7 +43,7 @@ def scene(
             a, b = cross
             x = round((t - a) * (W + pad - OBJ_W) / (b - a - 1)) + pad
             img[OBJ_ROWS[0] + pad : OBJ_ROWS[1] + pad, x : x + OBJ_W] = (250, 245, 235)
-        dx, dy = (rng.uniform(-shake, shake, 2).round().astype(int) if shake else (0, 0))
+        dx, dy = rng.uniform(-shake, shake, 2).round().astype(int) if shake else (0, 0)
         img = img[pad + dy : pad + dy + H, pad + dx : pad + dx + W]
         if gain_from is not None and t >= gain_from:
             img = img * gain

@@ -85,7 +85,9 @@ def test_sparse_key_frames_are_re_encoded_exactly(events, tmp_path):
 def test_forced_encode_and_copy_modes(events, tmp_path):
     enc = write_outputs(events, tmp_path / "enc", clip_mode="encode", thumbnails=False)
     cp = write_outputs(events, tmp_path / "cp", clip_mode="copy", thumbnails=False)
-    modes = [json.loads((d / "events.json").read_text())["events"][0]["clip_mode"] for d in (enc, cp)]
+    modes = [
+        json.loads((d / "events.json").read_text())["events"][0]["clip_mode"] for d in (enc, cp)
+    ]
     assert modes == ["encode", "copy"]
 
 

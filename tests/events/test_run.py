@@ -22,7 +22,7 @@ def test_crossing_object_is_one_event_with_its_frames_and_box():
     assert x0 <= 8 and x1 >= 150
     assert e.start_time == pytest.approx(e.start_frame / FPS)
     assert events.frames == 150 and len(events.scores) == 150
-    assert events.scores[: 55].max() == 0.0 and events.scores[70:90].min() > 0.001
+    assert events.scores[:55].max() == 0.0 and events.scores[70:90].min() > 0.001
 
 
 def test_default_padding_in_frames():

@@ -26,7 +26,9 @@ def test_parse_time_forms(value, expected):
     assert parse_time(value) == expected
 
 
-@pytest.mark.parametrize("value", [-1, "-2s", "1.5 minutes", "00:61:00", "1:2:3:4", True, None, "s"])
+@pytest.mark.parametrize(
+    "value", [-1, "-2s", "1.5 minutes", "00:61:00", "1:2:3:4", True, None, "s"]
+)
 def test_parse_time_rejects(value):
     with pytest.raises(ParameterError, match="pre"):
         parse_time(value, name="pre")
