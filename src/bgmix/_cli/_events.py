@@ -65,7 +65,7 @@ def _natural(name: str) -> list[Any]:
     "--threshold",
     type=float,
     default=None,
-    help="Active frame: kept foreground >= this fraction of the region [default 0.001].",
+    help="Active frame: kept foreground >= this fraction of the region [default 0.0008].",
 )
 @click.option(
     "--min-event",

@@ -10,7 +10,6 @@ thumbnails, files) come after, in :mod:`bgmix.events._outputs`.
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,7 +29,7 @@ log = logging.getLogger(__name__)
 
 #: Default event options (chosen on the tuning split of ``benchmarks/events.py``).
 DEFAULTS: dict[str, Any] = {
-    "threshold": 0.001,
+    "threshold": 0.0008,
     "min_event": "0.3s",
     "pre": "1.5s",
     "post": "2s",
@@ -324,7 +323,7 @@ def detect_events(
     progress : bool
         Report progress on stderr.
     **options
-        ``threshold`` (float, default 0.001): a frame is active when the kept
+        ``threshold`` (float, default 0.0008): a frame is active when the kept
         foreground covers at least this fraction of the region of interest.
         ``min_event`` ("0.3s"), ``pre`` ("1.5s"), ``post`` ("2s"), ``merge`` (0): times as
         frames (``75``), seconds (``"1.5s"``) or timecodes (``"00:00:01.500"``); see
@@ -391,8 +390,3 @@ def _model_params(settings: _Settings) -> dict[str, Any]:
         return settings.make_subtractor().json_params()
     except AttributeError:
         return dict(settings.model_params)
-
-
-def frame_time(frame: int, fps: float | None) -> float:
-    """Seconds of a frame number at ``fps`` (NaN without a rate)."""
-    return frame / fps if fps else math.nan
