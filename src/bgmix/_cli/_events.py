@@ -56,73 +56,55 @@ def _natural(name: str) -> list[Any]:
     return [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", str(name))]
 
 
+#: (option, help) of the options that take a TIME.
+_TIMES = (
+    ("--min-event", "Motion that lasts this long opens an event (75, 1.5s, 00:00:01.5) [0.3s]."),
+    ("--pre", "Padding before the motion [1.5s]."),
+    ("--post", "Quiet time that closes an event, kept as padding after it [2s]."),
+    ("--merge", "Merge events whose padded spans are at most this far apart [0]."),
+    ("--start", "Start here (single input)."),
+    ("--stop", "Stop before here (single input)."),
+)
+
+#: (flag, default, help) of the on/off options.
+_FLAGS = (
+    ("--clips/--no-clips", True, "One H.264 clip per event."),
+    ("--thumbnails/--no-thumbnails", True, "One JPEG per event at its peak, with its box."),
+    ("--timeline/--each", False,
+     "Several inputs: one continuous timeline, or each file on its own (a subfolder each)."),
+)  # fmt: skip
+
+
+def _time_options(func):
+    for name, text in reversed(_TIMES):
+        func = click.option(name, default=None, metavar="TIME", help=text)(func)
+    return func
+
+
+def _flag_options(func):
+    for name, default, text in reversed(_FLAGS):
+        func = click.option(name, default=default, show_default=True, help=text)(func)
+    return click.option(
+        "--clip-mode", type=click.Choice(["auto", "copy", "encode"]), default="auto",
+        show_default=True, help="auto: stream copy where key frames allow, else re-encode.",
+    )(func)  # fmt: skip
+
+
+# fmt: off
 @click.command("events")
 @click.argument("sources", nargs=-1, required=True, metavar="SRC...")
 @output_option(help="Output folder (events.json, events.csv, scores.csv, clips, thumbs, ...).")
 @method_option
 @params_option
-@click.option(
-    "--threshold",
-    type=float,
-    default=None,
-    help="Active frame: kept foreground >= this fraction of the region [default 0.0008].",
-)
-@click.option(
-    "--min-event",
-    default=None,
-    metavar="TIME",
-    help="Motion that lasts this long opens an event (75, 1.5s, 00:00:01.5) [0.3s].",
-)
-@click.option("--pre", default=None, metavar="TIME", help="Padding before the motion [1.5s].")
-@click.option(
-    "--post",
-    default=None,
-    metavar="TIME",
-    help="Quiet time that closes an event, kept as padding after it [2s].",
-)
-@click.option(
-    "--merge",
-    default=None,
-    metavar="TIME",
-    help="Merge events whose padded spans are at most this far apart [0].",
-)
-@click.option(
-    "--roi",
-    multiple=True,
-    metavar="POLYGON|FILE",
-    help="Region of interest: 'x0,y0 x1,y1 x2,y2 ...' (two points: a rectangle; "
-    "repeatable), a text file of polygons, or a mask image.",
-)
-@click.option(
-    "--max-side",
-    type=int,
-    default=None,
-    help="Analyse frames downscaled to this longer side, 0 for full size [320].",
-)
-@click.option("--start", default=None, metavar="TIME", help="Start here (single input).")
-@click.option("--stop", default=None, metavar="TIME", help="Stop before here (single input).")
-@click.option(
-    "--clips/--no-clips", default=True, show_default=True, help="One H.264 clip per event."
-)
-@click.option(
-    "--thumbnails/--no-thumbnails",
-    default=True,
-    show_default=True,
-    help="One JPEG per event at its peak, with the box drawn.",
-)
-@click.option(
-    "--clip-mode",
-    type=click.Choice(["auto", "copy", "encode"]),
-    default="auto",
-    show_default=True,
-    help="auto: stream copy where key frames allow, else re-encode.",
-)
-@click.option(
-    "--timeline/--each",
-    default=False,
-    show_default=True,
-    help="Several inputs: one continuous timeline, or each file on its own (a subfolder per file).",
-)
+@click.option("--threshold", type=float, default=None,
+              help="Active frame: kept foreground >= this fraction of the region [0.0008].")
+@_time_options
+@click.option("--roi", multiple=True, metavar="POLYGON|FILE",
+              help="Region of interest: 'x0,y0 x1,y1 x2,y2 ...' (two points: a rectangle; "
+              "repeatable), a text file of polygons, or a mask image.")
+@click.option("--max-side", type=int, default=None,
+              help="Analyse frames downscaled to this longer side, 0 for full size [320].")
+@_flag_options
 @overwrite_option
 @quiet_option
 def events(sources, output, method, params, roi, clips, thumbnails, clip_mode, timeline,
@@ -188,6 +170,9 @@ def events(sources, output, method, params, roi, clips, thumbnails, clip_mode, t
         for line in failures:
             click.echo(f"bgmix: error: {line}", err=True)
         click.get_current_context().exit(1)
+
+
+# fmt: on
 
 
 def _folder_names(groups: list[list[Any]]) -> list[str]:

@@ -30,16 +30,7 @@ _TIMELINE_POINTS = 4000
 
 
 def write_outputs(
-    events: EventList,
-    out_dir: StrPath,
-    *,
-    clips: bool = True,
-    thumbnails: bool = True,
-    timeline: bool = True,
-    clip_mode: str = "auto",
-    max_lead: Any = "10s",
-    overwrite: bool = False,
-    progress: bool = False,
+    events: EventList, out_dir: StrPath, *, overwrite: bool = False, **options: Any
 ) -> Path:
     """Write every output of ``events`` into ``out_dir`` atomically.
 
@@ -50,14 +41,8 @@ def write_outputs(
     out_dir : path
         The folder; an existing non-empty one needs ``overwrite=True`` and is
         replaced as a whole once the new one is complete.
-    clips, thumbnails, timeline : bool
-        Which of the heavier outputs to write.
-    clip_mode : {"auto", "copy", "encode"}
-        Stream copy where key frames allow (``auto``), always copy from the key frame
-        before, or always re-encode.
-    max_lead : time, default "10s"
-        In ``auto`` mode, how long before an event a copied clip may start (sparser
-        key frames are re-encoded instead).
+    **options
+        Those of :func:`write_into`.
 
     Returns
     -------
@@ -68,16 +53,7 @@ def write_outputs(
 
     out = Path(out_dir)
     with atomic_directory(out, overwrite=overwrite, what="events folder") as tmp:
-        write_into(
-            events,
-            tmp,
-            clips=clips,
-            thumbnails=thumbnails,
-            timeline=timeline,
-            clip_mode=clip_mode,
-            max_lead=max_lead,
-            progress=progress,
-        )
+        write_into(events, tmp, **options)
     return out
 
 
@@ -92,7 +68,23 @@ def write_into(
     max_lead: Any = "10s",
     progress: bool = False,
 ) -> None:
-    """Write the outputs into an existing (temporary) folder; see :func:`write_outputs`."""
+    """Write the outputs into an existing (temporary) folder.
+
+    Parameters
+    ----------
+    events : EventList
+    folder : Path
+    clips, thumbnails, timeline : bool
+        Which of the heavier outputs to write.
+    clip_mode : {"auto", "copy", "encode"}
+        Stream copy where key frames allow (``auto``), always copy from the key frame
+        before, or always re-encode.
+    max_lead : time, default "10s"
+        In ``auto`` mode, how long before an event a copied clip may start, or the
+        event's length when longer (sparser key frames are re-encoded instead).
+    progress : bool
+        Report progress on stderr.
+    """
     from bgmix._progress import progress_bar
     from bgmix._validation import check_choice
 
@@ -124,6 +116,8 @@ def _event_media(
     if clips:
         (folder / "clips").mkdir(exist_ok=True)
         rel = f"clips/{name}.mp4"
+        # a long clip may start further before its event: the extra part is small beside it
+        lead = max(lead, event.n_frames)
         result = cut_clip(segs, folder / rel, mode=mode, max_lead=lead, fps=events.fps or 25.0)
         event.clip = rel
         event.extra.update(

@@ -102,25 +102,12 @@ class MotionScorer:
     (0.0625, (10, 10, 20, 20))
     """
 
-    def __init__(
-        self,
-        subtractor: Any,
-        *,
-        roi: np.ndarray | None = None,
-        scale: tuple[float, float] = (1.0, 1.0),
-        min_blob: float = 0.0005,
-        global_fraction: float = 0.4,
-        relearn: int = 10,
-        relearn_rate: float = 0.1,
-        persist: int = 0,
-        normalise: bool = True,
-        warmup: int = 5,
-        busy_window: int = 0,
-        busy_level: float = 0.15,
-        busy_grow: int = 0,
-        busy_cell: int = 8,
-        flatten: float = 0.0,
-    ) -> None:
+    def __init__(self, subtractor: Any, *, roi: np.ndarray | None = None,
+                 scale: tuple[float, float] = (1.0, 1.0), min_blob: float = 0.0005,
+                 global_fraction: float = 0.4, relearn: int = 10, relearn_rate: float = 0.1,
+                 persist: int = 0, normalise: bool = True, warmup: int = 5,
+                 busy_window: int = 0, busy_level: float = 0.15, busy_grow: int = 0,
+                 busy_cell: int = 8, flatten: float = 0.0) -> None:  # fmt: skip
         self.subtractor = subtractor
         self.roi = roi
         self.scale = scale
