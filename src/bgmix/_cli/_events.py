@@ -97,7 +97,7 @@ def _flag_options(func):
 @method_option
 @params_option
 @click.option("--threshold", type=float, default=None,
-              help="Active frame: kept foreground >= this fraction of the region [0.0008].")
+              help="Active frame: kept foreground >= this fraction of the region [0.001].")
 @_time_options
 @click.option("--roi", multiple=True, metavar="POLYGON|FILE",
               help="Region of interest: 'x0,y0 x1,y1 x2,y2 ...' (two points: a rectangle; "

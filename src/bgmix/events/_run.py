@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 
 #: Default event options (chosen on the tuning split of ``benchmarks/events.py``).
 DEFAULTS: dict[str, Any] = {
-    "threshold": 0.0008,
+    "threshold": 0.001,
     "min_event": "0.3s",
     "pre": "1.5s",
     "post": "2s",
@@ -323,7 +323,7 @@ def detect_events(
     progress : bool
         Report progress on stderr.
     **options
-        ``threshold`` (float, default 0.0008): a frame is active when the kept
+        ``threshold`` (float, default 0.001): a frame is active when the kept
         foreground covers at least this fraction of the region of interest.
         ``min_event`` ("0.3s"), ``pre`` ("1.5s"), ``post`` ("2s"), ``merge`` (0): times as
         frames (``75``), seconds (``"1.5s"``) or timecodes (``"00:00:01.500"``); see
