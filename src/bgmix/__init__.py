@@ -41,6 +41,10 @@ _LAZY: dict[str, str] = {
     "GaussianMixture": "bgmix.mixture",
     "KMeans": "bgmix.mixture",
     "segment_image": "bgmix.segment",
+    "detect_events": "bgmix.events",
+    "iter_events": "bgmix.events",
+    "EventList": "bgmix.events",
+    "Event": "bgmix.events",
     "sample_image": "bgmix.segment",
 }
 
@@ -55,6 +59,7 @@ _SUBPACKAGES = frozenset(
         "synthetic",
         "lowrank",
         "pipeline",
+        "events",
     }
 )
 

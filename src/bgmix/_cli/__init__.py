@@ -29,6 +29,10 @@ _COMMANDS: dict[str, tuple[str, str]] = {
         "_background:background",
         "Fit a model (default: per-pixel EM) and write the background image.",
     ),
+    "events": (
+        "_events:events",
+        "Find motion events in videos: events.json/csv, clips, thumbnails, a timeline.",
+    ),
     "evaluate": (
         "_evaluate:evaluate",
         "Score methods on sequences with ground truth (CDnet metrics).",
