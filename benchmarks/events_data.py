@@ -218,7 +218,7 @@ def _plan(scene: Any, rng: np.random.Generator, n_frames: int, fps: int) -> _Pla
             up = (y_in - yb) / (rng.uniform(0.25, 0.45) * h / fps)
             side = abs(x_out - xc) / (rng.uniform(0.25, 0.45) * w / fps)
             new.append(person(t, [(0, y_in, xc), (up, yb, xc), (up + side, yb, x_out)], size))
-        end = int(math.ceil(max(a.track.end for a in new)))
+        end = math.ceil(max(a.track.end for a in new))
         if end + 6 * fps >= n_frames:
             break
         actors.extend(new)
@@ -290,7 +290,7 @@ class _Nuisance:
                 img *= gain
         elif f == "clouds":
             w = img.shape[1]
-            off = int(round(w + self.speed * t)) % (2 * w)
+            off = round(w + self.speed * t) % (2 * w)
             shade = 1 - self.depth * self.cloud[:, off : off + w]
             drift = 1 + 0.12 * math.sin(2 * math.pi * t / self.period)
             img *= (drift * shade)[..., None]
