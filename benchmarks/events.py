@@ -82,6 +82,7 @@ def _frames_of(value: Any, fps: float) -> int:
 
 def run_bgmix(cmd: list[str], video: Path, out: Path, *, clips: bool) -> tuple[dict, float]:
     """``bgmix events VIDEO -o OUT`` with defaults; the events.json and the wall time."""
+    out.parent.mkdir(parents=True, exist_ok=True)
     args = [*cmd, "events", str(video), "-o", str(out), "-q"]
     if not clips:
         args.append("--no-clips")

@@ -12,10 +12,11 @@ and are skipped with a message when they are absent.
 
 Two groups of scenario families:
 
-*synthetic* (320x240, 15 fps, 75-95 s): a street scene of :mod:`bgmix.synthetic` with
-no traffic, one nuisance running through the whole video, and scripted objects (people
-walking across, cars, a person who stops, a person crossing up from the bottom edge,
-two people at once) separated by quiet stretches of 7-15 s. Families, one per
+*synthetic* (320x240 at 15 fps, 384x216 at 25 fps, 320x240 at 20 fps; 75-95 s): a
+street scene of :mod:`bgmix.synthetic` with no traffic, one nuisance running through
+the whole video, and scripted objects (people walking across, cars, a person who
+stops, a person crossing up from the bottom edge, two people at once) separated by
+quiet stretches of 7-15 s. Families, one per
 nuisance:
 
 ``light``   sudden light switches (gain 1 <-> 0.5-0.7 with a colour cast and a
@@ -71,17 +72,16 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from _peers import CACHE, data_root  # noqa: E402
 
 OUT = CACHE / "events"
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 MIN_AREA = 25  # pixels covered >= 0.5 for an object to count as visible
 MERGE_GAP_S = 1.0  # runs of visibility closer than this are one event
 
 SYNTHETIC_FAMILIES = ("light", "clouds", "rain", "shake", "trees", "night")
-SYNTH_SIZE = (320, 240)
-SYNTH_FPS = 15
 #: family -> per-family seed offset; video k of a family has seed 1000 * offset + k.
 _FAMILY_SEED = {f: i + 1 for i, f in enumerate(SYNTHETIC_FAMILIES)}
-#: video index -> split (two tune videos and one held-out video per family).
-_SYNTH_SPLITS = ("tune", "tune", "heldout")
+#: video index -> (width, height, fps, split): two tune videos and one held-out video
+#: per family, at different sizes and frame rates.
+SYNTH_VARIANTS = ((320, 240, 15, "tune"), (384, 216, 25, "tune"), (320, 240, 20, "heldout"))
 
 #: Shared sequences -> split. Held-out scenes are never seen when tuning.
 SEMIREAL_SPLIT = {
@@ -241,9 +241,11 @@ def _smooth_noise(rng: np.random.Generator, shape: tuple[int, int], sigma: float
 class _Nuisance:
     """Per-frame multiplicative light, additive layers and noise of a family."""
 
-    def __init__(self, family: str, rng: np.random.Generator, plan: _Plan, n: int, fps: int):
-        self.family, self.rng, self.n, self.fps = family, rng, n, fps
-        w, h = SYNTH_SIZE
+    def __init__(
+        self, family: str, rng: np.random.Generator, plan: _Plan, size: tuple[int, int], fps: int
+    ):
+        self.family, self.rng, self.fps = family, rng, fps
+        w, h = size
         self.noise_sigma, self.salt = 2.5, 0.0
         self.moments: list[int] = []
         x = np.linspace(-0.5, 0.5, w, dtype=np.float32)[None, :, None]
@@ -333,9 +335,8 @@ def _synthetic_video(family: str, k: int, path: Path) -> dict[str, Any]:
 
     seed = 1000 * _FAMILY_SEED[family] + k
     rng = np.random.default_rng(seed)
-    fps = SYNTH_FPS
+    w, h, fps, split = SYNTH_VARIANTS[k]
     n = int(rng.uniform(75, 95) * fps)
-    w, h = SYNTH_SIZE
     opts: dict[str, Any] = {"object_rate": 0.0, "noise_sigma": 0.0}
     if family == "shake":
         opts["jitter"] = float(rng.uniform(2.0, 3.5))
@@ -343,7 +344,7 @@ def _synthetic_video(family: str, k: int, path: Path) -> dict[str, Any]:
         opts.update(water=True, foliage=True, dynamic_amplitude=float(rng.uniform(30, 45)))
     scene = generate("baseline", width=w, height=h, n_frames=n, seed=seed, **opts)
     plan = _plan(scene, rng, n, fps)
-    nuisance = _Nuisance(family, rng, plan, n, fps)
+    nuisance = _Nuisance(family, rng, plan, (w, h), fps)
     scale_of = scene._layout.depth_scale
     visible = np.zeros(n, bool)
     noise_rng = np.random.default_rng([seed, 7])
@@ -370,7 +371,7 @@ def _synthetic_video(family: str, k: int, path: Path) -> dict[str, Any]:
         "name": path.stem,
         "family": family,
         "group": "synthetic",
-        "split": _SYNTH_SPLITS[k],
+        "split": split,
         "seed": seed,
         "fps": fps,
         "frames": n,
@@ -494,7 +495,7 @@ def _semireal_video(name: str, k: int, path: Path) -> dict[str, Any]:
 
 # --------------------------------------------------------------------------- the set
 def _jobs() -> list[tuple[str, str, int]]:
-    jobs = [("synthetic", f, k) for f in SYNTHETIC_FAMILIES for k in range(len(_SYNTH_SPLITS))]
+    jobs = [("synthetic", f, k) for f in SYNTHETIC_FAMILIES for k in range(len(SYNTH_VARIANTS))]
     have = (data_root() / "sequences").is_dir()
     if not have:
         print(f"no shared sequences under {data_root()}: semi-real videos skipped", flush=True)
