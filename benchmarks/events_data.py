@@ -143,18 +143,14 @@ def _plan(scene: Any, rng: np.random.Generator, n_frames: int, fps: int) -> _Pla
     t = int(rng.uniform(6, 10) * fps)
     gaps.append((0, t))
 
+    def actor(kind: str, track: Track, size: float, colours: dict) -> Actor:
+        lattice, phase = make_lattice(rng, (8, 8)), float(rng.uniform(0, 6.3))
+        return Actor(kind, track, size, colours, lattice, 0.6, phase)
+
     def person(t0: float, keys: list[tuple[float, float, float]], size: float) -> Actor:
         times, ys, xs = zip(*keys, strict=True)
         track = Track(tuple(t0 + k for k in times), ys, xs, ("linear",) * (len(keys) - 1))
-        return Actor(
-            "person",
-            track,
-            size,
-            _person_colours(rng),
-            make_lattice(rng, (8, 8)),
-            0.6,
-            float(rng.uniform(0, 6.3)),
-        )
+        return actor("person", track, size, _person_colours(rng))
 
     def walker(t0: float, direction: int, yb: float | None = None) -> Actor:
         size = float(rng.uniform(22, 30) * u)
@@ -189,17 +185,7 @@ def _plan(scene: Any, rng: np.random.Generator, n_frames: int, fps: int) -> _Pla
             dur = float(rng.uniform(2, 4) * fps)
             kind_ = "van" if rng.random() < 0.25 else "car"
             track = Track((t, t + dur), (yb, yb), (x0, x1), ("linear",))
-            new.append(
-                Actor(
-                    kind_,
-                    track,
-                    size,
-                    _vehicle_colours(rng),
-                    make_lattice(rng, (8, 8)),
-                    0.6,
-                    float(rng.uniform(0, 6.3)),
-                )
-            )
+            new.append(actor(kind_, track, size, _vehicle_colours(rng)))
         elif kind == "loiter":
             size = float(rng.uniform(22, 30) * u)
             yb = float(rng.uniform(0.6, 0.95) * h)
