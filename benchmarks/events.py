@@ -21,7 +21,8 @@ precision, recall and F pooled over the videos of a family (counts added first),
 start and end errors in frames of the reported range and of its core (the range
 minus the tool's configured padding: bgmix's ``pre``/``post`` from its
 ``events.json``, DVR-Scan's ``-tb 1.5s``/``-tp 2s`` at the video's frame rate). Wall
-time of each command, process start included.
+time and CPU time (user + system of the child processes) of each command, process
+start included.
 
 Wall time with clips. A 1080p H.264 file (``vtest.avi`` resized to 1920x1080, 795
 frames of pedestrians, made once by ``_peers.h264_video``) is scanned by both tools
@@ -41,6 +42,7 @@ import json
 import os
 import platform
 import re
+import resource
 import shlex
 import shutil
 import statistics
@@ -80,18 +82,27 @@ def _frames_of(value: Any, fps: float) -> int:
     return int(float(text))
 
 
-def run_bgmix(cmd: list[str], video: Path, out: Path, *, clips: bool) -> tuple[dict, float]:
-    """``bgmix events VIDEO -o OUT`` with defaults; the events.json and the wall time."""
+def _timed(args: list[str], what: str) -> tuple[str, float, float]:
+    """Run a command; its stdout, wall time and CPU time (user + system, children)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    proc = subprocess.run(args, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{what} failed: {proc.stderr.strip()[-500:]}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return proc.stdout, wall, cpu
+
+
+def run_bgmix(cmd: list[str], video: Path, out: Path, *, clips: bool) -> tuple[dict, float, float]:
+    """``bgmix events VIDEO -o OUT`` with defaults: events.json, wall and CPU time."""
     out.parent.mkdir(parents=True, exist_ok=True)
     args = [*cmd, "events", str(video), "-o", str(out), "-q"]
     if not clips:
         args.append("--no-clips")
-    t0 = time.perf_counter()
-    proc = subprocess.run(args, capture_output=True, text=True)
-    wall = time.perf_counter() - t0
-    if proc.returncode != 0:
-        raise RuntimeError(f"bgmix events failed on {video.name}: {proc.stderr.strip()[-500:]}")
-    return json.loads((out / "events.json").read_text()), wall
+    _, wall, cpu = _timed(args, f"bgmix events on {video.name}")
+    return json.loads((out / "events.json").read_text()), wall, cpu
 
 
 _TIMECODE = re.compile(r"^\d+:\d\d:\d\d(\.\d+)?$")
@@ -124,16 +135,13 @@ def parse_dvr_scan(stdout: str, fps: float) -> list[list[int]]:
 
 def run_dvr_scan(
     exe: Path, video: Path, fps: float, out: Path | None
-) -> tuple[list[list[int]], float]:
-    """DVR-Scan with defaults: scan only (``out`` None) or writing its clips to ``out``."""
+) -> tuple[list[list[int]], float, float]:
+    """DVR-Scan with defaults, scan only (``out`` None) or writing its clips to ``out``:
+    the events, wall and CPU time."""
     args = [str(exe), "-i", str(video), "-q", "--ignore-user-config"]
     args += ["-so"] if out is None else ["-d", str(out)]
-    t0 = time.perf_counter()
-    proc = subprocess.run(args, capture_output=True, text=True)
-    wall = time.perf_counter() - t0
-    if proc.returncode != 0:
-        raise RuntimeError(f"dvr-scan failed on {video.name}: {proc.stderr.strip()[-500:]}")
-    return parse_dvr_scan(proc.stdout, fps), wall
+    stdout, wall, cpu = _timed(args, f"dvr-scan on {video.name}")
+    return parse_dvr_scan(stdout, fps), wall, cpu
 
 
 # --------------------------------------------------------------------------- accuracy
@@ -148,14 +156,14 @@ def accuracy(
         line = [f"[{k}/{len(videos)}] {v['name']:<36}"]
         for tool in tools:
             if tool == "bgmix":
-                doc, wall = run_bgmix(bgmix_cmd, path, work / "bgmix" / v["name"], clips=False)
+                doc, wall, cpu = run_bgmix(bgmix_cmd, path, work / "bgmix" / v["name"], clips=False)
                 pred = predicted_ranges(doc)
                 params = doc.get("params", {})
                 pre = _frames_of(params.get("pre", 0), fps)
                 post = _frames_of(params.get("post", 0), fps)
             else:
                 assert exe is not None
-                pred, wall = run_dvr_scan(exe, path, fps, None)
+                pred, wall, cpu = run_dvr_scan(exe, path, fps, None)
                 pre, post = round(DVR_PRE_S * fps), round(DVR_POST_S * fps)
             s = score_video(v["events"], pred, pre=pre, post=post)
             rec = {
@@ -165,6 +173,7 @@ def accuracy(
                 "split": v["split"],
                 "frames": v["frames"],
                 "wall_s": round(wall, 3),
+                "cpu_s": round(cpu, 3),
                 "pre": pre,
                 "post": post,
                 "truth": v["events"],
@@ -186,6 +195,7 @@ def summarise(records: list[dict]) -> dict[str, dict]:
     for k, rs in keys.items():
         t = totals(rs)
         t["wall_s"] = round(sum(r["wall_s"] for r in rs), 2)
+        t["cpu_s"] = round(sum(r["cpu_s"] for r in rs), 2)
         t["frames"] = sum(r["frames"] for r in rs)
         out[k] = t
     return out
@@ -201,7 +211,7 @@ def print_table(summary: dict[str, dict[str, dict]], tools: list[str]) -> None:
         key=lambda k: ({"family": 0, "group": 1, "split": 2}.get(k.split(":")[0], 3), k),
     )
     head = f"{'scenarios':<20}{'tool':<10}{'TP':>4}{'FP':>4}{'FN':>4}{'P':>6}{'R':>6}{'F':>6}"
-    head += f"{'|ds|':>7}{'|de|':>7}{'|ds|c':>7}{'|de|c':>7}{'wall s':>8}{'fps':>7}"
+    head += f"{'|ds|':>7}{'|de|':>7}{'|ds|c':>7}{'|de|c':>7}{'wall s':>8}{'cpu s':>8}"
     print(head)
     for k in keys:
         for tool in tools:
@@ -211,7 +221,7 @@ def print_table(summary: dict[str, dict[str, dict]], tools: list[str]) -> None:
                 f"{t['precision']:>6.2f}{t['recall']:>6.2f}{t['f']:>6.2f}"
                 f"{_fmt(t['mae_start_raw'], '.1f'):>7}{_fmt(t['mae_end_raw'], '.1f'):>7}"
                 f"{_fmt(t['mae_start_core'], '.1f'):>7}{_fmt(t['mae_end_core'], '.1f'):>7}"
-                f"{t['wall_s']:>8.1f}{t['frames'] / max(t['wall_s'], 1e-9):>7.0f}"
+                f"{t['wall_s']:>8.1f}{t['cpu_s']:>8.1f}"
             )
 
 
@@ -225,36 +235,45 @@ def speed(tools: list[str], bgmix_cmd: list[str], work: Path, repeats: int) -> d
     video = h264_video(src, (1920, 1080))
     exe = dvr_scan() if "dvr-scan" in tools else None
     times: dict[str, list[float]] = {t: [] for t in tools}
+    cpus: dict[str, list[float]] = {t: [] for t in tools}
     n_events: dict[str, int] = {}
+    frames = 0
     for r in range(repeats):
         for tool in tools if r % 2 == 0 else tools[::-1]:
             out = work / "speed" / f"{tool}_{r}"
             shutil.rmtree(out, ignore_errors=True)
             if tool == "bgmix":
-                doc, wall = run_bgmix(bgmix_cmd, video, out, clips=True)
+                doc, wall, cpu = run_bgmix(bgmix_cmd, video, out, clips=True)
                 n_events[tool] = len(doc["events"])
+                frames = int(doc.get("frames") or 0)
             else:
                 assert exe is not None
                 out.mkdir(parents=True)
-                pred, wall = run_dvr_scan(exe, video, 10.0, out)
+                pred, wall, cpu = run_dvr_scan(exe, video, 10.0, out)
                 n_events[tool] = len(pred)
             size = sum(f.stat().st_size for f in out.rglob("*") if f.is_file())
             times[tool].append(wall)
-            print(f"  speed {tool:<9} run {r + 1}: {wall:6.1f} s, {size / 1e6:.1f} MB written")
+            cpus[tool].append(cpu)
+            print(
+                f"  speed {tool:<9} run {r + 1}: {wall:6.1f} s wall, {cpu:6.1f} s CPU,"
+                f" {size / 1e6:.1f} MB written"
+            )
             shutil.rmtree(out, ignore_errors=True)
     res: dict[str, Any] = {
         "video": str(video.relative_to(ROOT)),
         "size": [1920, 1080],
-        "frames": 795,
+        "frames": frames or None,
         "repeats": repeats,
         "times_s": {t: [round(x, 3) for x in v] for t, v in times.items()},
         "median_s": {t: round(statistics.median(v), 3) for t, v in times.items()},
+        "cpu_s": {t: [round(x, 3) for x in v] for t, v in cpus.items()},
+        "median_cpu_s": {t: round(statistics.median(v), 3) for t, v in cpus.items()},
         "events": n_events,
     }
     if len(tools) == 2:
-        res["ratio_bgmix_over_dvr"] = round(
-            res["median_s"]["bgmix"] / res["median_s"]["dvr-scan"], 3
-        )
+        med, cpu = res["median_s"], res["median_cpu_s"]
+        res["ratio_bgmix_over_dvr"] = round(med["bgmix"] / med["dvr-scan"], 3)
+        res["cpu_ratio_bgmix_over_dvr"] = round(cpu["bgmix"] / cpu["dvr-scan"], 3)
     return res
 
 
@@ -271,6 +290,7 @@ def targets(summary: dict[str, dict[str, dict]], speed_res: dict[str, Any]) -> d
     out["families_met"] = not out["families_below"]
     if "ratio_bgmix_over_dvr" in speed_res:
         out["speed_ratio"] = speed_res["ratio_bgmix_over_dvr"]
+        out["speed_cpu_ratio"] = speed_res["cpu_ratio_bgmix_over_dvr"]
         out["speed_met"] = speed_res["ratio_bgmix_over_dvr"] <= 0.5
     return out
 
@@ -352,7 +372,7 @@ def main() -> None:
             result["speed_1080p"] = speed_res
             if "median_s" in speed_res:
                 print(
-                    "  medians:", speed_res["median_s"], speed_res.get("ratio_bgmix_over_dvr", "")
+                    "  median wall s:", speed_res["median_s"], "CPU s:", speed_res["median_cpu_s"]
                 )
     if "accuracy" in result and set(tools) == set(TOOLS):
         result["targets"] = targets(result["accuracy"]["summary"], speed_res)
