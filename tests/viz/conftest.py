@@ -28,8 +28,9 @@ def write_sequences(root: Path) -> list[Path]:
 def fabricate_events(folder: Path, n: int = 3) -> Path:
     """A ``bgmix events`` output folder in its documented layout: events.json,
     timeline.png, ``thumbnails/event_NNN.jpg`` and ``clips/event_NNN.mp4``."""
-    import bgmix
     from PIL import Image
+
+    import bgmix
 
     (folder / "thumbnails").mkdir(parents=True)
     (folder / "clips").mkdir()

@@ -258,9 +258,7 @@ def test_events_timeline_links_thumbnails_to_clips(browser, full_report):
         "return Array.from(document.querySelectorAll('#events .event-list li > a')).map("
         "a => [a.getAttribute('href'), a.querySelector('img').alt])"
     )
-    assert [href.rsplit("/", 1)[1] for href, _ in links] == [
-        f"event_{i:03d}.mp4" for i in range(3)
-    ]
+    assert [href.rsplit("/", 1)[1] for href, _ in links] == [f"event_{i:03d}.mp4" for i in range(3)]
     for href, alt in links:
         assert (full_report / href).is_file()
         assert alt.startswith("Event ")

@@ -88,6 +88,14 @@ def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     help="Also write every result and the means to this JSON file (atomically).",
 )
 @click.option(
+    "--report",
+    "report_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Also write the HTML report to this folder (must not exist or be empty): videos "
+    "of every method coloured against the ground truth are recorded while evaluating.",
+)
+@click.option(
     "--category",
     default=None,
     metavar="NAME",
@@ -105,6 +113,7 @@ def evaluate(
     params: tuple[str, ...],
     train: str | None,
     json_path: Path | None,
+    report_dir: Path | None,
     category: str | None,
     progress: bool | None,
 ) -> None:
@@ -147,7 +156,15 @@ def evaluate(
     else:
         sequences = list(seq_dirs)
     show = sys.stderr.isatty() if progress is None else progress
-    report = run_evaluation(sequences, method_list, per_method, train=train_mode, progress=show)
+    if report_dir is not None:
+        from bgmix.viz import evaluate_report
+
+        report = evaluate_report(
+            sequences, method_list, per_method, out_dir=report_dir, train=train_mode, progress=show
+        )
+        click.echo(f"bgmix: wrote {report_dir / 'index.html'}", err=True)
+    else:
+        report = run_evaluation(sequences, method_list, per_method, train=train_mode, progress=show)
     click.echo(report.table())
     if json_path is not None:
         report.to_json(json_path)

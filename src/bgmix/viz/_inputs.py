@@ -131,6 +131,8 @@ def load_inputs(
         p = Path(item)
         if not p.exists():
             raise SourceNotFoundError(f"report input {str(p)!r} does not exist")
+        if p.is_file() and p.name in ("run.json", "events.json"):
+            p = p.parent  # the run folder, named by its summary file
         if p.is_file():
             reports.append(_evaluation(p))
         elif (p / "events.json").is_file():
