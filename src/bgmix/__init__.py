@@ -42,6 +42,7 @@ _LAZY: dict[str, str] = {
     "KMeans": "bgmix.mixture",
     "segment_image": "bgmix.segment",
     "sample_image": "bgmix.segment",
+    "write_report": "bgmix.viz",
 }
 
 _SUBPACKAGES = frozenset(
@@ -55,6 +56,7 @@ _SUBPACKAGES = frozenset(
         "synthetic",
         "lowrank",
         "pipeline",
+        "viz",
     }
 )
 

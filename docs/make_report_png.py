@@ -1,0 +1,58 @@
+"""Make ``docs/report.png``: a screenshot of the HTML report of a synthetic evaluation
+(three synthetic scenes, three methods), taken by Debian's headless Chromium.
+
+Run from the repository root (needs /usr/bin/chromium and /usr/bin/chromedriver)::
+
+    .venv/bin/python docs/make_report_png.py
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT))
+
+
+def main() -> None:
+    from bgmix.synthetic import generate, write_sequence
+    from bgmix.viz import evaluate_report
+    from tests.viz.test_report_browser import make_driver
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        seqs = []
+        for kind in ("shadows", "dynamic", "baseline"):
+            folder = root / "synthetic" / kind
+            folder.parent.mkdir(exist_ok=True)
+            write_sequence(generate(kind, n_frames=200, seed=0), folder)
+            seqs.append(folder)
+        out = root / "report"
+        evaluate_report(
+            seqs, ["mog2", "opencv-mog2", "running-mean"], out_dir=out, title="bgmix report"
+        )
+        driver = make_driver(root / "profile", width=1280, height=1500)
+        try:
+            driver.get((out / "index.html").as_uri())
+            driver.execute_script(
+                "const g = document.querySelector('.sync-group');"
+                "g.querySelectorAll('video').forEach(v => v.currentTime = 5.0);"
+                "document.querySelectorAll('img').forEach(i => i.loading = 'eager');"
+            )
+            time.sleep(3)
+            driver.execute_script(
+                "window.scrollTo(0, document.querySelector('#speed').offsetTop - 10)"
+            )
+            time.sleep(1)
+            driver.save_screenshot(str(ROOT / "docs" / "report.png"))
+        finally:
+            driver.quit()
+    print(f"wrote {ROOT / 'docs' / 'report.png'}")
+
+
+if __name__ == "__main__":
+    main()
