@@ -203,3 +203,32 @@ def test_cli_evaluate_report(report_inputs, tmp_path):
     assert (
         back.results[0].counts == EvaluationReport.from_json(out / "results.json").results[0].counts
     )
+
+
+@pytest.mark.slow
+def test_page_stays_small_at_50_sequences_by_10_methods(report_inputs, tmp_path):
+    """500 (sequence, method) results, each with a recorded video: the page is built
+    from hard links and thumbnails, and index.html stays well under 2 MB."""
+    source = EvaluationReport.from_json(report_inputs["json"])
+    rng = np.random.default_rng(0)
+    results = []
+    for s in range(50):
+        for m in range(10):
+            template = source.results[(s + m) % len(source.results)]
+            tp, fp, fn = (int(x) for x in rng.integers(1, 1000, 3))
+            results.append(
+                SequenceResult(
+                    f"seq{s:02d}", f"cat{s % 5}", f"method{m}", {},
+                    ConfusionCounts(tp, fp, fn, 100_000), 90, 74, float(rng.uniform(0.1, 2)),
+                    path=f"/data/seq{s:02d}", media=template.media,
+                    background_metrics=template.background_metrics,
+                )
+            )  # fmt: skip
+    out = tmp_path / "big"
+    index = write_report(EvaluationReport(results), out)
+    html = index.read_text()
+    assert index.stat().st_size < 2_000_000
+    assert html.count("<video") == html.count('preload="none"') == 500
+    assert html.count('data-key="f_measure"') == 500 + 10
+    video = out / "media" / "cat0-seq00" / "method0.mp4"
+    assert video.stat().st_ino == os.stat(source.results[0].media["video"]).st_ino

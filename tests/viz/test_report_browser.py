@@ -81,6 +81,11 @@ def test_loads_without_console_errors_or_outside_requests(browser, full_report):
         "window.scrollTo(0, document.body.scrollHeight);"
     )
     _wait(browser, "return Array.from(document.images).every(i => i.complete)")
+    # posters are set when their video comes near the screen
+    for video in browser.find_elements("tag name", "video"):
+        browser.execute_script("arguments[0].scrollIntoView()", video)
+    _wait(browser, "return Array.from(document.querySelectorAll('video')).every(v => v.poster)")
+    time.sleep(0.5)
     errors = [e for e in browser.get_log("browser") if e["level"] in ("SEVERE", "ERROR")]
     assert errors == []
     requests = requested_urls(browser)

@@ -275,21 +275,25 @@ def _flat(params: Mapping[str, Any], prefix: str = "") -> list[tuple[str, str]]:
     return out
 
 
-def _run_data(i: int, run: SubtractRun, out: Path) -> dict[str, Any]:
-    folder = Path("runs") / f"{i:02d}-{slug(run.path.name)}"
-    info = run.info
-    data: dict[str, Any] = {
-        "id": f"run-{i:02d}",
-        "name": run.path.name,
-        "method": str(info.get("method")),
+def _common(kind: str, i: int, path: Path, info: Mapping[str, Any]) -> dict[str, Any]:
+    """What every run section shows: its name, method, source and parameters."""
+    return {
+        "id": f"{kind}-{i:02d}",
+        "name": path.name,
+        "method": str(info.get("method", "")),
         "source": str(info.get("source", "")),
         "params": _flat(info.get("params") or {}),
-        "facts": [
-            (k, _fmt_value(v))
-            for k, v in info.items()
-            if k not in ("params", "outputs", "method") and not isinstance(v, dict | list)
-        ],
     }
+
+
+def _run_data(i: int, run: SubtractRun, out: Path) -> dict[str, Any]:
+    folder = Path("runs") / f"{i:02d}-{slug(run.path.name)}"
+    data = _common("run", i, run.path, run.info)
+    data["facts"] = [
+        (k, _fmt_value(v))
+        for k, v in run.info.items()
+        if k not in ("params", "outputs", "method") and not isinstance(v, dict | list)
+    ]
     if run.video is not None:
         data["video"] = _place(run.video, out, folder / "side_by_side.mp4")
         data["poster"] = _video_poster(run.video, out, folder / "poster.jpg")
@@ -300,15 +304,8 @@ def _run_data(i: int, run: SubtractRun, out: Path) -> dict[str, Any]:
 
 def _events_data(i: int, run: EventsRun, out: Path) -> dict[str, Any]:
     folder = Path("events") / f"{i:02d}-{slug(run.path.name)}"
-    info = run.info
-    data: dict[str, Any] = {
-        "id": f"events-{i:02d}",
-        "name": run.path.name,
-        "method": str(info.get("method", "")),
-        "source": str(info.get("source", "")),
-        "params": _flat(info.get("params") or {}),
-        "events": [],
-    }
+    data = _common("events", i, run.path, run.info)
+    data["events"] = []
     if run.timeline is not None:
         data["timeline"] = _place(run.timeline, out, folder / "timeline.png")
     for k, event in enumerate(run.events):

@@ -41,6 +41,24 @@
     });
   });
 
+  // ---------------------------------------------------------------- lazy posters
+  // A poster is fetched only when its video comes near the screen, so a report of
+  // hundreds of videos loads little more than its tables.
+  function showPoster(v) {
+    if (v.dataset.poster && !v.getAttribute("poster")) { v.poster = v.dataset.poster; }
+  }
+  var lazy = document.querySelectorAll("video[data-poster]");
+  if ("IntersectionObserver" in window) {
+    var observer = new IntersectionObserver(function (entries) {
+      entries.forEach(function (e) {
+        if (e.isIntersecting) { showPoster(e.target); observer.unobserve(e.target); }
+      });
+    }, { rootMargin: "400px" });
+    lazy.forEach(function (v) { observer.observe(v); });
+  } else {
+    lazy.forEach(showPoster);
+  }
+
   // ---------------------------------------------------------------- videos in step
   var DRIFT = 0.12;  // seconds a follower may lag or lead before it is moved
 
