@@ -17,7 +17,16 @@ from typing import Any
 
 import numpy as np
 
-from bgmix.metrics._counts import ConfusionCounts, groundtruth_labels
+from bgmix.metrics._counts import (
+    _IGNORED,
+    _LABELS,
+    _NEGATIVE,
+    _POSITIVE,
+    ConfusionCounts,
+)
+from bgmix.metrics._counts import (
+    _SHADOW as _SHADOW_LABEL,
+)
 
 __all__ = ["MASK_COLOURS", "SequenceRecorder", "colour_mask", "slug"]
 
@@ -42,7 +51,27 @@ VIDEO_FPS = 25.0
 #: Width of poster and background thumbnails (pixels).
 THUMB_WIDTH = 480
 
-_TP, _FP, _FN, _SHADOW, _UNSCORED = (np.array(c, np.uint8) for c in MASK_COLOURS.values())
+
+def _palette() -> np.ndarray:
+    """RGB of each code ``4 * label + mask``: label 0 negative, 1 shadow (negative),
+    2 positive, 3 not scored (CDnet's ``_LABELS``); mask 0 background, 1 shadow, 2
+    foreground."""
+    tp, fp, fn, shadow, unscored = (np.array(c, np.uint8) for c in MASK_COLOURS.values())
+    pal = np.zeros((16, 3), np.uint8)
+    for label in (_NEGATIVE, _SHADOW_LABEL, _IGNORED):
+        pal[4 * label + 1] = shadow
+        pal[4 * label + 2] = unscored if label == _IGNORED else fp
+    pal[4 * _POSITIVE + 0] = fn
+    pal[4 * _POSITIVE + 1] = fn  # a shadow where the truth is foreground is missed
+    pal[4 * _POSITIVE + 2] = tp
+    return pal
+
+
+_PALETTE = _palette()
+_MASK_CODE = np.zeros(256, np.uint8)
+_MASK_CODE[127] = 1
+_MASK_CODE[255] = 2
+_GT_CODE = (4 * _LABELS).astype(np.uint8)
 
 
 def slug(text: str) -> str:
@@ -85,20 +114,19 @@ def colour_mask(
     >>> colour_mask(m, g)[0, :, 0].tolist()
     [255, 230, 40, 128]
     """
-    fg = mask == 255
-    out = np.zeros((*mask.shape, 3), np.uint8)
-    out[mask == 127] = _SHADOW
+    return _PALETTE[_codes(mask, groundtruth, roi)]
+
+
+def _codes(mask: np.ndarray, groundtruth: np.ndarray | None, roi: np.ndarray | None) -> np.ndarray:
+    """(H, W) uint8 index into ``_PALETTE``."""
+    code = _MASK_CODE[mask]
     if groundtruth is None:
-        out[fg] = _UNSCORED
-        return out
-    positive, evaluated = groundtruth_labels(groundtruth)
+        code += 4 * _IGNORED
+        return code
+    code += _GT_CODE[groundtruth]
     if roi is not None:
-        evaluated = evaluated & roi
-    out[fg & ~evaluated] = _UNSCORED
-    out[fg & evaluated & positive] = _TP
-    out[fg & evaluated & ~positive] = _FP
-    out[~fg & evaluated & positive] = _FN
-    return out
+        code[~roi] = 4 * _IGNORED + _MASK_CODE[mask[~roi]]
+    return code
 
 
 def _rgb(image: np.ndarray) -> np.ndarray:
@@ -161,7 +189,7 @@ class SequenceRecorder:
         self.sinks = []
         try:
             for name in self.names:
-                sink = open_sink(folder / f"{name}.mp4", fps=VIDEO_FPS, crf=30, preset="veryfast")
+                sink = open_sink(folder / f"{name}.mp4", fps=VIDEO_FPS, crf=30, preset="ultrafast")
                 self.sinks.append(sink)
         except BaseException:
             self.abort()
@@ -182,7 +210,8 @@ class SequenceRecorder:
         for i, (mask, model) in enumerate(zip(masks, models, strict=True)):
             if self.backgrounds[i] is None or self.n % BACKGROUND_EVERY == 0:
                 self.backgrounds[i] = _resize(_rgb(model.get_background_image()), self.size)
-            coloured = _resize(colour_mask(mask, groundtruth, self.roi), self.size, nearest=True)
+            codes = _resize(_codes(mask, groundtruth, self.roi), self.size, nearest=True)
+            coloured = _PALETTE[codes]
             composed = np.concatenate([small, coloured, self.backgrounds[i]], axis=1)
             self.sinks[i].write(composed)
             if self.n == self.poster_at:
