@@ -35,19 +35,21 @@ def main() -> None:
         evaluate_report(
             seqs, ["mog2", "opencv-mog2", "running-mean"], out_dir=out, title="bgmix report"
         )
-        driver = make_driver(root / "profile", width=1280, height=1500)
+        driver = make_driver(root / "profile", width=1280, height=1150)
         try:
             driver.get((out / "index.html").as_uri())
             driver.execute_script(
-                "const g = document.querySelector('.sync-group');"
-                "g.querySelectorAll('video').forEach(v => v.currentTime = 5.0);"
                 "document.querySelectorAll('img').forEach(i => i.loading = 'eager');"
-            )
-            time.sleep(3)
-            driver.execute_script(
-                "window.scrollTo(0, document.querySelector('#speed').offsetTop - 10)"
+                "window.scrollTo(0, document.querySelector('#sequences').offsetTop - 10);"
             )
             time.sleep(1)
+            driver.execute_script("document.querySelector('.play-all').click()")
+            time.sleep(4.5)  # the cars are in the scene
+            driver.execute_script(
+                "document.querySelector('.play-all').click();"  # pause
+                "document.querySelectorAll('video').forEach(v => v.controls = false);"
+            )
+            time.sleep(0.5)
             driver.save_screenshot(str(ROOT / "docs" / "report.png"))
         finally:
             driver.quit()
