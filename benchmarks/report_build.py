@@ -41,7 +41,6 @@ def _size(folder: Path, *, videos: bool) -> int:
 
 def main() -> None:
     from _peers import data_root
-
     from bgmix.metrics import evaluate, find_sequences
     from bgmix.viz import evaluate_report
 

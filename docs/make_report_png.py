@@ -19,9 +19,10 @@ sys.path.insert(0, str(ROOT))
 
 
 def main() -> None:
+    from tests.viz.test_report_browser import make_driver
+
     from bgmix.synthetic import generate, write_sequence
     from bgmix.viz import evaluate_report
-    from tests.viz.test_report_browser import make_driver
 
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
