@@ -123,9 +123,14 @@ def per_frame_chart(
     with matplotlib.rc_context(_RC):
         fig = Figure(figsize=(6.4, 2.4))
         ax = fig.add_subplot()
+        defined = False
         for name, c in zip(methods, counts, strict=True):
             frames, f = frame_f_measure(c)
             ax.plot(frames, f, lw=1.2, label=name)
+            defined |= bool(np.isfinite(f).any())
+        if not defined:
+            ax.text(0.5, 0.5, "F undefined on every frame (no foreground in truth or masks)",
+                    ha="center", va="center", transform=ax.transAxes)  # fmt: skip
         ax.set_ylim(0, 1)
         ax.set_xlabel("frame")
         ax.set_ylabel("F-measure")
