@@ -46,6 +46,7 @@ _LAZY: dict[str, str] = {
     "EventList": "bgmix.events",
     "Event": "bgmix.events",
     "sample_image": "bgmix.segment",
+    "write_report": "bgmix.viz",
 }
 
 _SUBPACKAGES = frozenset(
@@ -60,6 +61,7 @@ _SUBPACKAGES = frozenset(
         "lowrank",
         "pipeline",
         "events",
+        "viz",
     }
 )
 

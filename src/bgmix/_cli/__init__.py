@@ -40,6 +40,7 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "synth": ("_synth:synth", "Write a synthetic sequence with exact ground truth (CDnet layout)."),
     "demo": ("_demo:demo", "Run the default method on the built-in synthetic scene."),
     "lowrank": ("_lowrank:lowrank", "SVD / Robust PCA background of a video, with plots."),
+    "report": ("_report:report", "Write an HTML report of evaluation results and runs."),
     "segment": (
         "_segment:segment",
         "Segment an image with a Gaussian mixture or k-means, and sample it.",

@@ -74,6 +74,14 @@ def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     help="Also write every result and the means to this JSON file (missing parents are created).",
 )
 @click.option(
+    "--report",
+    "report_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Also write the HTML report to this folder (must not exist or be empty): videos "
+    "of every method coloured against the ground truth are recorded while evaluating.",
+)
+@click.option(
     "--category",
     default=None,
     metavar="NAME",
@@ -89,6 +97,7 @@ def evaluate(
     params: tuple[str, ...],
     train: str | None,
     output: Path | None,
+    report_dir: Path | None,
     category: str | None,
     overwrite: bool,
     quiet: bool,
@@ -130,14 +139,19 @@ def evaluate(
         ]
     else:
         sequences = list(seq_dirs)
-    report = run_evaluation(
-        sequences,
-        method_list,
-        per_method,
-        train=train_mode,
-        progress=not quiet,
-        source_options=opt.source_kwargs(frames),
+    options = dict(
+        train=train_mode, progress=not quiet, source_options=opt.source_kwargs(frames)
     )
+    if report_dir is not None:
+        from bgmix.viz import evaluate_report
+
+        report = evaluate_report(
+            sequences, method_list, per_method, out_dir=report_dir, overwrite=overwrite, **options
+        )
+        if not quiet:
+            click.echo(f"bgmix: wrote {report_dir / 'index.html'}", err=True)
+    else:
+        report = run_evaluation(sequences, method_list, per_method, **options)
     click.echo(report.table())
     if output is not None:
         report.to_json(output, overwrite=overwrite)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -43,6 +44,8 @@ def evaluate_sequence(
     train: Train = None,
     progress: bool = False,
     source_options: Mapping[str, Any] | None = None,
+    record: StrPath | None = None,
+    overwrite: bool = False,
 ) -> SequenceResult:
     """Run one method over one sequence and score its masks with CDnet's metrics.
 
@@ -71,6 +74,11 @@ def evaluate_sequence(
         ``stop``, ``stride`` (0-based positions among the input frames; only the
         selected frames are given to the method and scored), ``grey``, ``scale`` (the
         ground truth and ROI are resized with the frames, nearest neighbour).
+    record : path, optional
+        Also record, while streaming, what the method did, for the HTML report
+        (:func:`bgmix.viz.write_report`): see :func:`evaluate`.
+    overwrite : bool, default False
+        Replace an existing non-empty ``record`` folder as a whole.
 
     Returns
     -------
@@ -125,8 +133,12 @@ def evaluate_sequence(
     _check_batch_methods(specs, mode)
     options = _frame_options(source_options)
     sequence = _select(sequence, options)
-    with progress_bar(sequence.n_frames, "evaluate", enabled=progress) as bar:
-        return _run_sequence(sequence, specs, mode, bar, options)[0]
+    with (
+        _recording(record, overwrite) as rec,
+        progress_bar(sequence.n_frames, "evaluate", enabled=progress) as bar,
+    ):
+        result = _run_sequence(sequence, specs, mode, bar, options, rec.folder(sequence))[0]
+    return rec.relocate([result])[0]
 
 
 def evaluate(
@@ -137,6 +149,8 @@ def evaluate(
     train: Train = None,
     progress: bool = False,
     source_options: Mapping[str, Any] | None = None,
+    record: StrPath | None = None,
+    overwrite: bool = False,
 ) -> EvaluationReport:
     """Evaluate one or several methods on one or several sequences.
 
@@ -160,6 +174,18 @@ def evaluate(
         Report progress (frames) for the whole evaluation on stderr.
     source_options : dict, optional
         Frame selection and colour for every sequence, as in :func:`evaluate_sequence`.
+    record : path, optional
+        A folder (created; the output rule of ``overwrite`` applies, and nothing is
+        left there if the evaluation fails) where, while streaming, each (sequence,
+        method) gets ``CATEGORY/SEQUENCE/METHOD.mp4`` (H.264, input | mask coloured
+        against the ground truth | background, panels at most 240 pixels high, see
+        :func:`bgmix.viz.colour_mask`), ``METHOD.counts.npy`` (one row per scored
+        frame: frame number, TP, FP, FN, TN, shadow FP, shadow), the final
+        ``METHOD.background.png``, a ``METHOD.poster.jpg`` thumbnail, and
+        ``truth.png`` with SBMnet's metrics when the sequence folder has the true
+        ``background.png``. Each result's ``media`` lists those files.
+    overwrite : bool, default False
+        Replace an existing non-empty ``record`` folder as a whole.
 
     Returns
     -------
@@ -187,10 +213,13 @@ def evaluate(
     _check_batch_methods(specs, mode)
     results: list[SequenceResult] = []
     total = sum(s.n_frames for s in sequences)
-    with progress_bar(total, "evaluate", enabled=progress) as bar:
+    with (
+        _recording(record, overwrite) as rec,
+        progress_bar(total, "evaluate", enabled=progress) as bar,
+    ):
         for sequence in sequences:
-            results += _run_sequence(sequence, specs, mode, bar, options)
-    return EvaluationReport(results, methods=[s.name for s in specs])
+            results += _run_sequence(sequence, specs, mode, bar, options, rec.folder(sequence))
+    return EvaluationReport(rec.relocate(results), methods=[s.name for s in specs])
 
 
 # ---------------------------------------------------------------------- methods
@@ -343,10 +372,61 @@ def _gather_sequences(seq_dirs: Any) -> list[Sequence]:
     return sequences
 
 
+class _Recording:
+    """Where :func:`evaluate` records media: one folder per sequence inside a
+    temporary folder that becomes ``record`` on success."""
+
+    def __init__(self, tmp: Path | None, final: Path | None) -> None:
+        self.tmp, self.final = tmp, final
+        self.used: set[str] = set()
+
+    def folder(self, sequence: Sequence) -> Path | None:
+        if self.tmp is None:
+            return None
+        from bgmix.viz._record import slug
+
+        key = f"{slug(sequence.category)}/{slug(sequence.name)}"
+        base, k = key, 1
+        while key in self.used:
+            k += 1
+            key = f"{base}-{k}"
+        self.used.add(key)
+        return self.tmp / key
+
+    def relocate(self, results: list[SequenceResult]) -> list[SequenceResult]:
+        """Point the results' media at the published folder."""
+        if self.tmp is None or self.final is None:
+            return results
+        for r in results:
+            if r.media:
+                r.media = {
+                    k: str(self.final / Path(v).relative_to(self.tmp)) for k, v in r.media.items()
+                }
+        return results
+
+
+@contextlib.contextmanager
+def _recording(record: StrPath | None, overwrite: bool) -> Iterator[_Recording]:
+    if record is None:
+        yield _Recording(None, None)
+        return
+    from bgmix._atomic import atomic_directory
+
+    final = Path(record).absolute()
+    with atomic_directory(final, overwrite=overwrite, what="record folder") as tmp:
+        yield _Recording(tmp.absolute(), final)
+
+
 def _run_sequence(
-    sequence: Sequence, specs: list[_MethodSpec], mode: Train, bar: Any, options: Any
+    sequence: Sequence,
+    specs: list[_MethodSpec],
+    mode: Train,
+    bar: Any,
+    options: Any,
+    record: Path | None = None,
 ) -> list[SequenceResult]:
-    """Decode the sequence once; every method classifies every frame in turn."""
+    """Decode the sequence once; every method classifies every frame in turn; with
+    ``record``, a :class:`~bgmix.viz._record.SequenceRecorder` writes media there."""
     models = [spec.make() for spec in specs]
     seconds = [0.0] * len(models)
     counts = [ConfusionCounts() for _ in models]
@@ -367,20 +447,37 @@ def _run_sequence(
                 raise _with_context(exc, f"{where}, method {specs[i].name!r}, fit") from exc
             seconds[i] += time.perf_counter() - t0
         del data
-    for name, frame, gt in prefetched(reader.stream(), _PREFETCH, name="bgmix-evaluate-reader"):
-        for i, model in enumerate(models):
-            try:
-                t0 = time.perf_counter()
-                mask = model.apply(frame)
-                seconds[i] += time.perf_counter() - t0
-                if gt is not None:
-                    counts[i].update(mask, gt, roi)
-            except BgmixError as exc:
-                context = f"{where}, method {specs[i].name!r}, frame {name}"
-                raise _with_context(exc, context) from exc
-        bar.update(1)
+    recorder = None
+    if record is not None:
+        from bgmix.viz._record import SequenceRecorder
+
+        recorder = SequenceRecorder(sequence, [s.name for s in specs], record)
+    with contextlib.ExitStack() as stack:
+        if recorder is not None:
+            stack.callback(recorder.abort)
+        stream = prefetched(reader.stream(), _PREFETCH, name="bgmix-evaluate-reader")
+        for number, name, frame, gt in stream:
+            masks, frame_counts = [], []
+            for i, model in enumerate(models):
+                try:
+                    t0 = time.perf_counter()
+                    mask = model.apply(frame)
+                    seconds[i] += time.perf_counter() - t0
+                    fc = None if gt is None else ConfusionCounts().update(mask, gt, roi)
+                except BgmixError as exc:
+                    context = f"{where}, method {specs[i].name!r}, frame {name}"
+                    raise _with_context(exc, context) from exc
+                if fc is not None:
+                    counts[i] += fc
+                masks.append(mask)
+                frame_counts.append(fc)
+            if recorder is not None:
+                recorder.frame(number, frame, masks, models, gt, frame_counts)
+            bar.update(1)
+        media = recorder.close(models) if recorder is not None else [{}] * len(models)
+        stack.pop_all()
     results = []
-    for spec, model, c, s in zip(specs, models, counts, seconds, strict=True):
+    for spec, model, c, s, m in zip(specs, models, counts, seconds, media, strict=True):
         result = SequenceResult(
             sequence=sequence.name,
             category=sequence.category,
@@ -393,6 +490,8 @@ def _run_sequence(
             train=mode,
             n_train=n_train,
             path=str(sequence.path),
+            media=m.get("media"),
+            background_metrics=m.get("background_metrics"),
         )
         logger.info(
             "%s, %s: F=%.4f over %d frames, %.0f frames/s",
@@ -464,13 +563,13 @@ class _FrameReader:
             )
         return img
 
-    def stream(self) -> Iterator[tuple[str, np.ndarray, np.ndarray | None]]:
+    def stream(self) -> Iterator[tuple[int, str, np.ndarray, np.ndarray | None]]:
         evaluated = set(self.sequence.evaluated)
         for number, path in self.sequence.input_frames:
             gt = None
             if number in evaluated:
                 gt = self.mask(read_groundtruth(self.sequence.groundtruth[number]))
-            yield path.name, self.frame(path), gt
+            yield number, path.name, self.frame(path), gt
 
 
 def _with_context(exc: BgmixError, context: str) -> BgmixError:

@@ -17,7 +17,9 @@ from bgmix.metrics._counts import METRIC_NAMES, ConfusionCounts, mean_metrics
 __all__ = ["EvaluationReport", "SequenceResult"]
 
 _FORMAT = "bgmix-evaluation"
-_FORMAT_VERSION = 1
+#: 1: results and summaries; 2: adds each result's recorded ``media`` and
+#: ``background_metrics`` (files of version 1 are read as they are).
+_FORMAT_VERSION = 2
 
 
 @dataclass
@@ -47,6 +49,12 @@ class SequenceResult:
         Frames given to ``fit`` before classification (0 when online).
     path : str or None
         The sequence folder.
+    media : dict of str to str, or None
+        Files recorded by ``evaluate(record=...)``: ``video``, ``poster``, ``counts``,
+        ``background`` and, when the true background is known, ``truth``.
+    background_metrics : dict or None
+        SBMnet's metrics of the final background image against the true background
+        (:func:`~bgmix.metrics.background_metrics`), when both were recorded.
     """
 
     sequence: str
@@ -60,6 +68,8 @@ class SequenceResult:
     train: float | int | str | None = None
     n_train: int = 0
     path: str | None = None
+    media: dict[str, str] | None = None
+    background_metrics: dict[str, float] | None = None
 
     @property
     def metrics(self) -> dict[str, float]:
@@ -76,9 +86,10 @@ class SequenceResult:
         """Method throughput: classified frames per second of method time."""
         return self.n_frames / self.seconds if self.seconds > 0 else math.nan
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict (NaN metrics become None)."""
-        return {
+    def to_dict(self, relative_to: StrPath | None = None) -> dict[str, Any]:
+        """JSON-ready dict (NaN metrics become None); media paths inside the folder
+        ``relative_to`` are written relative to it."""
+        out = {
             "sequence": self.sequence,
             "category": self.category,
             "method": self.method,
@@ -93,11 +104,21 @@ class SequenceResult:
             "metrics": {k: _finite_or_none(v) for k, v in self.metrics.items()},
             "path": self.path,
         }
+        if self.media is not None:
+            out["media"] = {k: _relative(v, relative_to) for k, v in self.media.items()}
+        if self.background_metrics is not None:
+            out["background_metrics"] = _clean(self.background_metrics)
+        return out
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> SequenceResult:
-        """Inverse of :meth:`to_dict`; metrics are recomputed from the counts."""
+    def from_dict(
+        cls, data: Mapping[str, Any], relative_to: StrPath | None = None
+    ) -> SequenceResult:
+        """Inverse of :meth:`to_dict`; metrics are recomputed from the counts, relative
+        media paths are taken from ``relative_to``."""
         try:
+            media = data.get("media")
+            bg = data.get("background_metrics")
             return cls(
                 sequence=str(data["sequence"]),
                 category=str(data["category"]),
@@ -110,8 +131,14 @@ class SequenceResult:
                 train=data.get("train"),
                 n_train=int(data.get("n_train", 0)),
                 path=data.get("path"),
+                media=None
+                if media is None
+                else {k: _absolute(str(v), relative_to) for k, v in media.items()},
+                background_metrics=None
+                if bg is None
+                else {k: math.nan if v is None else float(v) for k, v in bg.items()},
             )
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise InputError(f"not a bgmix sequence result ({type(exc).__name__}: {exc})") from None
 
 
@@ -245,9 +272,10 @@ class EvaluationReport:
         return self.table()
 
     # ------------------------------------------------------------------ JSON
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, relative_to: StrPath | None = None) -> dict[str, Any]:
         """JSON-ready dict: every result, and per method the category, overall and
-        sequence means. NaN (undefined) values become None."""
+        sequence means. NaN (undefined) values become None; media paths inside the
+        folder ``relative_to`` are written relative to it."""
         from bgmix._version import __version__
 
         summary = {}
@@ -265,26 +293,48 @@ class EvaluationReport:
             "bgmix_version": __version__,
             "metrics": list(METRIC_NAMES),
             "methods": list(self.methods),
-            "results": [r.to_dict() for r in self.results],
+            "results": [r.to_dict(relative_to) for r in self.results],
             "summary": summary,
         }
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> EvaluationReport:
-        """Rebuild a report from :meth:`to_dict` output (summaries are recomputed)."""
+    def from_dict(
+        cls, data: Mapping[str, Any], relative_to: StrPath | None = None
+    ) -> EvaluationReport:
+        """Rebuild a report from :meth:`to_dict` output (summaries are recomputed).
+
+        Raises
+        ------
+        InputError
+            ``data`` is not a bgmix evaluation report (another tool's file, or one
+            written by a newer bgmix in a format this one does not read).
+        """
         if not isinstance(data, Mapping) or data.get("format") != _FORMAT:
-            raise InputError("not a bgmix evaluation report (missing 'format': 'bgmix-evaluation')")
-        if int(data.get("format_version", 0)) > _FORMAT_VERSION:
             raise InputError(
-                f"evaluation report format {data['format_version']} is newer than this bgmix reads"
+                'not a bgmix evaluation report (no "format": "bgmix-evaluation"); '
+                "write one with `bgmix evaluate ... --json FILE`"
             )
-        results = [SequenceResult.from_dict(r) for r in data.get("results", [])]
+        version = data.get("format_version", 0)
+        if not isinstance(version, int) or version > _FORMAT_VERSION:
+            raise InputError(
+                f"evaluation report format version {version!r} (bgmix "
+                f"{data.get('bgmix_version', '?')}) is not one this bgmix reads "
+                f"(up to {_FORMAT_VERSION}); use that bgmix version or newer"
+            )
+        results = data.get("results")
+        if not isinstance(results, list):
+            raise InputError("evaluation report: 'results' is not a list")
+        results = [SequenceResult.from_dict(r, relative_to) for r in results]
         return cls(results, methods=list(data.get("methods", [])))
 
     def to_json(self, path: StrPath, *, overwrite: bool = False) -> None:
         """Write :meth:`to_dict` as JSON (strict: no NaN) atomically to ``path``
-        (missing parents are created; an existing file needs ``overwrite=True``)."""
-        text = json.dumps(self.to_dict(), indent=2, allow_nan=False)
+        (missing parents are created; an existing file needs ``overwrite=True``); media
+        paths are written relative to the file's folder."""
+        from pathlib import Path
+
+        folder = Path(path).absolute().parent
+        text = json.dumps(self.to_dict(relative_to=folder), indent=2, allow_nan=False)
         with atomic_output(path, overwrite=overwrite, what="JSON report") as tmp:
             tmp.write_text(text + "\n", encoding="utf-8")
 
@@ -300,7 +350,29 @@ class EvaluationReport:
             data = json.loads(p.read_text(encoding="utf-8"))
         except (UnicodeDecodeError, ValueError) as exc:
             raise InputError(f"JSON report {str(p)!r} is not valid JSON: {exc}") from None
-        return cls.from_dict(data)
+        try:
+            return cls.from_dict(data, relative_to=p.absolute().parent)
+        except InputError as exc:
+            raise InputError(f"JSON report {str(p)!r}: {exc}") from None
+
+
+def _relative(path: str, folder: StrPath | None) -> str:
+    """``path`` relative to ``folder`` when it lies inside it (POSIX separators)."""
+    from pathlib import Path
+
+    if folder is None:
+        return path
+    try:
+        return Path(path).absolute().relative_to(Path(folder).absolute()).as_posix()
+    except ValueError:
+        return path
+
+
+def _absolute(path: str, folder: StrPath | None) -> str:
+    from pathlib import Path
+
+    p = Path(path)
+    return str(p if p.is_absolute() or folder is None else Path(folder) / p)
 
 
 def _finite_or_none(value: float) -> float | None:
