@@ -191,7 +191,7 @@ def test_cli_evaluate_report(report_inputs, tmp_path):
     seqs = [str(p) for p in report_inputs["sequences"]]
     res = CliRunner().invoke(
         cli,
-        ["evaluate", *seqs, "-m", "running-mean", "--report", str(out), "--json", str(scores),
+        ["evaluate", *seqs, "-m", "running-mean", "--report", str(out), "-o", str(scores),
          "--no-progress"],
     )  # fmt: skip
     assert res.exit_code == 0, res.output

@@ -26,7 +26,7 @@ def report(
 ) -> None:
     """Write an HTML report that opens from the file system, with no network request.
 
-    Each input is the JSON of `bgmix evaluate --json` (several are merged), a
+    Each input is the JSON of `bgmix evaluate -o FILE.json` (several are merged), a
     `bgmix subtract` output folder (run.json, side_by_side.mp4, background.png) or a
     `bgmix events` output folder (events.json, timeline.png, thumbnails, clips).
 

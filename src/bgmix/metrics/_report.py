@@ -312,7 +312,7 @@ class EvaluationReport:
         if not isinstance(data, Mapping) or data.get("format") != _FORMAT:
             raise InputError(
                 'not a bgmix evaluation report (no "format": "bgmix-evaluation"); '
-                "write one with `bgmix evaluate ... --json FILE`"
+                "write one with `bgmix evaluate ... -o FILE.json`"
             )
         version = data.get("format_version", 0)
         if not isinstance(version, int) or version > _FORMAT_VERSION:

@@ -1,6 +1,6 @@
 """Plots and the HTML report.
 
-:func:`write_report` turns evaluation results (``bgmix evaluate --json``, with media
+:func:`write_report` turns evaluation results (``bgmix evaluate -o FILE.json``, with media
 recorded by ``evaluate(record=...)``) and run folders of ``bgmix subtract`` and
 ``bgmix events`` into a self-contained folder whose ``index.html`` opens from the file
 system: sortable tables, an accuracy-against-speed chart, synchronised videos of each

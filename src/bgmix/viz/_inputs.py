@@ -108,7 +108,7 @@ def load_inputs(
     Parameters
     ----------
     inputs : list of paths or EvaluationReport
-        Evaluation results (JSON of ``bgmix evaluate --json`` or an
+        Evaluation results (JSON of ``bgmix evaluate -o FILE.json`` or an
         :class:`EvaluationReport`), ``bgmix subtract`` folders (with ``run.json``) and
         ``bgmix events`` folders (with ``events.json``). Several evaluations are merged.
 

@@ -420,7 +420,7 @@ def write_report(
     Parameters
     ----------
     inputs : path, EvaluationReport, or a list of them
-        Evaluation results (the JSON of ``bgmix evaluate --json``, or an
+        Evaluation results (the JSON of ``bgmix evaluate -o FILE.json``, or an
         :class:`~bgmix.metrics.EvaluationReport`; several are merged), ``bgmix
         subtract`` output folders and ``bgmix events`` output folders. Results with
         media recorded by ``evaluate(record=...)`` get videos, per-frame plots and
