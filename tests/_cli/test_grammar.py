@@ -40,6 +40,7 @@ class Case:
     frames: bool = False  # reads frames: has the frame options
     progress: bool = False  # reports progress on stderr
     train: bool = False
+    times: bool = False  # has --start/--stop as times (frames, seconds or timecodes) only
 
 
 def _clip(d: Path, **kw) -> str:
@@ -58,6 +59,21 @@ def _bad_dataset(d: Path) -> str:
 def _photo(d: Path) -> str:
     _inputs.photo(d / "photo.png")
     return str(d / "photo.png")
+
+
+def _subtract_run(d: Path) -> str:
+    """A finished ``bgmix subtract`` run folder, as ``bgmix report`` reads it."""
+    import bgmix
+
+    run_dir = d / "run"
+    if not run_dir.exists():
+        bgmix.subtract(_clip(d), run_dir, method="running-mean")
+    return str(run_dir)
+
+
+def _foreign_json(d: Path) -> str:
+    (d / "other.json").write_text('{"results": []}')
+    return str(d / "other.json")
 
 
 def _unreadable(d: Path) -> str:
@@ -108,6 +124,16 @@ COMMANDS: dict[str, Case] = {
         output="dir",
     ),
     "methods": Case(args=lambda d: []),
+    "events": Case(
+        args=lambda d: [_clip(d), "--no-clips"],
+        fails=lambda d: [_clip(d), "--roi", "0,0 500,0 500,500"],  # outside the frame
+        output="dir",
+        progress=True,
+        times=True,
+    ),
+    "report": Case(
+        args=lambda d: [_subtract_run(d)], fails=lambda d: [_foreign_json(d)], output="dir"
+    ),
 }
 WRITERS = [n for n, c in COMMANDS.items() if c.output]
 #: The last line of a progress report in a log (bgmix._progress).
@@ -148,8 +174,8 @@ def test_shared_options_are_the_same_everywhere(name):
         "output": (["-o", "--output"], bool(case.output)),
         "overwrite": (["--overwrite"], bool(case.output)),
         "quiet": (["-q", "--quiet"], name != "methods"),
-        "start": (["--start"], case.frames),
-        "stop": (["--stop"], case.frames),
+        "start": (["--start"], case.frames or case.times),
+        "stop": (["--stop"], case.frames or case.times),
         "stride": (["--stride"], case.frames),
         "scale": (["--scale"], case.frames),
         "grey": (["--grey", "--gray"], case.frames),
