@@ -8,10 +8,10 @@ from typing import Any
 import numpy as np
 
 from bgmix._typing import Frame, ImageU8
-from bgmix._validation import as_frame, check_real
+from bgmix._validation import as_frame, check_int, check_real
 from bgmix.exceptions import FrameFormatError, FrameSizeError, ParameterError
 
-__all__ = ["DEFAULT_CAPTIONS", "side_by_side"]
+__all__ = ["DEFAULT_CAPTIONS", "panel_size", "shrink_panels", "side_by_side"]
 
 #: Captions of the four panels.
 DEFAULT_CAPTIONS = ("input", "mask", "foreground", "background")
@@ -48,6 +48,38 @@ def _mask(mask: Any, shape: tuple[int, int]) -> np.ndarray:
     return mask
 
 
+def panel_size(width: int, height: int, n_panels: int, max_width: int | None) -> tuple[int, int]:
+    """``(w, h)`` of each panel so that ``n_panels`` side by side fit in ``max_width``.
+
+    Panels keep the frame's aspect ratio and are never enlarged; ``max_width=None``
+    keeps the full size.
+
+    Examples
+    --------
+    >>> panel_size(1920, 1080, 4, 1920), panel_size(320, 240, 4, 1920)
+    ((480, 270), (320, 240))
+    """
+    if max_width is None or n_panels * width <= max_width:
+        return width, height
+    pw = max(1, max_width // n_panels)
+    return pw, max(1, round(height * pw / width))
+
+
+def shrink_panels(
+    frame: np.ndarray, mask: np.ndarray, size: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """``frame`` (``cv2.INTER_AREA``) and ``mask`` (nearest, so its values stay 0, 127
+    and 255) resized to ``size = (w, h)``; returned as they are when already so."""
+    import cv2
+
+    if frame.shape[1::-1] == tuple(size):
+        return frame, mask
+    small = cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
+    if mask.dtype == np.bool_:
+        mask = mask.astype(np.uint8) * np.uint8(255)
+    return small, cv2.resize(mask, size, interpolation=cv2.INTER_NEAREST)
+
+
 def side_by_side(
     frame: Frame,
     mask: np.ndarray,
@@ -55,6 +87,7 @@ def side_by_side(
     *,
     captions: bool | Sequence[str] = True,
     scale: float = 1.0,
+    width: int | None = None,
 ) -> ImageU8:
     """Compose input | mask | foreground only | background into one RGB image.
 
@@ -73,6 +106,10 @@ def side_by_side(
     scale : float, default 1
         Resize the whole composition by this factor (``cv2.INTER_AREA`` when
         shrinking, ``cv2.INTER_NEAREST`` when enlarging so mask edges stay sharp).
+    width : int, optional
+        Make the composition at most this wide by shrinking each panel *before*
+        composing (see :func:`panel_size`; much cheaper than ``scale`` on large
+        frames). None keeps the full size.
 
     Returns
     -------
@@ -103,6 +140,15 @@ def side_by_side(
     rgb = _rgb(frame, "frame")
     h, w = rgb.shape[:2]
     m = _mask(mask, (h, w))
+    if width is not None:
+        n = 3 if background is None else 4
+        size = panel_size(w, h, n, check_int("width", width, low=n))
+        rgb, m = shrink_panels(rgb, m, size)
+        if background is not None:
+            bg = _rgb(background, "background")
+            if bg.shape[:2] == (h, w):
+                background = shrink_panels(bg, m, size)[0]
+        h, w = rgb.shape[:2]
     panels = [rgb, np.repeat(m[:, :, None], 3, axis=2), np.where((m == 255)[:, :, None], rgb, 0)]
     if background is not None:
         bg = _rgb(background, "background")
