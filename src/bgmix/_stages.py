@@ -54,7 +54,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
-__all__ = ["Cancelled", "Stage", "Sink", "each", "run_stages", "terminate_as_interrupt"]
+__all__ = ["Cancelled", "Sink", "Stage", "each", "run_stages", "terminate_as_interrupt"]
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ _END = object()
 POLL = 0.05
 
 
-class Cancelled(Exception):  # noqa: N818 - a signal, not an error
+class Cancelled(Exception):
     """Raised inside a stage's or sink's input (or output) when the run is stopping.
 
     Let it propagate: the runner ends the thread quietly. Code that must clean up
@@ -278,7 +278,8 @@ def run_stages(
     targets += [(f"stage-{i + 1}", make_stage(i)) for i in range(len(stages))]
     sink_channels = links[-1]._channels
     targets += [
-        (f"sink-{j + 1}", make_sink(s, c)) for j, (s, c) in enumerate(zip(sinks, sink_channels))
+        (f"sink-{j + 1}", make_sink(s, c))
+        for j, (s, c) in enumerate(zip(sinks, sink_channels, strict=True))
     ]
     threads = [
         threading.Thread(target=guarded(t), name=f"{name}-{label}", daemon=True)

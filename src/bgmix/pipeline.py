@@ -1,9 +1,23 @@
 """Run a subtractor over a whole source and write its outputs: the engine behind
 ``bgmix subtract`` and ``bgmix demo``.
 
-The loop streams: one frame is decoded (in a background thread, a few frames ahead),
-classified and written at a time, so a two-hour recording runs in constant memory.
-Every output is written under a temporary name and appears only when complete.
+A run is a pipeline of concurrent stages (:mod:`bgmix._stages`) joined by bounded
+queues, so a two-hour recording runs in constant memory and every core is busy::
+
+    decode ─> model ─> post-process + ROI ─┬─> mask writer (masks.mkv and/or PNGs)
+                                           ├─> side-by-side: compose + H.264 encode
+                                           ├─> on_mask callback
+                                           └─> progress
+
+Each stage is a plain function over an iterator of frames (see :func:`model_stage`,
+:func:`postprocess_stage` and the sinks below), testable alone. Threads: decoding in
+the runner's source thread (PyAV's own frame threads inside), the model in one thread
+driving its row bands on ``n_jobs`` threads (Numba kernels that release the GIL),
+post-processing in one thread (OpenCV), each writer in one thread (FFV1, x264 and zlib
+release the GIL; x264 adds its own threads). Frames keep their order; the first error
+in any stage stops the run with that error; Ctrl-C and SIGTERM stop it cleanly. Every
+output is written under a temporary name and appears only when complete, and the
+temporaries that killed runs left in the output folder are removed.
 """
 
 from __future__ import annotations
@@ -14,7 +28,7 @@ import logging
 import math
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -22,20 +36,38 @@ from typing import Any
 
 import numpy as np
 
-from bgmix._atomic import atomic_output
+from bgmix._atomic import atomic_output, remove_stale_temporaries
+from bgmix._stages import Sink, run_stages, terminate_as_interrupt
 from bgmix._typing import StrPath
-from bgmix._validation import parse_train
+from bgmix._validation import check_choice, check_int, parse_train
 from bgmix.background import BackgroundSubtractor, make_subtractor
 from bgmix.exceptions import EmptySourceError, OutputError, ParameterError
 
-__all__ = ["RunSummary", "resolve_train", "run_subtractor", "subtract"]
+__all__ = [
+    "MASK_FORMATS",
+    "VIDEO_WIDTH",
+    "FrameResult",
+    "RunSummary",
+    "model_stage",
+    "postprocess_stage",
+    "resolve_train",
+    "run_subtractor",
+    "subtract",
+]
+
+#: Values of ``subtract(masks=...)``: a lossless mask video, CDnet's PNG folder, both.
+MASK_FORMATS = ("video", "png", "both")
+#: Default largest width of the side-by-side video, in pixels.
+VIDEO_WIDTH = 1920
+#: Queue capacity between two stages (frames in flight per queue).
+DEPTH = 4
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
 class RunSummary:
-    """What a run did: frame counts and the time spent in the model."""
+    """What a run did: frame counts, the time spent in the model and the whole time."""
 
     method: str
     params: dict[str, Any]
@@ -43,6 +75,7 @@ class RunSummary:
     n_frames: int = 0
     n_trained: int = 0
     model_seconds: float = 0.0
+    wall_seconds: float = 0.0
     outputs: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -50,10 +83,32 @@ class RunSummary:
         """Frames classified per second of model time (decoding and writing excluded)."""
         return self.n_frames / self.model_seconds if self.model_seconds > 0 else math.nan
 
+    @property
+    def wall_fps(self) -> float:
+        """Frames (fitted and classified) per second of the whole run, outputs included."""
+        n = self.n_frames + self.n_trained
+        return n / self.wall_seconds if self.wall_seconds > 0 else math.nan
+
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["fps"] = self.fps
+        d["wall_fps"] = self.wall_fps
         return d
+
+
+@dataclass(slots=True)
+class FrameResult:
+    """One classified frame as it travels through the stages.
+
+    ``background`` is the model's background image, refreshed every
+    ``background_every`` frames (the same object in between), or None when no stage
+    asked for it.
+    """
+
+    number: int
+    frame: np.ndarray
+    mask: np.ndarray
+    background: np.ndarray | None = None
 
 
 def resolve_train(
@@ -97,62 +152,224 @@ def resolve_train(
     return n
 
 
-def run_subtractor(
+# ---- the stages ----------------------------------------------------------------------
+def model_stage(
+    subtractor: BackgroundSubtractor,
+    *,
+    n_train: int = 0,
+    summary: RunSummary,
+    background_every: int = 0,
+    progress: Any = None,
+) -> Callable[[Iterator[tuple[int, np.ndarray]]], Iterator[FrameResult]]:
+    """The model: fit on the first ``n_train`` frames, then classify the rest.
+
+    Returns a stage over ``(number, frame)`` pairs that yields a :class:`FrameResult`
+    holding the *raw* mask (:meth:`BackgroundSubtractor.apply_raw`; post-processing
+    is :func:`postprocess_stage`). ``summary`` gets the counts and the model time;
+    ``progress.update(1)`` is called for each training frame. With
+    ``background_every = N > 0`` the background image is taken every N classified
+    frames (from the first), in this thread since it reads the model's state.
+    """
+
+    def stage(frames: Iterator[tuple[int, np.ndarray]]) -> Iterator[FrameResult]:
+        frames = iter(frames)
+        if n_train:
+            _train(frames, subtractor, n_train, summary, progress)
+        background = None
+        for number, frame in frames:
+            t0 = time.perf_counter()
+            mask = subtractor.apply_raw(frame)
+            summary.model_seconds += time.perf_counter() - t0
+            if background_every and summary.n_frames % background_every == 0:
+                background = subtractor.get_background_image()
+            summary.n_frames += 1
+            yield FrameResult(number, frame, mask, background)
+        if summary.n_frames == 0:
+            raise EmptySourceError(f"{summary.source}: no frame to classify")
+
+    return stage
+
+
+def _train(
     frames: Iterator[tuple[int, np.ndarray]],
+    subtractor: BackgroundSubtractor,
+    n_train: int,
+    summary: RunSummary,
+    progress: Any,
+) -> None:
+    taken = 0
+
+    def training() -> Iterator[np.ndarray]:
+        nonlocal taken
+        for _, frame in itertools.islice(frames, n_train):
+            taken += 1
+            if progress is not None:
+                progress.update(1)
+            yield frame
+
+    t0 = time.perf_counter()
+    subtractor.fit(training())
+    summary.model_seconds += time.perf_counter() - t0
+    if taken < n_train:
+        raise EmptySourceError(
+            f"{summary.source}: only {taken} frames, fewer than the {n_train} training frames"
+        )
+    summary.n_trained = n_train
+
+
+def postprocess_stage(
+    subtractor: BackgroundSubtractor, roi: np.ndarray | None = None
+) -> Callable[[Iterator[FrameResult]], Iterator[FrameResult]]:
+    """Post-processing of the raw masks (the subtractor's ``postprocess``), then the
+    region of interest (``roi``: boolean ``(H, W)``; outside it every pixel is 0)."""
+    from bgmix._roi import apply_roi
+
+    def stage(results: Iterator[FrameResult]) -> Iterator[FrameResult]:
+        for r in results:
+            r.mask = apply_roi(subtractor.postprocess_mask(r.mask), roi)
+            yield r
+
+    return stage
+
+
+def mask_writer(sink: Any) -> Sink:
+    """A sink writing each mask to ``sink`` (a :class:`FrameSink`) under its number."""
+
+    def write(results: Iterator[FrameResult]) -> None:
+        for r in results:
+            sink.write(r.mask, number=r.number)
+
+    return write
+
+
+def side_by_side_writer(sink: Any, *, width: int | None = VIDEO_WIDTH) -> Sink:
+    """A sink composing input | mask | foreground | background (at most ``width``
+    pixels wide, panels shrunk first) and writing it to ``sink``."""
+    from bgmix.io import side_by_side
+    from bgmix.io._compose import panel_size, shrink_panels
+
+    def write(results: Iterator[FrameResult]) -> None:
+        size: tuple[int, int] | None = None
+        last_bg: np.ndarray | None = None
+        small_bg: np.ndarray | None = None
+        for r in results:
+            if size is None:
+                h, w = r.mask.shape
+                size = panel_size(w, h, 4, width)
+            frame, mask = shrink_panels(r.frame, r.mask, size)
+            if r.background is not last_bg:  # refreshed: shrink it once
+                last_bg = r.background
+                small_bg = None if last_bg is None else shrink_panels(last_bg, mask, size)[0]
+            sink.write(side_by_side(frame, mask, small_bg))
+
+    return write
+
+
+def _calling(on_mask: Callable[[int, np.ndarray, np.ndarray], None]) -> Sink:
+    def call(results: Iterator[FrameResult]) -> None:
+        for r in results:
+            on_mask(r.number, r.frame, r.mask)
+
+    return call
+
+
+def _counting(progress: Any) -> Sink:
+    def count(results: Iterator[FrameResult]) -> None:
+        for _ in results:
+            progress.update(1)
+
+    return count
+
+
+# ---- the engine ----------------------------------------------------------------------
+def run_subtractor(
+    frames: Iterable[tuple[int, np.ndarray]],
     subtractor: BackgroundSubtractor,
     *,
     n_train: int = 0,
     on_mask: Callable[[int, np.ndarray, np.ndarray], None] | None = None,
     summary: RunSummary,
     progress: Any = None,
+    roi: np.ndarray | None = None,
+    sinks: Sequence[Sink] = (),
+    background_every: int = 0,
+    depth: int = DEPTH,
 ) -> RunSummary:
-    """Fit on the first ``n_train`` frames (if any), then classify the rest.
+    """Fit on the first ``n_train`` frames (if any), then classify the rest, with
+    decoding, the model, post-processing and every consumer running concurrently.
 
     Parameters
     ----------
-    frames : iterator of (number, frame)
-        For example ``source.numbered()``.
+    frames : iterable of (number, frame)
+        For example ``source.numbered()``; iterated (and closed) by a thread of its own.
     subtractor : BackgroundSubtractor
     n_train : int
         Frames given to ``subtractor.fit`` before classification starts; they get no mask.
     on_mask : callable(number, frame, mask), optional
-        Called for every classified frame (writers, metrics).
+        Called for every classified frame, in order, from a worker thread, with the
+        final (post-processed, ROI-applied) mask.
     summary : RunSummary
-        Updated in place with counts and model time, and returned.
-    progress : tqdm-like, optional
-        ``update(1)`` is called per frame.
+        Updated in place with counts, model time and wall time, and returned.
+    progress : progress report, optional
+        ``update(1)`` is called per frame (from one worker thread).
+    roi : (H, W) bool ndarray, optional
+        Region of interest; see :func:`bgmix._roi.as_roi`.
+    sinks : sequence of callables over an iterator of :class:`FrameResult`
+        More consumers (writers), each in its own thread.
+    background_every : int
+        Take the background image every N classified frames (0: never), for sinks
+        that show it.
+    depth : int
+        Capacity of each queue between two stages.
+
+    Notes
+    -----
+    The masks are exactly those of ``subtractor.apply(frame)`` called frame after
+    frame (the model sees the frames in order, in one thread); only the work around it
+    runs in parallel. Memory is constant: at most ``depth`` frames wait per queue.
     """
-    if n_train:
-        taken = 0
-
-        def training() -> Iterator[np.ndarray]:
-            nonlocal taken
-            for _, frame in itertools.islice(frames, n_train):
-                taken += 1
-                if progress is not None:
-                    progress.update(1)
-                yield frame
-
-        t0 = time.perf_counter()
-        subtractor.fit(training())
-        summary.model_seconds += time.perf_counter() - t0
-        if taken < n_train:
-            raise EmptySourceError(
-                f"{summary.source}: only {taken} frames, fewer than the {n_train} training frames"
-            )
-        summary.n_trained = n_train
-    for number, frame in frames:
-        t0 = time.perf_counter()
-        mask = subtractor.apply(frame)
-        summary.model_seconds += time.perf_counter() - t0
-        summary.n_frames += 1
-        if on_mask is not None:
-            on_mask(number, frame, mask)
-        if progress is not None:
-            progress.update(1)
-    if summary.n_frames == 0:
-        raise EmptySourceError(f"{summary.source}: no frame to classify")
+    t0 = time.perf_counter()
+    consumers = list(sinks)
+    if on_mask is not None:
+        consumers.append(_calling(on_mask))
+    if progress is not None:
+        consumers.append(_counting(progress))
+    stages = [
+        model_stage(
+            subtractor,
+            n_train=n_train,
+            summary=summary,
+            background_every=background_every,
+            progress=progress,
+        )
+    ]
+    if roi is not None or _postprocess_active(subtractor):
+        stages.append(postprocess_stage(subtractor, roi))
+    try:
+        run_stages(frames, stages, consumers, depth=depth, name="bgmix-subtract")
+    finally:
+        summary.wall_seconds += time.perf_counter() - t0
     return summary
+
+
+def _postprocess_active(subtractor: BackgroundSubtractor) -> bool:
+    post = getattr(subtractor, "_postprocessor", None)
+    return post is None or bool(getattr(post, "active", True))
+
+
+def default_background_every(width: int, height: int, fps: float | None) -> int:
+    """How often the side-by-side's background panel is refreshed: every frame up to
+    320x240, else once per second of video (taking the background image of a 1080p
+    model costs about as much as classifying a frame, and it changes slowly).
+
+    Examples
+    --------
+    >>> default_background_every(320, 240, 25.0), default_background_every(1920, 1080, 30.0)
+    (1, 30)
+    """
+    if width * height <= 320 * 240:
+        return 1
+    return max(1, round(fps or 25.0))
 
 
 def subtract(
@@ -162,41 +379,72 @@ def subtract(
     method: str | BackgroundSubtractor = "mog2",
     params: dict[str, Any] | None = None,
     train: float | int | None = None,
-    masks: bool = True,
+    masks: bool | str = True,
     video: bool = True,
     background: bool = True,
     fps: float | None = None,
     progress: bool = False,
     source_options: dict[str, Any] | None = None,
     on_mask: Callable[[int, np.ndarray, np.ndarray], None] | None = None,
+    roi: Any = None,
+    video_width: int | None = VIDEO_WIDTH,
+    video_preset: str = "ultrafast",
+    background_every: int | None = None,
 ) -> RunSummary:
     """Separate foreground from background in ``src`` and write the results to ``out_dir``.
+
+    Decoding, the model, post-processing and every writer run concurrently (see the
+    module documentation); the masks are bit for bit those of ``sub.apply(frame)``
+    called frame after frame.
 
     Parameters
     ----------
     src : path, int, URL or (T, H, W[, 3]) ndarray
         Anything :func:`bgmix.open_source` opens.
     out_dir : path
-        Output folder (created if missing). Written: ``masks/bin000123.png`` (one mask per
-        classified frame, named by the frame number), ``side_by_side.mp4`` (input | mask |
+        Output folder (created if missing). Written: ``masks.mkv`` and/or
+        ``masks/bin000123.png`` (see ``masks``), ``side_by_side.mp4`` (input | mask |
         foreground | background), ``background.png`` (the final background image) and
-        ``run.json`` (method, parameters, frame counts, model frames/s).
+        ``run.json`` (method, parameters, frame counts, model and wall-clock frames/s).
     method : str or BackgroundSubtractor, default "mog2"
         A registered method name (with ``params``) or a ready subtractor.
     train : float, int or "all", optional
         Fit on the first fraction (0–1) or count of frames, then classify the rest;
         ``"all"`` fits on every frame, then classifies every frame (offline methods such
         as ``svd``). Methods that need fitting default to ``"all"``.
-    masks, video, background : bool
-        Which outputs to write.
+    masks : bool or {"video", "png", "both"}, default True
+        ``"video"`` (what True means): one lossless FFV1 video ``masks.mkv`` (grey,
+        0/127/255, frame timestamps = source frame numbers / fps; about 12 KiB per
+        1080p frame; read it back exactly with :func:`bgmix.open_source`). ``"png"``:
+        one PNG per frame in ``masks/`` named ``bin000123.png`` by frame number
+        (CDnet's layout, what ``bgmix evaluate`` compares); ``"both"``; False: none.
+    video : bool, default True
+        Write ``side_by_side.mp4``.
+    background : bool, default True
+        Write ``background.png``.
     fps : float, optional
-        Frame rate of the MP4; default the source's, else 25.
+        Frame rate of the videos; default the source's, else 25.
     progress : bool
-        Show a progress bar on stderr.
+        Report progress (frames/s and time left) on stderr.
     source_options : dict, optional
-        Options of :func:`bgmix.open_source` (``grey``, ``scale``, ``start``, ...).
+        Options of :func:`bgmix.open_source` (``grey``, ``scale`` — the downscale
+        factor, e.g. 0.5 —, ``start``, ``stop``, ``stride`` — frame skip —, ...).
     on_mask : callable(number, frame, mask), optional
-        Also called for every classified frame.
+        Also called for every classified frame, in order, from a worker thread.
+    roi : polygons, file, mask image or array, optional
+        Region of interest: outside it every mask pixel is background. Polygons as
+        ``"x0,y0 x1,y1 x2,y2 ..."`` text or lists of ``(x, y)`` points in source pixels
+        (scaled with ``scale``), a text file with one polygon per line, or a mask image
+        (non-zero inside); a list of these is their union. See :mod:`bgmix._roi`.
+    video_width : int or None, default 1920
+        Largest width of the side-by-side video; its four panels are shrunk to fit
+        (never enlarged). None keeps the full size (4 x the frame width).
+    video_preset : str, default "ultrafast"
+        x264 preset of the side-by-side video (``"veryfast"`` makes files about half
+        the size for twice the encoding time).
+    background_every : int, optional
+        Refresh the side-by-side's background panel every N frames; default every
+        frame up to 320x240, else once per second of video.
 
     Returns
     -------
@@ -206,10 +454,47 @@ def subtract(
     ------
     OutputError
         ``out_dir`` is an input of the run or cannot be created.
+    ParameterError
+        A bad option (``masks``, ``roi``, ``video_width``...), named in the message.
+    KeyboardInterrupt
+        Ctrl-C or SIGTERM: the run stops and no partial output is left.
     """
-    sub = make_subtractor(method, **(params or {})) if isinstance(method, str) else method
-    from bgmix.io import check_output_path, open_sink, open_source, side_by_side
+    with terminate_as_interrupt():
+        return _subtract(
+            src, out_dir, method=method, params=params, train=train, masks=masks,
+            video=video, background=background, fps=fps, progress=progress,
+            source_options=source_options, on_mask=on_mask, roi=roi,
+            video_width=video_width, video_preset=video_preset,
+            background_every=background_every,
+        )  # fmt: skip
 
+
+def _mask_formats(masks: Any) -> tuple[bool, bool]:
+    """``masks`` -> (write the video, write the PNG folder)."""
+    if masks is True:
+        masks = "video"
+    if masks is False or masks is None:
+        return False, False
+    choice = check_choice("masks", masks, (*MASK_FORMATS, True, False))
+    return choice in ("video", "both"), choice in ("png", "both")
+
+
+def _subtract(src: Any, out_dir: StrPath, **kw: Any) -> RunSummary:
+    t_start = time.perf_counter()
+    method = kw["method"]
+    sub = make_subtractor(method, **(kw["params"] or {})) if isinstance(method, str) else method
+    from bgmix._progress import progress_bar
+    from bgmix._roi import as_roi
+    from bgmix.io import check_output_path, open_sink, open_source
+
+    mask_video, mask_png = _mask_formats(kw["masks"])
+    video = bool(kw["video"])
+    width = kw["video_width"]
+    if width is not None:
+        width = check_int("video_width", width, low=64)
+    every = kw["background_every"]
+    if every is not None:
+        every = check_int("background_every", every, low=1)
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise OutputError(f"output folder {str(out)!r} exists and is not a folder")
@@ -218,14 +503,18 @@ def subtract(
             f"output folder {str(out)!r}: the folder {str(out.parent)!r} does not exist"
         )
     protect = [src] if isinstance(src, str | os.PathLike) else []
-    for name in ("masks", "side_by_side.mp4", "background.png", "run.json"):
+    for name in ("masks", "masks.mkv", "side_by_side.mp4", "background.png", "run.json"):
         check_output_path(out / name, protect=protect, folder=name == "masks")
-    options = dict(source_options or {})
-    options.setdefault("prefetch", 8)
+    for stale in remove_stale_temporaries(out) if out.is_dir() else []:
+        log.info("removed %s, left behind by a run that was killed", stale)
+    options = dict(kw["source_options"] or {})
+    options.setdefault("prefetch", 0)  # the pipeline's source thread decodes ahead
 
     with open_source(src, **options) as source:
         info = source.info
-        n_train = resolve_train(train, info.frame_count, source=str(info.source))
+        inside = as_roi(kw["roi"], frame_size=(info.width, info.height),
+                        source_size=_native_size(source))  # fmt: skip
+        n_train = resolve_train(kw["train"], info.frame_count, source=str(info.source))
         if n_train == 0 and sub.requires_fit:
             log.info(
                 "%s needs fitting and no training part was given: fitting on all frames", sub.name
@@ -235,57 +524,71 @@ def subtract(
         if n_train is None:
             _fit_on_everything(src, options, sub, summary)
             n_train = 0
-        total = None if info.frame_count is None else info.frame_count
+        rate = kw["fps"] or info.fps or 25.0
         out.mkdir(exist_ok=True)
         with ExitStack() as stack:
-            mask_sink = (
-                stack.enter_context(open_sink(out / "masks", kind="folder", protect=protect))
-                if masks
-                else None
+            sinks: list[Sink] = []
+            if mask_video:
+                sink = stack.enter_context(open_sink(out / "masks.mkv", fps=rate, protect=protect))
+                sinks.append(mask_writer(sink))
+            if mask_png:
+                sink = stack.enter_context(open_sink(out / "masks", kind="folder", protect=protect))
+                sinks.append(mask_writer(sink))
+            if video:
+                sink = stack.enter_context(
+                    open_sink(out / "side_by_side.mp4", fps=rate, protect=protect,
+                              preset=kw["video_preset"], crf=23)
+                )  # fmt: skip
+                sinks.append(side_by_side_writer(sink, width=width))
+            if video and every is None:
+                every = default_background_every(info.width, info.height, info.fps)
+            bar = stack.enter_context(
+                progress_bar(info.frame_count, sub.name, enabled=kw["progress"])
             )
-            video_sink = (
-                stack.enter_context(
-                    open_sink(
-                        out / "side_by_side.mp4", fps=fps or info.fps or 25.0, protect=protect
-                    )
-                )
-                if video
-                else None
-            )
-            bar = _progress_bar(total, f"{sub.name}", enabled=progress)
-            stack.callback(bar.close)
-
-            def write(number: int, frame: np.ndarray, mask: np.ndarray) -> None:
-                if mask_sink is not None:
-                    mask_sink.write(mask, number=number)
-                if video_sink is not None:
-                    video_sink.write(side_by_side(frame, mask, sub.get_background_image()))
-                if on_mask is not None:
-                    on_mask(number, frame, mask)
-
             run_subtractor(
                 source.numbered(),
                 sub,
                 n_train=n_train,
-                on_mask=write,
+                on_mask=kw["on_mask"],
                 summary=summary,
                 progress=bar,
+                roi=inside,
+                sinks=sinks,
+                background_every=every if video else 0,
             )
-        if masks:
+        if mask_png:
             summary.outputs["masks"] = str(out / "masks")
+        if mask_video:
+            summary.outputs["mask_video"] = str(out / "masks.mkv")
         if video:
             summary.outputs["video"] = str(out / "side_by_side.mp4")
-    if background:
+    if kw["background"]:
         from PIL import Image
 
         with atomic_output(out / "background.png", what="background image") as tmp:
             Image.fromarray(sub.get_background_image()).save(tmp, format="PNG")
         summary.outputs["background"] = str(out / "background.png")
+    summary.wall_seconds = time.perf_counter() - t_start
     with atomic_output(out / "run.json", what="run summary") as tmp:
         tmp.write_text(json.dumps(summary.to_dict(), indent=2, default=str))
     summary.outputs["summary"] = str(out / "run.json")
-    log.info("%s: %d frames at %.1f frames/s", sub.name, summary.n_frames, summary.fps)
+    log.info(
+        "%s: %d frames at %.1f frames/s (model %.1f frames/s)",
+        sub.name,
+        summary.n_frames,
+        summary.wall_fps,
+        summary.fps,
+    )
     return summary
+
+
+def _native_size(source: Any) -> tuple[int, int]:
+    """Size (width, height) of the source's frames before ``scale``/``size``."""
+    shaper = getattr(source, "_shaper", None)
+    if shaper is None:
+        return source.info.width, source.info.height
+    h, w = shaper.native_hw
+    return int(w), int(h)
 
 
 def _fit_on_everything(
@@ -305,11 +608,3 @@ def _fit_on_everything(
         sub.fit(first_pass)
         summary.model_seconds += time.perf_counter() - t0
         summary.n_trained = first_pass.info.frame_count or 0
-
-
-def _progress_bar(total: int | None, desc: str, *, enabled: bool) -> Any:
-    from tqdm import tqdm
-
-    return tqdm(
-        total=total, desc=desc, unit="frame", disable=not enabled, leave=False, dynamic_ncols=True
-    )

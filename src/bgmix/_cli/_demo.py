@@ -52,7 +52,9 @@ def demo(out_dir, method, params, scene, frames, width, height, seed, quiet) -> 
     synthetic = generate(scene, width=width, height=height, n_frames=frames, seed=seed)
     scene_dir = out / "scene"
     write_sequence(synthetic, scene_dir, overwrite=True)
-    run = subtract(scene_dir / "input", out, method=method, params=kwargs, progress=not quiet)
+    run = subtract(
+        scene_dir / "input", out, method=method, params=kwargs, masks="png", progress=not quiet
+    )
     result = evaluate_sequence(scene_dir, method, params=kwargs)
     estimate = read_image(out / "background.png")
     bg = background_metrics(estimate, synthetic.background)

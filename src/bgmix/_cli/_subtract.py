@@ -4,53 +4,108 @@ from __future__ import annotations
 
 import click
 
-from bgmix._cli._options import method_option, params_option, parse_params, source_options
+from bgmix._cli._options import (
+    frame_options,
+    method_option,
+    output_option,
+    params_option,
+    parse_params,
+    quiet_option,
+    train_option,
+)
+from bgmix.exceptions import ParameterError
+
+
+def _video_width(text: str) -> int | None:
+    if text.strip().lower() in ("full", "none"):
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise ParameterError(
+            f"--video-width expects a number of pixels or 'full'; got {text!r}"
+        ) from None
 
 
 @click.command("subtract")
 @click.argument("src")
-@click.option(
-    "-o", "--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Output folder."
-)
+@output_option(help="Output folder.")
 @method_option
 @params_option
+@train_option
 @click.option(
-    "--train",
-    default=None,
-    metavar="FRACTION|N|all",
-    help="Fit on the first fraction (e.g. 0.4) or N frames, then classify the rest; "
-    "'all' fits on every frame, then classifies every frame.",
+    "--masks/--no-masks",
+    default=True,
+    show_default=True,
+    help="Write the masks (0 background, 127 shadow, 255 foreground).",
 )
 @click.option(
-    "--masks/--no-masks", default=True, show_default=True, help="Write masks/bin000123.png."
+    "--mask-format",
+    type=click.Choice(["video", "png", "both"]),
+    default="video",
+    show_default=True,
+    help="video: one lossless FFV1 file masks.mkv (about 12 KiB per 1080p frame, read it "
+    "back exactly with bgmix.open_source); png: masks/bin000123.png per frame (CDnet layout, "
+    "for short clips and evaluation); both.",
 )
-@click.option("--video/--no-video", default=True, show_default=True, help="Write side_by_side.mp4.")
 @click.option(
-    "--fps", type=float, default=None, help="Frame rate of the MP4 (default: the source's)."
+    "--video/--no-video",
+    default=True,
+    show_default=True,
+    help="Write side_by_side.mp4 (input | mask | foreground | background).",
 )
-@source_options
-@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
-def subtract(src, out_dir, method, params, train, masks, video, fps, quiet, **source_opts) -> None:
+@click.option(
+    "--video-width",
+    default="1920",
+    show_default=True,
+    metavar="PIXELS|full",
+    help="Largest width of side_by_side.mp4 (its panels are shrunk to fit); 'full' keeps "
+    "full-size panels.",
+)
+@click.option(
+    "--roi",
+    multiple=True,
+    metavar="POLYGON|FILE",
+    help="Region of interest, outside which nothing is foreground: a polygon "
+    "'x0,y0 x1,y1 x2,y2 ...' in source pixels (repeatable: the union), a text file with one "
+    "polygon per line, or a mask image (non-zero inside).",
+)
+@click.option(
+    "--fps", type=float, default=None, help="Frame rate of the videos (default: the source's)."
+)
+@frame_options
+@quiet_option
+def subtract(
+    src, output, method, params, train, masks, mask_format, video, video_width, roi, fps, quiet,
+    **source_opts,
+) -> None:  # fmt: skip
     """Separate foreground from background in SRC (video file, image folder, GIF, camera index
-    or stream URL) with METHOD, writing masks, a side-by-side MP4, the background image and
-    run.json under OUT.
+    or stream URL) with METHOD, writing under OUTPUT the masks (masks.mkv), a side-by-side MP4,
+    the background image and run.json.
+
+    Decoding, the model and each output run concurrently. For long footage: --scale 0.5
+    (downscale factor: 4x fewer pixels), --stride N (every N-th frame), --roi (only
+    this region), --no-video.
     """
     from bgmix.pipeline import subtract as run
 
     summary = run(
         int(src) if src.isdigit() else src,
-        out_dir,
+        output,
         method=method,
         params=parse_params(params),
         train=train,
-        masks=masks,
+        masks=mask_format if masks else False,
         video=video,
         fps=fps,
         progress=not quiet,
         source_options={k: v for k, v in source_opts.items() if v is not None},
+        roi=list(roi) or None,
+        video_width=_video_width(video_width),
     )
     trained = f" after fitting on {summary.n_trained}" if summary.n_trained else ""
     click.echo(
-        f"{summary.method}: {summary.n_frames} frames classified{trained} "
-        f"at {summary.fps:.0f} frames/s -> {out_dir}"
+        f"{summary.method}: {summary.n_frames} frames classified{trained} in "
+        f"{summary.wall_seconds:.1f} s, {summary.wall_fps:.1f} frames/s "
+        f"(model alone {summary.fps:.0f} frames/s) -> {output}"
     )
