@@ -257,3 +257,27 @@ def test_temporaries_of_a_killed_run_are_removed_by_the_next_run(tmp_path):
     finally:
         live.send_signal(signal.SIGTERM)
         live.communicate(timeout=60)
+
+
+def test_cli_on_sigterm_exits_non_zero_with_one_line_and_no_partial_file(tmp_path):
+    frames = np.random.default_rng(1).integers(0, 255, (3000, 96, 128, 3), dtype=np.uint8)
+    np.save(tmp_path / "clip.npy", frames)
+    out = tmp_path / "o"
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
+    cmd = [sys.executable, "-m", "bgmix", "subtract", str(tmp_path / "clip.npy"), "-o", str(out)]
+    proc = subprocess.Popen(
+        [*cmd, "-m", "running-mean", "-q", "--mask-format", "both"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        text=True,
+    )
+    end = time.monotonic() + 60
+    while time.monotonic() < end and not (out.is_dir() and _leftovers(out)):
+        time.sleep(0.05)
+    assert _leftovers(out), "the run never started writing"
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert err.strip().splitlines() == ["bgmix: interrupted"]
+    assert list(out.iterdir()) == []

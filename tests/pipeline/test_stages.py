@@ -17,6 +17,13 @@ def _alive(prefix: str) -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name.startswith(prefix) and t.is_alive()]
 
 
+def _forever() -> Iterator[int]:
+    i = 0
+    while True:
+        yield i
+        i += 1
+
+
 def _slow(seconds: float):
     def stage(items: Iterator[int]) -> Iterator[int]:
         for x in items:
@@ -118,14 +125,8 @@ def test_an_error_in_a_sink_stops_the_source_and_the_other_sinks() -> None:
             if x == 10:
                 raise OSError("disk full")
 
-    def forever() -> Iterator[int]:
-        i = 0
-        while True:
-            yield i
-            i += 1
-
     with pytest.raises(OSError, match="disk full"):
-        run_stages(forever(), [], [bad, other.extend], name="t-sink")
+        run_stages(_forever(), [], [bad, other.extend], name="t-sink")
     assert not _alive("t-sink")
 
 
@@ -145,14 +146,8 @@ def test_a_stage_that_stops_reading_early_stops_upstream_quietly() -> None:
                 return
             yield x
 
-    def forever() -> Iterator[int]:
-        i = 0
-        while True:
-            yield i
-            i += 1
-
     out: list[int] = []
-    run_stages(forever(), [first_three], [out.extend], name="t-early")
+    run_stages(_forever(), [first_three], [out.extend], name="t-early")
     assert out == [0, 1, 2]
     assert not _alive("t-early")
 
@@ -179,30 +174,18 @@ def test_cancelled_reaches_a_blocked_stage() -> None:
 
 
 def test_keyboard_interrupt_in_the_caller_stops_every_thread() -> None:
-    def forever() -> Iterator[int]:
-        i = 0
-        while True:
-            yield i
-            i += 1
-
     def interrupt_soon() -> None:
         time.sleep(0.2)
         signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
 
     threading.Thread(target=interrupt_soon, daemon=True).start()
     with pytest.raises(KeyboardInterrupt):
-        run_stages(forever(), [_slow(0.001)], [list], name="t-int")
+        run_stages(_forever(), [_slow(0.001)], [list], name="t-int")
     assert not _alive("t-int")
 
 
 def test_sigterm_becomes_keyboard_interrupt_and_the_handler_is_restored() -> None:
     before = signal.getsignal(signal.SIGTERM)
-
-    def forever() -> Iterator[int]:
-        i = 0
-        while True:
-            yield i
-            i += 1
 
     def term_soon() -> None:
         time.sleep(0.2)
@@ -210,7 +193,7 @@ def test_sigterm_becomes_keyboard_interrupt_and_the_handler_is_restored() -> Non
 
     threading.Thread(target=term_soon, daemon=True).start()
     with pytest.raises(KeyboardInterrupt, match="SIGTERM"), terminate_as_interrupt():
-        run_stages(forever(), [_slow(0.001)], [list], name="t-term")
+        run_stages(_forever(), [_slow(0.001)], [list], name="t-term")
     assert signal.getsignal(signal.SIGTERM) == before
     assert not _alive("t-term")
 

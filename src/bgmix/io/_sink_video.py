@@ -39,7 +39,26 @@ def _pad_even(frame: np.ndarray) -> np.ndarray:
     return np.pad(frame, pad, mode="edge")
 
 
-class Mp4Sink(FrameSink):
+class _PyAVSink(FrameSink):
+    """A sink encoding into one PyAV container and stream (``_container``,
+    ``_stream``, opened by the subclass on the first frame)."""
+
+    _container: Any = None
+    _stream: Any = None
+
+    def _finish(self) -> None:
+        for packet in self._stream.encode(None):
+            self._container.mux(packet)
+        self._container.close()
+        self._container = None
+
+    def _discard(self) -> None:
+        if self._container is not None:
+            self._container.close()
+            self._container = None
+
+
+class Mp4Sink(_PyAVSink):
     """H.264 MP4 for browsers (libx264, yuv420p, BT.601, ``+faststart``).
 
     Odd widths or heights are padded to even by repeating the last column/row.
@@ -103,19 +122,8 @@ class Mp4Sink(FrameSink):
         for packet in self._stream.encode(vf):
             self._container.mux(packet)
 
-    def _finish(self) -> None:
-        for packet in self._stream.encode(None):
-            self._container.mux(packet)
-        self._container.close()
-        self._container = None
 
-    def _discard(self) -> None:
-        if self._container is not None:
-            self._container.close()
-            self._container = None
-
-
-class GifSink(FrameSink):
+class GifSink(_PyAVSink):
     """Animated GIF that loops forever, one 256-colour palette per frame.
 
     Grey first frames make a grey GIF (exact). An RGB frame with at most 256 colours
@@ -198,19 +206,8 @@ class GifSink(FrameSink):
         argb[: len(rgb), 1:] = rgb
         return np.ascontiguousarray(index), argb
 
-    def _finish(self) -> None:
-        for packet in self._stream.encode(None):
-            self._container.mux(packet)
-        self._container.close()
-        self._container = None
 
-    def _discard(self) -> None:
-        if self._container is not None:
-            self._container.close()
-            self._container = None
-
-
-class MkvSink(FrameSink):
+class MkvSink(_PyAVSink):
     """Lossless Matroska video (FFV1): every frame is stored exactly.
 
     Made for masks: a grey first frame gives a ``gray`` stream (a 1080p mask takes about
@@ -226,20 +223,10 @@ class MkvSink(FrameSink):
     kind = "mkv"
     options = ("threads",)
 
-    def __init__(
-        self,
-        path: StrPath,
-        *,
-        fps: Any = 25.0,
-        overwrite: bool = True,
-        protect: Iterable[StrPath] = (),
-        threads: int = 1,
-    ) -> None:
+    def __init__(self, path: StrPath, *, threads: int = 1, **common: Any) -> None:
         self._threads = check_int("threads", threads, low=1, high=64)
-        self._container: Any = None
-        self._stream: Any = None
         self._last_pts = -1
-        super().__init__(path, fps=fps, overwrite=overwrite, protect=protect)
+        super().__init__(path, **common)
 
     def _start(self, height: int, width: int, grey: bool) -> None:
         import av
@@ -277,14 +264,3 @@ class MkvSink(FrameSink):
         vf.time_base = 1 / self.fps
         for packet in self._stream.encode(vf):
             self._container.mux(packet)
-
-    def _finish(self) -> None:
-        for packet in self._stream.encode(None):
-            self._container.mux(packet)
-        self._container.close()
-        self._container = None
-
-    def _discard(self) -> None:
-        if self._container is not None:
-            self._container.close()
-            self._container = None
