@@ -106,9 +106,7 @@ def atomic_directory(
         raise OutputError(f"{what} {str(p)!r} exists and is not a folder")
     if p.exists() and not overwrite and any(p.iterdir()):
         raise OutputError(f"{what} {str(p)!r} exists and is not empty (pass overwrite=True)")
-    tmp = Path(
-        tempfile.mkdtemp(prefix=f".{p.name}.{owner_tag()}", suffix=".partial", dir=p.parent)
-    )
+    tmp = Path(tempfile.mkdtemp(prefix=f".{p.name}.{owner_tag()}", suffix=".partial", dir=p.parent))
     try:
         yield tmp
         _publish_mode(tmp, directory=True)
