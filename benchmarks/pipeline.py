@@ -67,8 +67,9 @@ def _env() -> dict[str, str]:
     return env
 
 
-def run(cmd: list[str]) -> tuple[float, int]:
-    """Wall seconds and peak RSS (KiB) of one command; raises if it fails."""
+def run(cmd: list[str]) -> tuple[float, int, float]:
+    """Wall seconds, peak RSS (KiB) and CPU seconds (user + system) of one command;
+    raises if it fails."""
     t0 = time.perf_counter()
     proc = subprocess.Popen(
         cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=_env(), text=True
@@ -81,7 +82,7 @@ def run(cmd: list[str]) -> tuple[float, int]:
         proc.stderr.close()
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}): {err[-2000:]}")
-    return seconds, int(usage.ru_maxrss)
+    return seconds, int(usage.ru_maxrss), usage.ru_utime + usage.ru_stime
 
 
 def commands(video: Path, out: Path, dvr: Path) -> dict[str, list[str]]:
@@ -100,13 +101,19 @@ def bench_size(size: tuple[int, int], repeats: int, dvr: Path, work: Path) -> di
     cmds = commands(video, work / "out", dvr)
     times: dict[str, list[float]] = {k: [] for k in cmds}
     rss: dict[str, list[int]] = {k: [] for k in cmds}
+    cpu: dict[str, list[float]] = {k: [] for k in cmds}
     for r in range(repeats):
         for name, cmd in cmds.items():
             shutil.rmtree(work / "out", ignore_errors=True)
-            seconds, peak = run(cmd)
+            seconds, peak, cpu_s = run(cmd)
             times[name].append(seconds)
             rss[name].append(peak)
-            print(f"  {size[0]}x{size[1]} round {r + 1}: {name:14s} {seconds:7.2f} s", flush=True)
+            cpu[name].append(cpu_s)
+            print(
+                f"  {size[0]}x{size[1]} round {r + 1}: {name:14s} {seconds:7.2f} s wall, "
+                f"{cpu_s:7.2f} s CPU, load {os.getloadavg()[0]:.1f}",
+                flush=True,
+            )
     dvr_rates = [N_FRAMES / t for t in times["dvr-scan"]]
     out: dict = {"video": str(video.name), "frames": N_FRAMES, "commands": {}}
     for name in cmds:
@@ -120,6 +127,11 @@ def bench_size(size: tuple[int, int], repeats: int, dvr: Path, work: Path) -> di
             "ratio_to_dvr_scan_per_round": ratios,
             "median_ratio_to_dvr_scan": statistics.median(ratios),
             "peak_rss_mib": max(rss[name]) / 1024,
+            "cpu_seconds": cpu[name],
+            "median_cpu_ms_per_frame": 1000 * statistics.median(cpu[name]) / N_FRAMES,
+            "median_cpu_ratio_dvr_scan_to_this": statistics.median(
+                [d / c for d, c in zip(cpu["dvr-scan"], cpu[name], strict=True)]
+            ),
         }
     return out
 
@@ -130,7 +142,7 @@ def bench_memory(size: tuple[int, int], dvr: Path, work: Path) -> dict:
     for loops in (1, 3):
         video = h264_video(src, size, loops=loops)
         shutil.rmtree(work / "out", ignore_errors=True)
-        seconds, peak = run(commands(video, work / "out", dvr)["bgmix default"])
+        seconds, peak, _ = run(commands(video, work / "out", dvr)["bgmix default"])
         out[f"x{loops}"] = {
             "frames": N_FRAMES * loops,
             "seconds": seconds,
@@ -145,8 +157,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--sizes", nargs="*", default=[f"{w}x{h}" for w, h in SIZES])
-    ap.add_argument("--memory-size", default="1280x720", help="size of the memory runs")
+    ap.add_argument("--memory-size", default="640x480", help="size of the memory runs")
     ap.add_argument("--no-memory", action="store_true")
+    ap.add_argument("--no-warm-up", dest="warm_up", action="store_false")
     args = ap.parse_args()
     if not (data_root() / "videos" / "vtest.avi").exists():
         sys.exit(f"the shared video is missing under {data_root()} (set BGMIX_DATA)")
@@ -157,7 +170,7 @@ def main() -> None:
         work = Path(tmp)
         # warm-up: Numba's on-disk cache, OpenCV's first import, DVR-Scan's start
         small = h264_video(data_root() / "videos" / "vtest.avi", (640, 480))
-        for cmd in commands(small, work / "out", dvr).values():
+        for cmd in list(commands(small, work / "out", dvr).values()) if args.warm_up else []:
             shutil.rmtree(work / "out", ignore_errors=True)
             run(cmd)
         results = {f"{w}x{h}": bench_size((w, h), args.repeats, dvr, work) for w, h in sizes}
@@ -189,6 +202,14 @@ def main() -> None:
         for n in names:
             c = r["commands"][n]
             cells.append(f"{c['median_fps']:7.1f} fps ({c['median_ratio_to_dvr_scan']:.2f}x)")
+        print(f"{size:10s} " + " ".join(f"{c:>22s}" for c in cells))
+    print("CPU ms per frame (DVR-Scan's CPU time / this one's):")
+    for size, r in results.items():
+        cells = []
+        for n in names:
+            c = r["commands"][n]
+            ms, ratio = c["median_cpu_ms_per_frame"], c["median_cpu_ratio_dvr_scan_to_this"]
+            cells.append(f"{ms:6.1f} ms ({ratio:.2f}x)")
         print(f"{size:10s} " + " ".join(f"{c:>22s}" for c in cells))
     if memory:
         print(
