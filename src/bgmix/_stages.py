@@ -51,6 +51,7 @@ import logging
 import queue
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
@@ -169,6 +170,7 @@ def run_stages(
     depth: int = 4,
     name: str = "bgmix",
     join_timeout: float = 30.0,
+    cpu_seconds: dict[str, float] | None = None,
 ) -> None:
     """Run ``source -> stages[0] -> ... -> stages[-1] -> every sink``, each in a thread.
 
@@ -189,6 +191,10 @@ def run_stages(
         Seconds to wait for a thread after a stop; a thread still busy then (a
         blocking read from a camera) is left to finish on its own (daemon thread)
         and a warning is logged.
+    cpu_seconds : dict, optional
+        Filled with the CPU seconds each thread used (``time.thread_time``), keyed
+        ``"source"``, ``"stage-1"``..., ``"sink-1"``...: where the work goes. Threads
+        a stage starts itself (a thread pool, a codec's threads) are not included.
 
     Raises
     ------
@@ -263,14 +269,18 @@ def run_stages(
 
         return run
 
-    def guarded(target: Callable[[], None]) -> Callable[[], None]:
+    def guarded(label: str, target: Callable[[], None]) -> Callable[[], None]:
         def run() -> None:
+            t0 = time.thread_time()
             try:
                 target()
             except Cancelled:
                 pass
             except BaseException as exc:
                 fail(exc)
+            finally:
+                if cpu_seconds is not None:
+                    cpu_seconds[label] = time.thread_time() - t0
 
         return run
 
@@ -282,7 +292,7 @@ def run_stages(
         for j, (s, c) in enumerate(zip(sinks, sink_channels, strict=True))
     ]
     threads = [
-        threading.Thread(target=guarded(t), name=f"{name}-{label}", daemon=True)
+        threading.Thread(target=guarded(label, t), name=f"{name}-{label}", daemon=True)
         for label, t in targets
     ]
     try:
@@ -301,8 +311,6 @@ def run_stages(
 
 
 def _join_all(threads: Sequence[threading.Thread], timeout: float, name: str) -> None:
-    import time
-
     end = time.monotonic() + timeout
     for thread in threads:
         while thread.is_alive() and time.monotonic() < end:

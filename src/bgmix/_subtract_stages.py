@@ -12,6 +12,7 @@ import itertools
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -87,7 +88,7 @@ def model_stage(
         if summary.n_frames == 0:
             raise EmptySourceError(f"{summary.source}: no frame to classify")
 
-    return stage
+    return _named(stage, "model")
 
 
 def _train(
@@ -129,7 +130,7 @@ def postprocess_stage(
             r.mask = apply_roi(subtractor.postprocess_mask(r.mask), roi)
             yield r
 
-    return stage
+    return _named(stage, "postprocess")
 
 
 def mask_writer(sink: Any) -> Sink:
@@ -139,7 +140,7 @@ def mask_writer(sink: Any) -> Sink:
         for r in results:
             sink.write(r.mask, number=r.number)
 
-    return write
+    return _named(write, f"write {getattr(sink, 'path', Path('masks')).name}")
 
 
 def side_by_side_writer(sink: Any, *, width: int | None = VIDEO_WIDTH) -> Sink:
@@ -162,7 +163,7 @@ def side_by_side_writer(sink: Any, *, width: int | None = VIDEO_WIDTH) -> Sink:
                 small_bg = None if last_bg is None else shrink_panels(last_bg, mask, size)[0]
             sink.write(side_by_side(frame, mask, small_bg))
 
-    return write
+    return _named(write, "side-by-side")
 
 
 def calling(on_mask: Callable[[int, np.ndarray, np.ndarray], None]) -> Sink:
@@ -170,7 +171,7 @@ def calling(on_mask: Callable[[int, np.ndarray, np.ndarray], None]) -> Sink:
         for r in results:
             on_mask(r.number, r.frame, r.mask)
 
-    return call
+    return _named(call, "on_mask")
 
 
 def counting(progress: Any) -> Sink:
@@ -178,4 +179,10 @@ def counting(progress: Any) -> Sink:
         for _ in results:
             progress.update(1)
 
-    return count
+    return _named(count, "progress")
+
+
+def _named(function: Any, name: str) -> Any:
+    """``function`` with ``__name__`` set to ``name`` (how the run reports it)."""
+    function.__name__ = name
+    return function

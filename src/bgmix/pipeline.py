@@ -74,7 +74,13 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class RunSummary:
-    """What a run did: frame counts, the time spent in the model and the whole time."""
+    """What a run did: frame counts, the time spent in the model and the whole time.
+
+    ``cpu_seconds`` is the CPU time of the whole process during the run (every
+    thread); ``thread_cpu_seconds`` that of each pipeline thread (``"decode"``,
+    ``"model"`` — its calling thread only, not its band threads —, ``"postprocess"``,
+    each writer), which shows where the work goes.
+    """
 
     method: str
     params: dict[str, Any]
@@ -83,6 +89,8 @@ class RunSummary:
     n_trained: int = 0
     model_seconds: float = 0.0
     wall_seconds: float = 0.0
+    cpu_seconds: float = 0.0
+    thread_cpu_seconds: dict[str, float] = field(default_factory=dict)
     outputs: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -208,10 +216,21 @@ def run_subtractor(
     ]
     if roi is not None or _postprocess_active(subtractor):
         stages.append(postprocess_stage(subtractor, roi))
+    cpu0 = time.process_time()
+    per_thread: dict[str, float] = {}
     try:
-        run_stages(frames, stages, consumers, depth=depth, name="bgmix-subtract")
+        run_stages(
+            frames, stages, consumers, depth=depth, name="bgmix-subtract", cpu_seconds=per_thread
+        )
     finally:
         summary.wall_seconds += time.perf_counter() - t0
+        summary.cpu_seconds += time.process_time() - cpu0
+        names = ["decode"] + [f.__name__ for f in (*stages, *consumers)]
+        labels = ["source"] + [f"stage-{i + 1}" for i in range(len(stages))]
+        labels += [f"sink-{j + 1}" for j in range(len(consumers))]
+        for label, name in zip(labels, names, strict=True):
+            if label in per_thread:
+                summary.thread_cpu_seconds[name] = round(per_thread[label], 3)
     return summary
 
 

@@ -221,3 +221,17 @@ def test_no_sinks_drops_items_and_runs_stages() -> None:
     seen: list[int] = []
     run_stages(range(4), [each(seen.append)])
     assert seen == [0, 1, 2, 3]
+
+
+def test_cpu_seconds_are_reported_per_thread() -> None:
+    def busy(items: Iterator[int]) -> Iterator[int]:
+        for x in items:
+            end = time.thread_time() + 0.002
+            while time.thread_time() < end:
+                pass
+            yield x
+
+    cpu: dict[str, float] = {}
+    run_stages(range(50), [busy, each(lambda x: x)], [list], cpu_seconds=cpu)
+    assert set(cpu) == {"source", "stage-1", "stage-2", "sink-1"}
+    assert cpu["stage-1"] >= 0.09 and cpu["stage-1"] > cpu["stage-2"]
