@@ -70,16 +70,15 @@ def _env() -> dict[str, str]:
 def run(cmd: list[str]) -> tuple[float, int, float]:
     """Wall seconds, peak RSS (KiB) and CPU seconds (user + system) of one command;
     raises if it fails."""
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(
-        cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=_env(), text=True
-    )
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - t0
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    err = proc.stderr.read() if proc.stderr else ""
-    if proc.stderr:
-        proc.stderr.close()
+    # stderr to a file, not a pipe: a progress bar would fill a pipe nobody reads
+    with tempfile.TemporaryFile("w+") as log:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log, env=_env())
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        log.seek(0)
+        err = log.read()
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}): {err[-2000:]}")
     return seconds, int(usage.ru_maxrss), usage.ru_utime + usage.ru_stime
@@ -153,6 +152,11 @@ def bench_memory(size: tuple[int, int], dvr: Path, work: Path) -> dict:
     return out
 
 
+def _write(report: dict) -> None:
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(report, indent=2))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--repeats", type=int, default=3)
@@ -173,7 +177,10 @@ def main() -> None:
         for cmd in list(commands(small, work / "out", dvr).values()) if args.warm_up else []:
             shutil.rmtree(work / "out", ignore_errors=True)
             run(cmd)
-        results = {f"{w}x{h}": bench_size((w, h), args.repeats, dvr, work) for w, h in sizes}
+        results = {}
+        for w, h in sizes:
+            results[f"{w}x{h}"] = bench_size((w, h), args.repeats, dvr, work)
+            _write({"partial": True, "sizes": results})
         memory = None
         if not args.no_memory:
             w, h = (int(v) for v in args.memory_size.split("x"))
@@ -192,8 +199,7 @@ def main() -> None:
         "sizes": results,
         "memory": memory,
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(report, indent=2))
+    _write(report)
     print(f"\nload average {load_before} -> {report['machine']['loadavg_after']}")
     names = list(next(iter(results.values()))["commands"])
     print(f"{'size':10s} " + " ".join(f"{n:>22s}" for n in names))
