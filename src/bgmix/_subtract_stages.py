@@ -167,6 +167,8 @@ def side_by_side_writer(sink: Any, *, width: int | None = VIDEO_WIDTH) -> Sink:
 
 
 def calling(on_mask: Callable[[int, np.ndarray, np.ndarray], None]) -> Sink:
+    """A sink calling ``on_mask(number, frame, mask)`` for each frame, in order."""
+
     def call(results: Iterator[FrameResult]) -> None:
         for r in results:
             on_mask(r.number, r.frame, r.mask)
@@ -175,6 +177,8 @@ def calling(on_mask: Callable[[int, np.ndarray, np.ndarray], None]) -> Sink:
 
 
 def counting(progress: Any) -> Sink:
+    """A sink calling ``progress.update(1)`` for each frame."""
+
     def count(results: Iterator[FrameResult]) -> None:
         for _ in results:
             progress.update(1)
