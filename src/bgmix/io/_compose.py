@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -200,10 +201,16 @@ def _captions(captions: Any, n: int) -> list[str]:
 
 def _caption(panel: np.ndarray, text: str, band: int) -> np.ndarray:
     """``panel`` with a dark band of height ``band`` above it holding ``text``."""
+    return np.concatenate([_strip(text, panel.shape[1], band), panel], axis=0)
+
+
+@functools.lru_cache(maxsize=64)
+def _strip(text: str, w: int, band: int) -> np.ndarray:
+    """The caption band (drawn once per text and size: a video repeats it every frame)."""
     import cv2
 
-    w = panel.shape[1]
     strip = np.full((band, w, 3), 32, np.uint8)
+    strip.flags.writeable = False
     font = cv2.FONT_HERSHEY_SIMPLEX
     thickness = 1
     font_scale = band / 30.0
@@ -211,10 +218,12 @@ def _caption(panel: np.ndarray, text: str, band: int) -> np.ndarray:
     margin = max(2, band // 6)
     room = w - 2 * margin
     if room < 4 or not text:
-        return np.concatenate([strip, panel], axis=0)
+        return strip
     if tw > room:  # shrink long captions to fit the panel
         font_scale *= room / tw
         (tw, th), _ = cv2.getTextSize(text, font, font_scale, thickness)
     org = (margin, (band + th) // 2)
+    strip = strip.copy()
     cv2.putText(strip, text, org, font, font_scale, (235, 235, 235), thickness, cv2.LINE_AA)
-    return np.concatenate([strip, panel], axis=0)
+    strip.flags.writeable = False
+    return strip
