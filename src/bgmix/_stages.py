@@ -230,33 +230,17 @@ def run_stages(
             links.append(_Fanout(sink_channels))
 
     def feed() -> None:
-        out = links[0]
-        iterator = iter(source)
-        try:
-            for item in iterator:
-                out.put(item)
-            out.end()
-        finally:
-            close = getattr(iterator, "close", None)
-            if close is not None:
-                close()
+        _pump(source, links[0])
 
     def make_stage(i: int) -> Callable[[], None]:
         stage, channel, out = stages[i], inputs[i + 1], links[i + 1]
         assert channel is not None
 
         def run() -> None:
-            results = stage(iter(channel))
-            iterator = iter(results)
             try:
-                for item in iterator:
-                    out.put(item)
-                out.end()
+                _pump(stage(iter(channel)), out)
             finally:
                 channel.closed = True
-                close = getattr(iterator, "close", None)
-                if close is not None:
-                    close()
 
         return run
 
@@ -308,6 +292,19 @@ def run_stages(
         _join_all(threads, join_timeout, name)
     if errors:
         raise errors[0]
+
+
+def _pump(items: Iterable[Any], out: _Fanout) -> None:
+    """Put every item of ``items`` to ``out``, then the end mark; close ``items``."""
+    iterator = iter(items)
+    try:
+        for item in iterator:
+            out.put(item)
+        out.end()
+    finally:
+        close = getattr(iterator, "close", None)
+        if close is not None:
+            close()
 
 
 def _join_all(threads: Sequence[threading.Thread], timeout: float, name: str) -> None:

@@ -27,18 +27,18 @@ def _video_width(text: str) -> int | None:
         ) from None
 
 
+def _on_off(name: str, help: str):
+    """``--NAME/--no-NAME``, on by default."""
+    return click.option(f"--{name}/--no-{name}", default=True, show_default=True, help=help)
+
+
 @click.command("subtract")
 @click.argument("src")
 @output_option(help="Output folder.")
 @method_option
 @params_option
 @train_option
-@click.option(
-    "--masks/--no-masks",
-    default=True,
-    show_default=True,
-    help="Write the masks (0 background, 127 shadow, 255 foreground).",
-)
+@_on_off("masks", "Write the masks (0 background, 127 shadow, 255 foreground).")
 @click.option(
     "--mask-format",
     type=click.Choice(["video", "png", "both"]),
@@ -48,12 +48,7 @@ def _video_width(text: str) -> int | None:
     "back exactly with bgmix.open_source); png: masks/bin000123.png per frame (CDnet layout, "
     "for short clips and evaluation); both.",
 )
-@click.option(
-    "--video/--no-video",
-    default=True,
-    show_default=True,
-    help="Write side_by_side.mp4 (input | mask | foreground | background).",
-)
+@_on_off("video", "Write side_by_side.mp4 (input | mask | foreground | background).")
 @click.option(
     "--video-width",
     default="1920",
