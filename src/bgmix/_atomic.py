@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
+import socket
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +19,14 @@ from pathlib import Path
 from bgmix._typing import StrPath
 from bgmix.exceptions import OutputError
 
-__all__ = ["atomic_directory", "atomic_output", "check_output_parent", "check_overwrite"]
+__all__ = [
+    "atomic_directory",
+    "atomic_output",
+    "check_output_parent",
+    "check_overwrite",
+    "owner_tag",
+    "remove_stale_temporaries",
+]
 
 
 def _umask() -> int:
@@ -131,7 +140,7 @@ def atomic_output(path: StrPath, *, overwrite: bool = True, what: str = "output"
     p = check_overwrite(path, overwrite=overwrite, folder=False, what=what)
     with _parents(p):
         fd, tmp_name = tempfile.mkstemp(
-            prefix=f".{p.stem}.", suffix=f".partial{p.suffix}", dir=p.parent
+            prefix=f".{p.stem}.{owner_tag()}", suffix=f".partial{p.suffix}", dir=p.parent
         )
         os.close(fd)
         tmp = Path(tmp_name)
@@ -175,12 +184,14 @@ def atomic_directory(
     """
     p = check_overwrite(path, overwrite=overwrite, folder=True, what=what)
     with _parents(p):
-        tmp = Path(tempfile.mkdtemp(prefix=f".{p.name}.", suffix=".partial", dir=p.parent))
+        tmp = Path(tempfile.mkdtemp(prefix=f".{p.name}.{owner_tag()}", suffix=".partial", dir=p.parent))
         try:
             yield tmp
             _publish_mode(tmp, directory=True)
             if p.exists():
-                old = Path(tempfile.mkdtemp(prefix=f".{p.name}.", suffix=".old", dir=p.parent))
+                old = Path(
+                    tempfile.mkdtemp(prefix=f".{p.name}.{owner_tag()}", suffix=".old", dir=p.parent)
+                )
                 os.replace(p, old / p.name)
                 os.replace(tmp, p)
                 shutil.rmtree(old, ignore_errors=True)
@@ -189,3 +200,62 @@ def atomic_directory(
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
+
+
+# ---- temporaries of dead processes ------------------------------------------------------
+# Every temporary name carries its owner, ``~host~pid~``, so that a later run can tell
+# the leftovers of a killed process (SIGKILL, power loss) from the work in progress of
+# a live one (several processes may write into one folder, e.g. Dask workers).
+_OWNER = re.compile(r"^\..+\.~(?P<host>[A-Za-z0-9_]+)~(?P<pid>\d+)~.*\.(partial|old)(\.\w+)?$")
+
+
+def _host() -> str:
+    return re.sub(r"[^A-Za-z0-9_]", "_", socket.gethostname()) or "host"
+
+
+def owner_tag() -> str:
+    """``~host~pid~``: the owner part of every temporary name made here."""
+    return f"~{_host()}~{os.getpid()}~"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True
+
+
+def remove_stale_temporaries(folder: StrPath) -> list[Path]:
+    """Remove the temporary outputs that dead processes of this host left in ``folder``.
+
+    Only names made by :func:`atomic_output` and :func:`atomic_directory`
+    (``.NAME.~host~pid~XXXX.partial[.suffix]`` and ``.old``) are considered, and only
+    those whose process no longer runs on this host: the temporaries of a live
+    process, or of a process on another host (a shared file system), are kept.
+
+    Returns
+    -------
+    list of Path
+        What was removed.
+    """
+    root = Path(folder)
+    if not root.is_dir():
+        return []
+    host, me = _host(), os.getpid()
+    removed = []
+    for entry in root.iterdir():
+        m = _OWNER.match(entry.name)
+        if m is None or m["host"] != host:
+            continue
+        pid = int(m["pid"])
+        if pid == me or _alive(pid):
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
+        removed.append(entry)
+    return removed

@@ -1,9 +1,23 @@
 """Run a subtractor over a whole source and write its outputs: the engine behind
 ``bgmix subtract`` and ``bgmix demo``.
 
-The loop streams: one frame is decoded (in a background thread, a few frames ahead),
-classified and written at a time, so a two-hour recording runs in constant memory.
-Every output is written under a temporary name and appears only when complete.
+A run is a pipeline of concurrent stages (:mod:`bgmix._stages`) joined by bounded
+queues, so a two-hour recording runs in constant memory and every core is busy::
+
+    decode ─> model ─> post-process + ROI ─┬─> mask writer (masks.mkv and/or PNGs)
+                                           ├─> side-by-side: compose + H.264 encode
+                                           ├─> on_mask callback
+                                           └─> progress
+
+Each stage is a plain function over an iterator of frames (see :func:`model_stage`,
+:func:`postprocess_stage` and the sinks below), testable alone. Threads: decoding in
+the runner's source thread (PyAV's own frame threads inside), the model in one thread
+driving its row bands on ``n_jobs`` threads (Numba kernels that release the GIL),
+post-processing in one thread (OpenCV), each writer in one thread (FFV1, x264 and zlib
+release the GIL; x264 adds its own threads). Frames keep their order; the first error
+in any stage stops the run with that error; Ctrl-C and SIGTERM stop it cleanly. Every
+output is written under a temporary name and appears only when complete, and the
+temporaries that killed runs left in the output folder are removed.
 """
 
 from __future__ import annotations
@@ -14,7 +28,7 @@ import logging
 import math
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -22,21 +36,53 @@ from typing import Any
 
 import numpy as np
 
-from bgmix._atomic import atomic_directory
+from bgmix._atomic import atomic_directory, remove_stale_temporaries
 from bgmix._progress import progress_bar
+from bgmix._stages import Sink, run_stages, terminate_as_interrupt
+from bgmix._subtract_stages import (
+    VIDEO_WIDTH,
+    FrameResult,
+    calling,
+    counting,
+    mask_writer,
+    model_stage,
+    postprocess_stage,
+    side_by_side_writer,
+)
 from bgmix._typing import StrPath
-from bgmix._validation import train_frames
+from bgmix._validation import check_choice, check_int, train_frames
 from bgmix.background import BackgroundSubtractor, make_subtractor
-from bgmix.exceptions import EmptySourceError, ParameterError
+from bgmix.exceptions import ParameterError
 
-__all__ = ["RunSummary", "resolve_train", "run_subtractor", "subtract"]
+__all__ = [
+    "MASK_FORMATS",
+    "VIDEO_WIDTH",
+    "FrameResult",
+    "RunSummary",
+    "model_stage",
+    "postprocess_stage",
+    "resolve_train",
+    "run_subtractor",
+    "subtract",
+]
+
+#: Values of ``subtract(masks=...)``: a lossless mask video, CDnet's PNG folder, both.
+MASK_FORMATS = ("video", "png", "both")
+#: Queue capacity between two stages (frames in flight per queue).
+DEPTH = 4
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
 class RunSummary:
-    """What a run did: frame counts and the time spent in the model."""
+    """What a run did: frame counts, the time spent in the model and the whole time.
+
+    ``cpu_seconds`` is the CPU time of the whole process during the run (every
+    thread); ``thread_cpu_seconds`` that of each pipeline thread (``"decode"``,
+    ``"model"`` — its calling thread only, not its band threads —, ``"postprocess"``,
+    each writer), which shows where the work goes.
+    """
 
     method: str
     params: dict[str, Any]
@@ -45,6 +91,8 @@ class RunSummary:
     n_trained: int = 0
     model_seconds: float = 0.0
     wall_seconds: float = 0.0
+    cpu_seconds: float = 0.0
+    thread_cpu_seconds: dict[str, float] = field(default_factory=dict)
     outputs: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -95,62 +143,108 @@ def resolve_train(
     return train_frames(train, frame_count, source=source)
 
 
+# ---- the engine ----------------------------------------------------------------------
 def run_subtractor(
-    frames: Iterator[tuple[int, np.ndarray]],
+    frames: Iterable[tuple[int, np.ndarray]],
     subtractor: BackgroundSubtractor,
     *,
     n_train: int = 0,
     on_mask: Callable[[int, np.ndarray, np.ndarray], None] | None = None,
     summary: RunSummary,
     progress: Any = None,
+    roi: np.ndarray | None = None,
+    sinks: Sequence[Sink] = (),
+    background_every: int = 0,
+    depth: int = DEPTH,
 ) -> RunSummary:
-    """Fit on the first ``n_train`` frames (if any), then classify the rest.
+    """Fit on the first ``n_train`` frames (if any), then classify the rest, with
+    decoding, the model, post-processing and every consumer running concurrently.
 
     Parameters
     ----------
-    frames : iterator of (number, frame)
-        For example ``source.numbered()``.
+    frames : iterable of (number, frame)
+        For example ``source.numbered()``; iterated (and closed) by a thread of its own.
     subtractor : BackgroundSubtractor
     n_train : int
         Frames given to ``subtractor.fit`` before classification starts; they get no mask.
     on_mask : callable(number, frame, mask), optional
-        Called for every classified frame (writers, metrics).
+        Called for every classified frame, in order, from a worker thread, with the
+        final (post-processed, ROI-applied) mask.
     summary : RunSummary
-        Updated in place with counts and model time, and returned.
-    progress : tqdm-like, optional
-        ``update(1)`` is called per frame.
+        Updated in place with counts, model time and wall time, and returned.
+    progress : progress report, optional
+        ``update(1)`` is called per frame (from one worker thread).
+    roi : (H, W) bool ndarray, optional
+        Region of interest; see :func:`bgmix._roi.as_roi`.
+    sinks : sequence of callables over an iterator of :class:`FrameResult`
+        More consumers (writers), each in its own thread.
+    background_every : int
+        Take the background image every N classified frames (0: never), for sinks
+        that show it.
+    depth : int
+        Capacity of each queue between two stages.
+
+    Notes
+    -----
+    The masks are exactly those of ``subtractor.apply(frame)`` called frame after
+    frame (the model sees the frames in order, in one thread); only the work around it
+    runs in parallel. Memory is constant: at most ``depth`` frames wait per queue.
     """
-    if n_train:
-        taken = 0
-
-        def training() -> Iterator[np.ndarray]:
-            nonlocal taken
-            for _, frame in itertools.islice(frames, n_train):
-                taken += 1
-                if progress is not None:
-                    progress.update(1)
-                yield frame
-
-        t0 = time.perf_counter()
-        subtractor.fit(training())
-        summary.model_seconds += time.perf_counter() - t0
-        if taken < n_train:
-            raise EmptySourceError(
-                f"{summary.source}: only {taken} frames, fewer than the {n_train} training frames"
-            )
-        summary.n_trained = n_train
-    for number, frame in frames:
-        t0 = time.perf_counter()
-        mask = subtractor.apply(frame)
-        summary.model_seconds += time.perf_counter() - t0
-        summary.n_frames += 1
-        if on_mask is not None:
-            on_mask(number, frame, mask)
-        if progress is not None:
-            progress.update(1)
-    if summary.n_frames == 0:
-        raise EmptySourceError(f"{summary.source}: no frame to classify")
+    t0 = time.perf_counter()
+    consumers = list(sinks)
+    if on_mask is not None:
+        consumers.append(calling(on_mask))
+    if progress is not None:
+        consumers.append(counting(progress))
+    stages = [
+        model_stage(
+            subtractor,
+            n_train=n_train,
+            summary=summary,
+            background_every=background_every,
+            progress=progress,
+        )
+    ]
+    if roi is not None or _postprocess_active(subtractor):
+        stages.append(postprocess_stage(subtractor, roi))
+    cpu0 = time.process_time()
+    per_thread: dict[str, float] = {}
+    try:
+        run_stages(
+            frames, stages, consumers, depth=depth, name="bgmix-subtract", cpu_seconds=per_thread
+        )
+    finally:
+        summary.wall_seconds += time.perf_counter() - t0
+        summary.cpu_seconds += time.process_time() - cpu0
+        names = ["decode"] + [f.__name__ for f in (*stages, *consumers)]
+        labels = ["source"] + [f"stage-{i + 1}" for i in range(len(stages))]
+        labels += [f"sink-{j + 1}" for j in range(len(consumers))]
+        for label, name in zip(labels, names, strict=True):
+            if label in per_thread:
+                summary.thread_cpu_seconds[name] = round(per_thread[label], 3)
     return summary
+
+
+def _postprocess_active(subtractor: BackgroundSubtractor) -> bool:
+    post = getattr(subtractor, "_postprocessor", None)
+    return post is None or bool(getattr(post, "active", True))
+
+
+def default_background_every(width: int, height: int) -> int:
+    """How often the side-by-side's background panel is refreshed: every frame up to
+    320x240, else every ``width * height / 20000`` frames (104 at 1080p, about 4 s of
+    video). Taking the background image of a 1080p ``mog2`` model costs about 160 ms
+    of the model's thread, four times a frame's classification; refreshed this often it
+    costs under 2 ms per frame, and a background learned over ``history`` = 500 frames
+    barely changes in between.
+
+    Examples
+    --------
+    >>> default_background_every(320, 240), default_background_every(1920, 1080)
+    (1, 104)
+    """
+    pixels = width * height
+    return 1 if pixels <= 320 * 240 else max(1, round(pixels / 20_000))
 
 
 def subtract(
@@ -161,16 +255,24 @@ def subtract(
     params: dict[str, Any] | None = None,
     model: StrPath | None = None,
     train: float | int | str | None = None,
-    masks: bool = True,
+    masks: bool | str = True,
     video: bool = True,
     background: bool = True,
     fps: float | None = None,
     progress: bool = False,
-    overwrite: bool = False,
     source_options: dict[str, Any] | None = None,
     on_mask: Callable[[int, np.ndarray, np.ndarray], None] | None = None,
+    roi: Any = None,
+    video_width: int | None = VIDEO_WIDTH,
+    video_preset: str = "ultrafast",
+    background_every: int | None = None,
+    overwrite: bool = False,
 ) -> RunSummary:
     """Separate foreground from background in ``src`` and write the results to ``out_dir``.
+
+    Decoding, the model, post-processing and every writer run concurrently (see the
+    module documentation); the masks are bit for bit those of ``sub.apply(frame)``
+    called frame after frame.
 
     Parameters
     ----------
@@ -179,11 +281,11 @@ def subtract(
     out_dir : path
         Output folder, written as a whole (:func:`bgmix._atomic.atomic_directory`):
         missing parents are created; an existing non-empty folder is an error unless
-        ``overwrite``, and is then replaced only once the new one is complete. Written:
-        ``masks/bin000123.png`` (one mask per frame, named by the frame number),
-        ``side_by_side.mp4`` (input | mask | foreground | background),
-        ``background.png`` (the final background image) and ``run.json`` (method,
-        parameters, frame counts, wall-clock and model frames/s).
+        ``overwrite``, and is then replaced only once the new one is complete; the
+        temporaries that killed runs left beside it are removed. Written: ``masks.mkv`` and/or
+        ``masks/bin000123.png`` (see ``masks``), ``side_by_side.mp4`` (input | mask |
+        foreground | background), ``background.png`` (the final background image) and
+        ``run.json`` (method, parameters, frame counts, model and wall-clock frames/s).
     method : str or BackgroundSubtractor, default "mog2"
         A registered method name (with ``params``) or a ready subtractor.
     model : path, optional
@@ -195,18 +297,42 @@ def subtract(
         classify every frame, the training frames included: the classified frames are
         the same in every mode (as :func:`bgmix.evaluate`). None: online. A method that
         must be fitted (``em``, ``svd``, ...) refuses None unless ``model`` is fitted.
-    masks, video, background : bool
-        Which outputs to write.
+    masks : bool or {"video", "png", "both"}, default True
+        ``"video"`` (what True means): one lossless FFV1 video ``masks.mkv`` (grey,
+        0/127/255, frame timestamps = source frame numbers / fps; about 12 KiB per
+        1080p frame; read it back exactly with :func:`bgmix.open_source`). ``"png"``:
+        one PNG per frame in ``masks/`` named ``bin000123.png`` by frame number
+        (CDnet's layout, what ``bgmix evaluate`` compares); ``"both"``; False: none.
+    video : bool, default True
+        Write ``side_by_side.mp4``.
+    background : bool, default True
+        Write ``background.png``.
     fps : float, optional
-        Frame rate of the MP4; default the source's, else 25.
+        Frame rate of the videos; default the source's, else 25.
     progress : bool
-        Report progress on stderr (:func:`bgmix._progress.progress_bar`).
+        Report progress (frames/s and time left) on stderr.
+    source_options : dict, optional
+        Options of :func:`bgmix.open_source` (``grey``, ``scale`` — the downscale
+        factor, e.g. 0.5 —, ``start``, ``stop``, ``stride`` — frame skip —, ...).
+    on_mask : callable(number, frame, mask), optional
+        Also called for every classified frame, in order, from a worker thread.
+    roi : polygons, file, mask image or array, optional
+        Region of interest: outside it every mask pixel is background. Polygons as
+        ``"x0,y0 x1,y1 x2,y2 ..."`` text or lists of ``(x, y)`` points in source pixels
+        (scaled with ``scale``), a text file with one polygon per line, or a mask image
+        (non-zero inside); a list of these is their union. See :mod:`bgmix._roi`.
+    video_width : int or None, default 1920
+        Largest width of the side-by-side video; its four panels are shrunk to fit
+        (never enlarged). None keeps the full size (4 x the frame width).
+    video_preset : str, default "ultrafast"
+        x264 preset of the side-by-side video (``"veryfast"`` makes files about half
+        the size for twice the encoding time).
+    background_every : int, optional
+        Refresh the side-by-side's background panel every N frames; default every
+        frame up to 320x240, else every ``width * height / 20000`` frames (see
+        :func:`default_background_every`).
     overwrite : bool, default False
         Replace an existing non-empty ``out_dir`` as a whole.
-    source_options : dict, optional
-        Options of :func:`bgmix.open_source` (``grey``, ``scale``, ``start``, ...).
-    on_mask : callable(number, frame, mask), optional
-        Also called for every classified frame.
 
     Returns
     -------
@@ -218,23 +344,63 @@ def subtract(
         ``out_dir`` is an input of the run, is not empty (without ``overwrite``) or
         cannot be created.
     ParameterError
-        Both ``model`` and ``method``/``params``; a method that must be fitted without
+        A bad option (``masks``, ``roi``, ``video_width``...), named in the message;
+        both ``model`` and ``method``/``params``; a method that must be fitted without
         ``train``; training on a live camera or stream (it cannot be read twice).
+    KeyboardInterrupt
+        Ctrl-C or SIGTERM: the run stops and no partial output is left.
     """
-    start = time.perf_counter()
-    sub = _make_model(method, params, model)
-    from bgmix.io import check_output_path, open_sink, open_source, side_by_side
+    with terminate_as_interrupt():
+        return _subtract(
+            src, out_dir, method=method, params=params, model=model, train=train, masks=masks,
+            video=video, background=background, fps=fps, progress=progress,
+            source_options=source_options, on_mask=on_mask, roi=roi,
+            video_width=video_width, video_preset=video_preset,
+            background_every=background_every, overwrite=overwrite,
+        )  # fmt: skip
 
+
+def _mask_formats(masks: Any) -> tuple[bool, bool]:
+    """``masks`` -> (write the video, write the PNG folder)."""
+    if masks is True:
+        masks = "video"
+    if masks is False or masks is None:
+        return False, False
+    choice = check_choice("masks", masks, (*MASK_FORMATS, True, False))
+    return choice in ("video", "both"), choice in ("png", "both")
+
+
+def _subtract(src: Any, out_dir: StrPath, **kw: Any) -> RunSummary:
+    t_start = time.perf_counter()
+    sub = _make_model(kw["method"], kw["params"], kw["model"])
+    from bgmix._roi import as_roi
+    from bgmix.io import check_output_path, open_sink, open_source
+
+    mask_video, mask_png = _mask_formats(kw["masks"])
+    video = bool(kw["video"])
+    width = kw["video_width"]
+    if width is not None:
+        width = check_int("video_width", width, low=64)
+    every = kw["background_every"]
+    if every is not None:
+        every = check_int("background_every", every, low=1)
     out = Path(out_dir)
     protect = [src] if isinstance(src, str | os.PathLike) else []
-    check_output_path(out, protect=protect, overwrite=overwrite, folder=True)
-    options = dict(source_options or {})
-    options.setdefault("prefetch", 8)
+    check_output_path(out, protect=protect, overwrite=kw["overwrite"], folder=True)
+    for stale in remove_stale_temporaries(out.absolute().parent):
+        log.info("removed %s, left behind by a run that was killed", stale)
+    options = dict(kw["source_options"] or {})
+    options.setdefault("prefetch", 0)  # the pipeline's source thread decodes ahead
 
-    with open_source(src, **options) as source, atomic_directory(out, overwrite=overwrite) as tmp:
+    with (
+        open_source(src, **options) as source,
+        atomic_directory(out, overwrite=kw["overwrite"]) as tmp,
+    ):
         info = source.info
-        n_train = resolve_train(train, info.frame_count, source=str(info.source))
-        if n_train == 0 and sub.requires_fit and sub._frame_shape is None:
+        inside = as_roi(kw["roi"], frame_size=(info.width, info.height),
+                        source_size=_native_size(source))  # fmt: skip
+        n_train = resolve_train(kw["train"], info.frame_count, source=str(info.source))
+        if n_train == 0 and sub.requires_fit and sub.frame_shape is None:
             raise ParameterError(
                 f"method {sub.name!r} must be fitted before it classifies frames: give "
                 "train (a fraction such as 0.4, a number of frames, or 'all'), or a "
@@ -242,47 +408,68 @@ def subtract(
             )
         summary = RunSummary(method=sub.name, params=sub.json_params(), source=str(info.source))
         if n_train != 0:
-            _fit_first(src, options, sub, summary, n_train, progress=progress)
+            _fit_first(src, options, sub, summary, n_train, progress=kw["progress"])
+        rate = kw["fps"] or info.fps or 25.0
         with ExitStack() as stack:
-            mask_sink = (
-                stack.enter_context(open_sink(tmp / "masks", kind="folder", protect=protect))
-                if masks
-                else None
+            sinks: list[Sink] = []
+            if mask_video:
+                sink = stack.enter_context(open_sink(tmp / "masks.mkv", fps=rate, protect=protect))
+                sinks.append(mask_writer(sink))
+            if mask_png:
+                sink = stack.enter_context(open_sink(tmp / "masks", kind="folder", protect=protect))
+                sinks.append(mask_writer(sink))
+            if video:
+                sink = stack.enter_context(
+                    open_sink(tmp / "side_by_side.mp4", fps=rate, protect=protect,
+                              preset=kw["video_preset"], crf=23)
+                )  # fmt: skip
+                sinks.append(side_by_side_writer(sink, width=width))
+            if video and every is None:
+                every = default_background_every(info.width, info.height)
+            bar = stack.enter_context(
+                progress_bar(info.frame_count, sub.name, enabled=kw["progress"])
             )
-            video_sink = (
-                stack.enter_context(
-                    open_sink(
-                        tmp / "side_by_side.mp4", fps=fps or info.fps or 25.0, protect=protect
-                    )
-                )
-                if video
-                else None
+            run_subtractor(
+                source.numbered(),
+                sub,
+                on_mask=kw["on_mask"],
+                summary=summary,
+                progress=bar,
+                roi=inside,
+                sinks=sinks,
+                background_every=every if video else 0,
             )
-            bar = stack.enter_context(progress_bar(info.frame_count, sub.name, enabled=progress))
-
-            def write(number: int, frame: np.ndarray, mask: np.ndarray) -> None:
-                if mask_sink is not None:
-                    mask_sink.write(mask, number=number)
-                if video_sink is not None:
-                    video_sink.write(side_by_side(frame, mask, sub.get_background_image()))
-                if on_mask is not None:
-                    on_mask(number, frame, mask)
-
-            run_subtractor(source.numbered(), sub, on_mask=write, summary=summary, progress=bar)
-        if masks:
+        if mask_png:
             summary.outputs["masks"] = str(out / "masks")
+        if mask_video:
+            summary.outputs["mask_video"] = str(out / "masks.mkv")
         if video:
             summary.outputs["video"] = str(out / "side_by_side.mp4")
-        if background:
+        if kw["background"]:
             from PIL import Image
 
             Image.fromarray(sub.get_background_image()).save(tmp / "background.png")
             summary.outputs["background"] = str(out / "background.png")
         summary.outputs["summary"] = str(out / "run.json")
-        summary.wall_seconds = time.perf_counter() - start
+        summary.wall_seconds = time.perf_counter() - t_start
         (tmp / "run.json").write_text(json.dumps(summary.to_dict(), indent=2, default=str))
-    log.info("%s: %d frames at %.1f frames/s", sub.name, summary.n_frames, summary.fps)
+    log.info(
+        "%s: %d frames at %.1f frames/s (model %.1f frames/s)",
+        sub.name,
+        summary.n_frames,
+        summary.fps,
+        summary.model_fps,
+    )
     return summary
+
+
+def _native_size(source: Any) -> tuple[int, int]:
+    """Size (width, height) of the source's frames before ``scale``/``size``."""
+    shaper = getattr(source, "_shaper", None)
+    if shaper is None:
+        return source.info.width, source.info.height
+    h, w = shaper.native_hw
+    return int(w), int(h)
 
 
 def _make_model(

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 
 import av
+import numpy as np
 import pytest
 from click.testing import CliRunner
 from PIL import Image
 
 from bgmix._cli import cli
+from bgmix.io import open_source
 from tests.conftest import moving_square
 
 
@@ -29,9 +31,44 @@ def test_subtract_writes_outputs_and_one_summary_line(clip_folder, tmp_path):
         cli, ["subtract", str(clip_folder), "-m", "running-mean", "-o", str(out), "-q"]
     )
     assert result.exit_code == 0, result.output
-    assert "8 frames classified" in result.output
-    assert len(list((out / "masks").iterdir())) == 8
+    assert "8 frames classified" in result.output and "frames/s" in result.output
+    with open_source(out / "masks.mkv") as masks:
+        assert masks.info.channels == 1 and len(list(masks)) == 8
     assert (out / "side_by_side.mp4").is_file()
+    assert not (out / "masks").exists()
+
+
+def test_subtract_png_masks_video_width_and_roi(clip_folder, tmp_path):
+    out = tmp_path / "out"
+    args = ["subtract", str(clip_folder), "-m", "frame-difference", "-o", str(out), "-q"]
+    args += ["--mask-format", "png", "--video-width", "64", "--roi", "0,0 15,0 15,23 0,23"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    masks = sorted((out / "masks").iterdir())
+    assert len(masks) == 8 and not (out / "masks.mkv").exists()
+    for p in masks:
+        assert not np.asarray(Image.open(p))[:, 16:].any()  # outside the region
+    with open_source(out / "side_by_side.mp4") as video:
+        assert video.info.width <= 64
+
+
+@pytest.mark.parametrize(
+    ("extra", "needle"),
+    [
+        (["--roi", "0,0 5,5"], "at least 3 points"),
+        (["--roi", "0,0 500,0 0,5"], "outside the 32x24 frame"),
+        (["--roi", "nonsense"], "neither a polygon"),
+        (["--video-width", "wide"], "--video-width"),
+    ],
+)
+def test_subtract_bad_options_are_one_line(clip_folder, tmp_path, extra, needle):
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        cli, ["subtract", str(clip_folder), "-m", "running-mean", "-o", str(out), "-q", *extra]
+    )
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith("bgmix: error:") and needle in result.output
+    assert not (out / "masks.mkv").exists()
 
 
 def test_subtract_train_and_params(clip_folder, tmp_path):

@@ -27,6 +27,7 @@ MASKS = np.where(GREY > 120, 255, np.where(GREY > 90, 127, 0)).astype(np.uint8)
 # name -> (file name, exact round trip?)
 SINKS = {
     "mp4": ("out.mp4", False),
+    "mkv": ("out.mkv", True),
     "gif": ("out.gif", False),
     "folder": ("out", True),
     "npz": ("out.npz", True),
@@ -318,3 +319,39 @@ def test_check_output_path_directly(tmp_path: Path) -> None:
         check_output_path(tmp_path / "in.avi", protect=str(tmp_path / "in.avi"))
     with pytest.raises(OutputError, match=r"exists.*overwrite"):
         check_output_path(tmp_path / "in.avi", overwrite=False)
+
+
+def test_mkv_timestamps_follow_frame_numbers(tmp_path: Path) -> None:
+    target = tmp_path / "m.mkv"
+    numbers = [3, 5, 7, 9]
+    with open_sink(target, fps=25) as sink:
+        for n, m in zip(numbers, MASKS, strict=False):
+            sink.write(m, number=n)
+    with av.open(str(target)) as container:
+        times = [float(f.time) for f in container.decode(video=0)]
+    assert times == pytest.approx([n / 25 for n in numbers])
+    with open_source(target) as src:
+        np.testing.assert_array_equal(np.stack(list(src)), MASKS[:4])
+
+
+def test_mkv_refuses_decreasing_numbers(tmp_path: Path) -> None:
+    with open_sink(tmp_path / "m.mkv") as sink:
+        sink.write(MASKS[0], number=4)
+        with pytest.raises(ParameterError, match="must increase"):
+            sink.write(MASKS[1], number=4)
+        sink.write(MASKS[1], number=5)
+    with open_source(tmp_path / "m.mkv") as src:
+        assert len(list(src)) == 2
+
+
+def test_side_by_side_width_shrinks_panels_before_composing() -> None:
+    from bgmix.io import side_by_side
+
+    frame = np.repeat(CLIP[0], 10, axis=0).repeat(10, axis=1)  # 320x480
+    mask = np.repeat(MASKS[0], 10, axis=0).repeat(10, axis=1)
+    full = side_by_side(frame, mask, frame, captions=False)
+    small = side_by_side(frame, mask, frame, captions=False, width=960)
+    assert full.shape == (320, 4 * 480, 3)
+    assert small.shape == (160, 960, 3)
+    # the mask panel keeps exact labels (nearest neighbour)
+    assert set(np.unique(small[:, 240:480, 0])) <= {0, 127, 255}

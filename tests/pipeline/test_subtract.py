@@ -26,9 +26,13 @@ def clip_folder(tmp_path):
 
 def test_writes_masks_video_background_and_summary(clip_folder, tmp_path):
     out = tmp_path / "out"
-    summary = subtract(clip_folder, out, method="running-mean")
+    summary = subtract(clip_folder, out, method="running-mean", masks="both")
     masks = sorted(p.name for p in (out / "masks").iterdir())
     assert masks == [f"bin{i:06d}.png" for i in range(5, 15)]
+    with open_source(out / "masks.mkv") as video:
+        for number, mask in zip(range(5, 15), video, strict=True):
+            png = np.asarray(Image.open(out / "masks" / f"bin{number:06d}.png"))
+            np.testing.assert_array_equal(mask, png)
     assert summary.n_frames == 10 and summary.n_trained == 0
     with open_source(out / "side_by_side.mp4") as video:
         decoded = list(video)
@@ -49,6 +53,7 @@ def test_masks_match_running_the_subtractor_by_hand(clip_folder, tmp_path):
         method="frame-difference",
         params={"threshold": 30},
         video=False,
+        masks="png",
     )
     sub = bgmix.make_subtractor("frame-difference", threshold=30)
     with open_source(clip_folder) as src:
@@ -66,6 +71,7 @@ def test_train_fraction_fits_then_classifies_every_frame(clip_folder, tmp_path):
         method="running-mean",
         train=0.4,
         video=False,
+        masks="png",
         on_mask=lambda n, f, m: seen.append(n),
     )
     assert summary.n_trained == 4 and summary.n_frames == 10

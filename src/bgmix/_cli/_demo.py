@@ -41,7 +41,12 @@ def demo(output, method, params, scene, n_frames, width, height, seed, overwrite
     with atomic_directory(output, overwrite=overwrite) as tmp:
         write_sequence(synthetic, tmp / "scene")
         run = subtract(
-            tmp / "scene" / "input", tmp / "run", method=method, params=kwargs, progress=not quiet
+            tmp / "scene" / "input",
+            tmp / "run",
+            method=method,
+            params=kwargs,
+            masks="png",
+            progress=not quiet,
         )
         for entry in os.listdir(tmp / "run"):  # the run's outputs sit beside scene/
             os.replace(tmp / "run" / entry, tmp / entry)

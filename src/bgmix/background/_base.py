@@ -197,6 +197,14 @@ class BackgroundSubtractor(abc.ABC):
         (H, W) uint8 ndarray
             0 background, 255 foreground, 127 shadow.
         """
+        return self._postprocessor.apply(self.apply_raw(frame, learning_rate))
+
+    def apply_raw(self, frame: Frame, learning_rate: float = -1.0) -> Mask:
+        """:meth:`apply` without the post-processing: the model's own mask.
+
+        ``postprocess_mask(apply_raw(frame))`` equals ``apply(frame)`` bit for bit;
+        pipelines use the two halves to post-process in a stage of its own.
+        """
         lr = check_learning_rate(learning_rate)
         x = as_frame(frame, name=f"frame {self._n_frames}")
         if self._frame_shape is None:
@@ -211,6 +219,10 @@ class BackgroundSubtractor(abc.ABC):
             check_frame_size(x, self._frame_shape, name=f"frame {self._n_frames}")
         mask = self._apply(x, lr)
         self._n_frames += 1
+        return mask
+
+    def postprocess_mask(self, mask: Mask) -> Mask:
+        """Apply this subtractor's post-processing (``postprocess``) to a raw mask."""
         return self._postprocessor.apply(mask)
 
     def fit(self, frames: Iterable[Frame] | np.ndarray) -> Self:

@@ -36,9 +36,9 @@ __all__ = ["SINK_KINDS", "FrameSink", "check_output_path", "open_sink"]
 logger = logging.getLogger(__name__)
 
 #: Values of ``open_sink(kind=...)``.
-SINK_KINDS = ("mp4", "gif", "folder", "npz")
+SINK_KINDS = ("mp4", "mkv", "gif", "folder", "npz")
 
-_SUFFIX_KIND = {".mp4": "mp4", ".m4v": "mp4", ".gif": "gif", ".npz": "npz"}
+_SUFFIX_KIND = {".mp4": "mp4", ".m4v": "mp4", ".mkv": "mkv", ".gif": "gif", ".npz": "npz"}
 
 
 class _Aborted(Exception):
@@ -337,17 +337,17 @@ def open_sink(
     protect: Iterable[StrPath] | StrPath = (),
     **opts: Any,
 ) -> FrameSink:
-    """Open a writer of frames: MP4 (H.264), GIF, PNG folder or NPZ archive.
+    """Open a writer of frames: MP4 (H.264), lossless MKV, GIF, PNG folder or NPZ archive.
 
     Parameters
     ----------
     path : path
         The output. Its suffix chooses the kind: ``.mp4``/``.m4v`` (H.264 video),
-        ``.gif``, ``.npz``; a path without suffix (or an existing folder) is a folder
-        of images.
+        ``.mkv`` (lossless FFV1 video, for masks), ``.gif``, ``.npz``; a path without
+        suffix (or an existing folder) is a folder of images.
     fps : float or Fraction, default 25
         Frame rate; NTSC rates (29.97, 23.976, 59.94) are stored exactly as N/1001.
-    kind : {"mp4", "gif", "folder", "npz"}, optional
+    kind : {"mp4", "mkv", "gif", "folder", "npz"}, optional
         Override the choice from the suffix.
     overwrite : bool, default True
         Replace an existing output (only once the new one is complete); when False,
@@ -361,6 +361,7 @@ def open_sink(
         * mp4: ``crf`` (int 0–51, default 18: visually lossless), ``preset``
           (x264 preset, default ``"veryfast"``: about 3x faster than ``"medium"``
           for slightly larger files);
+        * mkv: ``threads`` (FFV1 encoder threads, default 1);
         * gif: ``dither`` (bool, default False);
         * folder: ``pattern`` (default ``"bin{number:06d}.png"``, the CDnet result
           naming; the suffix chooses the image format), ``first_number`` (default 0),
@@ -400,10 +401,11 @@ def open_sink(
         protected input, or exists with ``overwrite=False``.
     """
     from bgmix.io._sink_files import FolderSink, NpzSink
-    from bgmix.io._sink_video import GifSink, Mp4Sink
+    from bgmix.io._sink_video import GifSink, MkvSink, Mp4Sink
 
     classes: dict[str, type[FrameSink]] = {
         "mp4": Mp4Sink,
+        "mkv": MkvSink,
         "gif": GifSink,
         "folder": FolderSink,
         "npz": NpzSink,
@@ -417,8 +419,8 @@ def open_sink(
             kind = _SUFFIX_KIND[suffix]
         else:
             raise ParameterError(
-                f"output {str(p)!r}: unknown output type {suffix!r}; expected .mp4, .gif, "
-                ".npz, or a folder (or pass kind=)"
+                f"output {str(p)!r}: unknown output type {suffix!r}; expected .mp4, .mkv, "
+                ".gif, .npz, or a folder (or pass kind=)"
             )
     elif kind not in classes:
         choices = ", ".join(map(repr, SINK_KINDS))
