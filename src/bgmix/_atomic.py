@@ -184,7 +184,9 @@ def atomic_directory(
     """
     p = check_overwrite(path, overwrite=overwrite, folder=True, what=what)
     with _parents(p):
-        tmp = Path(tempfile.mkdtemp(prefix=f".{p.name}.{owner_tag()}", suffix=".partial", dir=p.parent))
+        tmp = Path(
+            tempfile.mkdtemp(prefix=f".{p.name}.{owner_tag()}", suffix=".partial", dir=p.parent)
+        )
         try:
             yield tmp
             _publish_mode(tmp, directory=True)

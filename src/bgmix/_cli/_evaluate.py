@@ -139,9 +139,7 @@ def evaluate(
         ]
     else:
         sequences = list(seq_dirs)
-    options = dict(
-        train=train_mode, progress=not quiet, source_options=opt.source_kwargs(frames)
-    )
+    options = dict(train=train_mode, progress=not quiet, source_options=opt.source_kwargs(frames))
     if report_dir is not None:
         from bgmix.viz import evaluate_report
 
