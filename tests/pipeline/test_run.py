@@ -39,8 +39,10 @@ def _mkv_masks(path: Path) -> list[np.ndarray]:
         return list(src)
 
 
-def _leftovers(folder: Path) -> list[str]:
-    return sorted(p.name for p in folder.iterdir() if p.name.startswith("."))
+def _leftovers(out: Path) -> list[str]:
+    """The temporaries of runs into ``out``: they are built beside it, whole."""
+    folder = out.parent
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith(f".{out.name}."))
 
 
 @pytest.fixture
@@ -182,7 +184,7 @@ def test_an_error_in_a_consumer_stops_the_run_and_leaves_nothing(clip, tmp_path)
     out = tmp_path / "o"
     with pytest.raises(RuntimeError, match="consumer failed"):
         subtract(clip, out, method="mog2", masks="both", on_mask=boom)
-    assert list(out.iterdir()) == []
+    assert list(tmp_path.iterdir()) == []  # no output, no temporary
 
 
 def test_bad_masks_and_video_width(clip, tmp_path):
@@ -236,7 +238,7 @@ def test_sigterm_stops_cleanly_and_leaves_no_partial_file(tmp_path):
     _, err = proc.communicate(timeout=60)
     assert proc.returncode != 0
     assert "KeyboardInterrupt" in err and "SIGTERM" in err
-    assert list(out.iterdir()) == []
+    assert not out.exists() and _leftovers(out) == []
 
 
 def test_temporaries_of_a_killed_run_are_removed_by_the_next_run(tmp_path):
@@ -246,11 +248,12 @@ def test_temporaries_of_a_killed_run_are_removed_by_the_next_run(tmp_path):
     proc.communicate(timeout=60)
     stale = _leftovers(out)
     assert any(".partial" in name for name in stale)
-    live = _start(out)  # a live run writing into the same folder keeps its temporaries
+    live = _start(out)  # a live run writing beside the same folder keeps its temporaries
     try:
         ours = set(_leftovers(out)) - set(stale)
         subtract(moving_square(n_frames=4)[0], out, method="running-mean", video=False,
                  masks="png")  # fmt: skip
+        assert (out / "masks").is_dir()
         left = set(_leftovers(out))
         assert not left & set(stale)  # the dead run's are gone
         assert ours <= left  # the live run's are untouched
@@ -273,11 +276,11 @@ def test_cli_on_sigterm_exits_non_zero_with_one_line_and_no_partial_file(tmp_pat
         text=True,
     )
     end = time.monotonic() + 60
-    while time.monotonic() < end and not (out.is_dir() and _leftovers(out)):
+    while time.monotonic() < end and not _leftovers(out):
         time.sleep(0.05)
     assert _leftovers(out), "the run never started writing"
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130
     assert err.strip().splitlines() == ["bgmix: interrupted"]
-    assert list(out.iterdir()) == []
+    assert not out.exists() and _leftovers(out) == []

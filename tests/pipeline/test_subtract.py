@@ -83,7 +83,7 @@ def test_the_written_frames_are_the_same_in_every_train_mode(clip_folder, tmp_pa
     names = {}
     for train in (None, 3, 0.5, "all"):
         out = tmp_path / f"out-{train}"
-        subtract(clip_folder, out, method="running-mean", train=train, video=False)
+        subtract(clip_folder, out, method="running-mean", train=train, video=False, masks="png")
         names[train] = sorted(p.name for p in (out / "masks").iterdir())
     assert len({tuple(v) for v in names.values()}) == 1 and len(names[None]) == 10
 
@@ -117,7 +117,7 @@ def test_existing_output_is_refused_or_replaced_as_a_whole(clip_folder, tmp_path
     assert (out / "side_by_side.mp4").exists()  # untouched
     subtract(clip_folder, out, method="running-mean", video=False, overwrite=True)
     assert not (out / "side_by_side.mp4").exists()  # no old file beside the new ones
-    assert sorted(p.name for p in out.iterdir()) == ["background.png", "masks", "run.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["background.png", "masks.mkv", "run.json"]
 
 
 def test_summary_reports_wall_clock_and_model_speed(clip_folder, tmp_path):
