@@ -10,7 +10,8 @@ any strides), and write per-pixel parameters into caller-allocated arrays:
 * ``covs`` ``(R, W, K, C, C)`` float32 (a diagonal model stores zero off-diagonals).
 
 Arithmetic is float64 inside a pixel; parameters are stored as float32. The kernels are
-parallel over rows (``prange``) and never validate: the wrappers in
+serial, cached and GIL-free over a band of rows; the drivers spread the rows over
+``n_threads`` threads with :func:`bgmix._threads.run_bands`. They never validate: the wrappers in
 :mod:`bgmix.background._em` do.
 
 The initialisation lives in :mod:`bgmix._kernels.batch_em_init` and the classification
@@ -22,7 +23,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from bgmix._kernels._config import FASTMATH
 from bgmix._kernels.batch_em_apply import em_apply, em_sort
@@ -33,6 +34,7 @@ from bgmix._kernels.batch_em_init import (
     em_init,
     pixel_hash,
 )
+from bgmix._threads import run_bands
 
 __all__ = [
     "INIT_QUANTILE",
@@ -352,34 +354,15 @@ def _em_pixel1(x, msk, n_real, w, mu, cov, tol, max_iter, reg, v, best, s):
     return n_iter, converged, ll
 
 
-@njit(parallel=True, fastmath=FASTMATH)
-def em_run(data, tol, max_iter, reg, diag, weights, means, covs, n_iter, converged, loglik):
-    """Run EM on every pixel of a block, starting from (and overwriting) the parameters.
-
-    Parameters
-    ----------
-    data : (T, R, W, C) array
-        Samples (uint8 or float, 0–255 scale), C = 1 or 3.
-    tol : float
-        Stop a pixel when its mean log-likelihood changes by less than this.
-    max_iter : int
-        Maximum number of EM iterations (E-step + M-step) per pixel.
-    reg : float
-        Added to the covariance diagonal in every M-step.
-    diag : bool
-        Diagonal covariances (off-diagonal entries stay zero).
-    weights, means, covs : (R, W, K), (R, W, K, C), (R, W, K, C, C) float32
-        Initial parameters in, fitted parameters out.
-    n_iter : (R, W) int32
-        Out: iterations run per pixel.
-    converged : (R, W) bool
-        Out: whether the pixel met ``tol`` before ``max_iter``.
-    loglik : (R, W) float32
-        Out: mean log-likelihood of the samples under the parameters of the last E-step.
-    """
-    T, R, W, C = data.shape
+@njit(cache=True, nogil=True, fastmath=FASTMATH)
+def _em_run_rows(
+    r0, r1, data, tol, max_iter, reg, diag, weights, means, covs, n_iter, converged, loglik
+):
+    """Rows ``[r0, r1)`` of :func:`em_run` (IN ``r0, r1``: the row band; the
+    other arguments are :func:`em_run`'s)."""
+    T, _R, W, C = data.shape
     K = weights.shape[2]
-    for r in prange(R):
+    for r in range(r0, r1):
         w = np.empty(K)
         mu = np.empty((K, C))
         cov = np.empty((K, C, C))
@@ -421,8 +404,10 @@ def em_run(data, tol, max_iter, reg, diag, weights, means, covs, n_iter, converg
                         covs[r, j, k, a, b] = cov[k, a, b]
 
 
-@njit(parallel=True, fastmath=FASTMATH)
-def em_fit(
+@njit(cache=True, nogil=True, fastmath=FASTMATH)
+def _em_fit_rows(
+    r0,
+    r1,
     data,
     K,
     method,
@@ -440,12 +425,10 @@ def em_fit(
     converged,
     loglik,
 ):
-    """:func:`em_init` then :func:`em_run` in one pass over the block (one gather per pixel).
-
-    Same arguments and outputs as the two kernels; gives bit-identical results.
-    """
-    T, R, W, C = data.shape
-    for r in prange(R):
+    """Rows ``[r0, r1)`` of :func:`em_fit` (IN ``r0, r1``: the row band; the
+    other arguments are :func:`em_fit`'s)."""
+    T, _R, W, C = data.shape
+    for r in range(r0, r1):
         w = np.empty(K)
         mu = np.empty((K, C))
         cov = np.empty((K, C, C))
@@ -509,3 +492,94 @@ def em_fit(
                     means[r, j, k, a] = mu[k, a]
                     for b in range(C):
                         covs[r, j, k, a, b] = cov[k, a, b]
+
+
+# --------------------------------------------------------------------------- drivers
+def em_run(
+    data, tol, max_iter, reg, diag, weights, means, covs, n_iter, converged, loglik, n_threads=1
+):
+    """Run EM on every pixel of a block, starting from (and overwriting) the parameters.
+
+    Parameters
+    ----------
+    data : (T, R, W, C) array
+        Samples (uint8 or float, 0–255 scale), C = 1 or 3.
+    tol : float
+        Stop a pixel when its mean log-likelihood changes by less than this.
+    max_iter : int
+        Maximum number of EM iterations (E-step + M-step) per pixel.
+    reg : float
+        Added to the covariance diagonal in every M-step.
+    diag : bool
+        Diagonal covariances (off-diagonal entries stay zero).
+    weights, means, covs : (R, W, K), (R, W, K, C), (R, W, K, C, C) float32
+        Initial parameters in, fitted parameters out.
+    n_iter : (R, W) int32
+        Out: iterations run per pixel.
+    converged : (R, W) bool
+        Out: whether the pixel met ``tol`` before ``max_iter``.
+    loglik : (R, W) float32
+        Out: mean log-likelihood of the samples under the parameters of the last E-step.
+    """
+    run_bands(
+        _em_run_rows,
+        data.shape[1],
+        n_threads,
+        data,
+        tol,
+        max_iter,
+        reg,
+        diag,
+        weights,
+        means,
+        covs,
+        n_iter,
+        converged,
+        loglik,
+    )
+
+
+def em_fit(
+    data,
+    K,
+    method,
+    seed,
+    row0,
+    width,
+    tol,
+    max_iter,
+    reg,
+    diag,
+    weights,
+    means,
+    covs,
+    n_iter,
+    converged,
+    loglik,
+    n_threads=1,
+):
+    """:func:`em_init` then :func:`em_run` in one pass over the block (one gather per pixel).
+
+    Same arguments and outputs as the two kernels; gives bit-identical results.
+    """
+    run_bands(
+        _em_fit_rows,
+        data.shape[1],
+        n_threads,
+        data,
+        K,
+        method,
+        seed,
+        row0,
+        width,
+        tol,
+        max_iter,
+        reg,
+        diag,
+        weights,
+        means,
+        covs,
+        n_iter,
+        converged,
+        loglik,
+    )

@@ -10,25 +10,21 @@ Parallel over rows; no validation.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
+
+from bgmix._threads import run_bands
 
 __all__ = ["median_float", "median_u8"]
 
 
-@njit(parallel=True)
-def median_u8(data, out):
-    """Exact per-pixel median of uint8 samples by counting.
-
-    Parameters
-    ----------
-    data : (T, R, W, C) uint8 array
-    out : (R, W, C) float32 array
-        Out: the medians.
-    """
-    T, R, W, C = data.shape
+@njit(cache=True, nogil=True)
+def _median_u8_rows(r0, r1, data, out):
+    """Rows ``[r0, r1)`` of :func:`median_u8` (IN ``r0, r1``: the row band; the
+    other arguments are :func:`median_u8`'s)."""
+    T, _R, W, C = data.shape
     lo_rank = (T - 1) // 2  # 0-based ranks of the two middle samples
     hi_rank = T // 2
-    for r in prange(R):
+    for r in range(r0, r1):
         hist = np.zeros(256, np.int32)
         for j in range(W):
             for c in range(C):
@@ -48,8 +44,37 @@ def median_u8(data, out):
                 out[r, j, c] = 0.5 * (lo + hi)
 
 
-@njit(parallel=True)
-def median_float(data, out):
+@njit(cache=True, nogil=True)
+def _median_float_rows(r0, r1, data, out):
+    """Rows ``[r0, r1)`` of :func:`median_float` (IN ``r0, r1``: the row band; the
+    other arguments are :func:`median_float`'s)."""
+    T, _R, W, C = data.shape
+    lo_rank = (T - 1) // 2
+    hi_rank = T // 2
+    for r in range(r0, r1):
+        buf = np.empty(T, np.float64)
+        for j in range(W):
+            for c in range(C):
+                for t in range(T):
+                    buf[t] = data[t, r, j, c]
+                buf.sort()
+                out[r, j, c] = 0.5 * (buf[lo_rank] + buf[hi_rank])
+
+
+# --------------------------------------------------------------------------- drivers
+def median_u8(data, out, n_threads=1):
+    """Exact per-pixel median of uint8 samples by counting.
+
+    Parameters
+    ----------
+    data : (T, R, W, C) uint8 array
+    out : (R, W, C) float32 array
+        Out: the medians.
+    """
+    run_bands(_median_u8_rows, data.shape[1], n_threads, data, out)
+
+
+def median_float(data, out, n_threads=1):
     """Exact per-pixel median of float samples by sorting (NumPy's ``median``).
 
     Parameters
@@ -58,14 +83,4 @@ def median_float(data, out):
     out : (R, W, C) float32 array
         Out: the medians.
     """
-    T, R, W, C = data.shape
-    lo_rank = (T - 1) // 2
-    hi_rank = T // 2
-    for r in prange(R):
-        buf = np.empty(T, np.float64)
-        for j in range(W):
-            for c in range(C):
-                for t in range(T):
-                    buf[t] = data[t, r, j, c]
-                buf.sort()
-                out[r, j, c] = 0.5 * (buf[lo_rank] + buf[hi_rank])
+    run_bands(_median_float_rows, data.shape[1], n_threads, data, out)

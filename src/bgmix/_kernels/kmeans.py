@@ -8,8 +8,7 @@ block order, so every result is independent of the number of threads (see
 :func:`bgmix._kernels.mixture.block_layout`).
 
 The kernels are serial, cached, GIL-free Numba functions over a range of blocks;
-:func:`bgmix._kernels.mixture_threads.parallel_blocks` runs the ranges on threads
-(see that module for why this replaces ``prange`` here). ``X`` is passed as a
+:func:`bgmix._threads.run_bands` runs the ranges on ``n_threads`` threads. ``X`` is passed as a
 read-only view, so writable and read-only inputs share one compiled version.
 """
 
@@ -18,8 +17,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from bgmix._kernels._config import FASTMATH
-from bgmix._kernels.mixture_threads import parallel_blocks, readonly
+from bgmix._kernels._config import FASTMATH, readonly
+from bgmix._threads import run_bands
 
 __all__ = [
     "assign",
@@ -118,7 +117,7 @@ def _closest_block(X, start, stop, points, closest):
             closest[i] = d
 
 
-# Block ranges [b0, b1) of ``rows`` rows, run by parallel_blocks.
+# Block ranges [b0, b1) of ``rows`` rows, run by run_bands.
 
 
 @njit(cache=True, nogil=True)
@@ -166,7 +165,7 @@ def _n_blocks(X, block_rows):
     return -(-X.shape[0] // block_rows)
 
 
-def lloyd_step(X, centers, labels, dist, block_rows):
+def lloyd_step(X, centers, labels, dist, block_rows, n_threads=1):
     """Assign every sample to its nearest centre and sum the clusters.
 
     Parameters
@@ -176,6 +175,7 @@ def lloyd_step(X, centers, labels, dist, block_rows):
     labels : (N,) int32 array, read as the previous labels and overwritten
     dist : (N,) float64 array, overwritten with each sample's squared distance
     block_rows : int
+    n_threads : int, threads (a resolved ``n_jobs``); results do not depend on it
 
     Returns
     -------
@@ -191,9 +191,10 @@ def lloyd_step(X, centers, labels, dist, block_rows):
     part_counts = np.zeros((n_blocks, k))
     part_inertia = np.zeros(n_blocks)
     part_changed = np.zeros(n_blocks, np.int64)
-    parallel_blocks(
+    run_bands(
         _lloyd_range,
         n_blocks,
+        n_threads,
         readonly(X),
         block_rows,
         centers,
@@ -213,25 +214,25 @@ def lloyd_step(X, centers, labels, dist, block_rows):
     )
 
 
-def assign(X, centers, labels, dist, block_rows):
+def assign(X, centers, labels, dist, block_rows, n_threads=1):
     """Nearest centre of every sample: ``labels`` (N,) int32 and squared ``dist`` (N,).
 
     Returns the inertia ``sum_i dist_i`` (summed per block, in block order).
     """
-    return lloyd_step(X, centers, labels, dist, block_rows)[2]
+    return lloyd_step(X, centers, labels, dist, block_rows, n_threads)[2]
 
 
-def distances(X, centers, out, block_rows):
+def distances(X, centers, out, block_rows, n_threads=1):
     """Euclidean distances ``out[i, k] = |x_i - c_k|`` for (N, D) ``X``, (K, D) centres.
 
     ``out`` is (N, K), usually of the dtype of ``X``.
     """
-    parallel_blocks(
-        _distance_range, _n_blocks(X, block_rows), readonly(X), block_rows, centers, out
+    run_bands(
+        _distance_range, _n_blocks(X, block_rows), n_threads, readonly(X), block_rows, centers, out
     )
 
 
-def candidate_potentials(X, candidates, closest, block_rows):
+def candidate_potentials(X, candidates, closest, block_rows, n_threads=1):
     """k-means++ potential of each candidate centre.
 
     ``pots[t] = sum_i min(closest_i, |x_i - candidates_t|^2)`` for (T, D)
@@ -239,19 +240,27 @@ def candidate_potentials(X, candidates, closest, block_rows):
     """
     n_blocks = _n_blocks(X, block_rows)
     part = np.zeros((n_blocks, candidates.shape[0]))
-    parallel_blocks(_potential_range, n_blocks, readonly(X), block_rows, candidates, closest, part)
+    run_bands(
+        _potential_range, n_blocks, n_threads, readonly(X), block_rows, candidates, closest, part
+    )
     return part.sum(axis=0)
 
 
-def update_closest(X, point, closest, block_rows):
+def update_closest(X, point, closest, block_rows, n_threads=1):
     """``closest[i] = min(closest[i], |x_i - point|^2)`` in place, for a (D,) ``point``."""
     points = np.ascontiguousarray(point, np.float64)[None, :]
-    parallel_blocks(
-        _closest_range, _n_blocks(X, block_rows), readonly(X), block_rows, points, closest
+    run_bands(
+        _closest_range,
+        _n_blocks(X, block_rows),
+        n_threads,
+        readonly(X),
+        block_rows,
+        points,
+        closest,
     )
 
 
-def sq_dist_to_point(X, point, out, block_rows):
+def sq_dist_to_point(X, point, out, block_rows, n_threads=1):
     """``out[i] = |x_i - point|^2`` for (N, D) ``X`` and a (D,) ``point``."""
     out.fill(np.inf)
-    update_closest(X, point, out, block_rows)
+    update_closest(X, point, out, block_rows, n_threads)

@@ -33,8 +33,7 @@ is float64 whatever the dtype of ``X`` (float32 inputs are read as they are).
 
 The per-block kernels (:mod:`bgmix._kernels.mixture_blocks`) are serial, cached,
 GIL-free Numba functions; the range functions here loop over a range of blocks and
-:func:`bgmix._kernels.mixture_threads.parallel_blocks` runs the ranges on threads
-(see that module for why this replaces ``prange`` here).
+:func:`bgmix._threads.run_bands` runs the ranges on ``n_threads`` threads.
 """
 
 from __future__ import annotations
@@ -42,6 +41,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from bgmix._kernels._config import readonly
 from bgmix._kernels.mixture_blocks import (
     MODE_LABELS,
     MODE_LOG_NORM,
@@ -55,7 +55,7 @@ from bgmix._kernels.mixture_blocks import (
     _score_block_diag,
     _score_block_full,
 )
-from bgmix._kernels.mixture_threads import parallel_blocks, readonly
+from bgmix._threads import run_bands
 
 __all__ = [
     "MODE_LABELS",
@@ -90,7 +90,7 @@ def block_layout(n_samples: int, stats_per_block: int) -> tuple[int, int]:
 
 
 # ---------------------------------------------------------------- block ranges
-# Each processes blocks [b0, b1) of ``rows`` rows; run by parallel_blocks.
+# Each processes blocks [b0, b1) of ``rows`` rows; run by run_bands.
 
 
 @njit(cache=True, nogil=True)
@@ -173,7 +173,7 @@ def _hard_range(b0, b1, X, rows, labels, shift, part_nk, part_s1, part_s2):
 # ---------------------------------------------------------------- public wrappers
 
 
-def _em(X, means, factor, log_norm, full, block_rows):
+def _em(X, means, factor, log_norm, full, block_rows, n_threads):
     n_samples, n_features = X.shape
     n_components = means.shape[0]
     n_blocks = -(-n_samples // block_rows)
@@ -182,9 +182,10 @@ def _em(X, means, factor, log_norm, full, block_rows):
     part_s1 = np.zeros((n_blocks, n_components, n_features))
     stats_shape = (n_features, n_features) if full else (n_features,)
     part_s2 = np.zeros((n_blocks, n_components, *stats_shape))
-    parallel_blocks(
+    run_bands(
         _em_range_full if full else _em_range_diag,
         n_blocks,
+        n_threads,
         readonly(X),
         block_rows,
         means,
@@ -203,7 +204,7 @@ def _em(X, means, factor, log_norm, full, block_rows):
     return float(part_ll.sum()), part_nk.sum(axis=0), part_s1.sum(axis=0), s2
 
 
-def em_full(X, means, prec_chol, log_norm, block_rows):
+def em_full(X, means, prec_chol, log_norm, block_rows, n_threads=1):
     """One E-step with the M-step statistics, full (or tied) covariances.
 
     Parameters
@@ -213,6 +214,7 @@ def em_full(X, means, prec_chol, log_norm, block_rows):
     prec_chol : (K, D, D) float64 array, upper-triangular precision Cholesky factors
     log_norm : (K,) float64 array, ``log w_k + log|U_k| - D/2 log(2 pi)``
     block_rows : int, rows per block (see :func:`block_layout`)
+    n_threads : int, threads (a resolved ``n_jobs``); results do not depend on it
 
     Returns
     -------
@@ -221,10 +223,10 @@ def em_full(X, means, prec_chol, log_norm, block_rows):
     s1 : (K, D) float64, ``sum_i r_ik (x_i - mu_k)``
     s2 : (K, D, D) float64, ``sum_i r_ik (x_i - mu_k)(x_i - mu_k)^T``
     """
-    return _em(X, means, prec_chol, log_norm, True, block_rows)
+    return _em(X, means, prec_chol, log_norm, True, block_rows, n_threads)
 
 
-def em_diag(X, means, precisions, log_norm, block_rows):
+def em_diag(X, means, precisions, log_norm, block_rows, n_threads=1):
     """One E-step with the M-step statistics, diagonal (or spherical) covariances.
 
     Parameters
@@ -242,10 +244,12 @@ def em_diag(X, means, precisions, log_norm, block_rows):
     s1 : (K, D) float64, ``sum_i r_ik (x_i - mu_k)``
     s2 : (K, D) float64, ``sum_i r_ik (x_i - mu_k)^2``
     """
-    return _em(X, means, precisions, log_norm, False, block_rows)
+    return _em(X, means, precisions, log_norm, False, block_rows, n_threads)
 
 
-def score_full(X, means, prec_chol, log_norm, mode, labels, log_prob_norm, out, block_rows):
+def score_full(
+    X, means, prec_chol, log_norm, mode, labels, log_prob_norm, out, block_rows, n_threads=1
+):
     """Score samples under a full (or tied) mixture, in place.
 
     ``mode`` selects what is written: :data:`MODE_LABELS` -> ``labels`` (N,) int64,
@@ -256,9 +260,10 @@ def score_full(X, means, prec_chol, log_norm, mode, labels, log_prob_norm, out, 
     ``X`` (computed in float64).
     """
     n_blocks = -(-X.shape[0] // block_rows)
-    parallel_blocks(
+    run_bands(
         _score_range_full,
         n_blocks,
+        n_threads,
         readonly(X),
         block_rows,
         means,
@@ -271,12 +276,15 @@ def score_full(X, means, prec_chol, log_norm, mode, labels, log_prob_norm, out, 
     )
 
 
-def score_diag(X, means, precisions, log_norm, mode, labels, log_prob_norm, out, block_rows):
+def score_diag(
+    X, means, precisions, log_norm, mode, labels, log_prob_norm, out, block_rows, n_threads=1
+):
     """Score samples under a diagonal (or spherical) mixture; see :func:`score_full`."""
     n_blocks = -(-X.shape[0] // block_rows)
-    parallel_blocks(
+    run_bands(
         _score_range_diag,
         n_blocks,
+        n_threads,
         readonly(X),
         block_rows,
         means,
@@ -289,7 +297,7 @@ def score_diag(X, means, precisions, log_norm, mode, labels, log_prob_norm, out,
     )
 
 
-def hard_stats(X, labels, shift, full, block_rows):
+def hard_stats(X, labels, shift, full, block_rows, n_threads=1):
     """Sufficient statistics of a hard assignment (one-hot responsibilities).
 
     Parameters
@@ -312,8 +320,17 @@ def hard_stats(X, labels, shift, full, block_rows):
     part_nk = np.zeros((n_blocks, n_components))
     part_s1 = np.zeros((n_blocks, n_components, n_features))
     part_s2 = np.zeros((n_blocks, n_components, n_features, n_features))
-    parallel_blocks(
-        _hard_range, n_blocks, readonly(X), block_rows, labels, shift, part_nk, part_s1, part_s2
+    run_bands(
+        _hard_range,
+        n_blocks,
+        n_threads,
+        readonly(X),
+        block_rows,
+        labels,
+        shift,
+        part_nk,
+        part_s1,
+        part_s2,
     )
     s2 = part_s2.sum(axis=0)
     s2 = np.triu(s2) + np.swapaxes(np.triu(s2, 1), 1, 2)

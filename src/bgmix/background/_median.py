@@ -105,9 +105,9 @@ class BatchMedian(BatchSubtractor):
 
         out = state["_median"][r0:r1]
         if block.dtype == np.uint8:
-            batch_stats.median_u8(block, out)
+            batch_stats.median_u8(block, out, self._n_threads)
         else:
-            batch_stats.median_float(block, out)
+            batch_stats.median_float(block, out, self._n_threads)
 
     def _initialize(self, frame: np.ndarray) -> None:
         self._median = frame.astype(np.float32)
