@@ -25,6 +25,7 @@ whatever the input (constant, saturated or pathological pixels included).
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 from numba import literally, njit
@@ -32,7 +33,7 @@ from numba import literally, njit
 from bgmix._kernels._config import FASTMATH
 from bgmix._kernels.online_common import hold_update, load_row, sel
 
-__all__ = ["RULE_ANY", "RULE_RANKED", "gmm_full_rows"]
+__all__ = ["RULE_ANY", "RULE_RANKED", "GMMFullState", "gmm_full_background", "gmm_full_rows"]
 
 F32 = np.float32
 I32 = np.int32
@@ -236,116 +237,58 @@ def _decide(best, cum, bg, mr, tbr, ranked):
             mr[x] = sel(b, np.uint8(0), np.uint8(255))
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
-def gmm_full_rows(
-    y0,
-    y1,
-    frame,
-    weight,
-    mean,
-    cov,
-    hold,
-    mask,
-    alpha,
-    lam2,
-    var_init,
-    var_min,
-    rule,
-    tbr,
-    hold_frames,
-):
-    """Classify rows ``[y0, y1)`` of ``frame`` into ``mask`` and update the mixture.
+class GMMFullState(NamedTuple):
+    """The per-pixel ``gmm-full`` model (IN/OUT, updated in place).
 
-    Releases the GIL, so bands of rows can run on several Python threads.
-
-    Parameters
+    Attributes
     ----------
-    y0, y1 : int
-        Row range.
-    frame : (H, W, C) uint8 or float32 ndarray, C-contiguous, C in {1, 3}
-        The sample, 0–255 scale. Every state array is C-contiguous too.
     weight : (K, H, W) float32 ndarray
     mean : (K, C, H, W) float32 ndarray
     cov : (K, 6, H, W) float32 ndarray for C = 3, (K, 1, H, W) for C = 1
         Upper triangles (00, 01, 02, 11, 12, 22) of the covariances.
     hold : (H, W) uint16 ndarray
-    mask : (H, W) uint8 ndarray
-        Output: 0 background, 255 foreground.
-    alpha : float32
-        Learning rate; 0 freezes the model.
-    lam2 : float32
-        Squared match threshold :math:`\\lambda^2` on the Mahalanobis distance.
-    var_init : float32
-        :math:`\\sigma_0^2` of a re-initialised component.
-    var_min : float32
-        Regularisation: every eigenvalue of every covariance stays above this.
-    rule : int
-        :data:`RULE_ANY` or :data:`RULE_RANKED`.
-    tbr : float32
-        Ranked rule: the first components whose weights exceed this are background.
-    hold_frames : int
-        0 disables the stop-and-stay hold.
+        Consecutive non-background frames (stop-and-stay hold).
     """
-    if frame.shape[2] == 3:
-        _rows(
-            3,
-            y0,
-            y1,
-            frame,
-            weight,
-            mean,
-            cov,
-            hold,
-            mask,
-            alpha,
-            lam2,
-            var_init,
-            var_min,
-            rule,
-            tbr,
-            hold_frames,
-        )
-    else:
-        _rows(
-            1,
-            y0,
-            y1,
-            frame,
-            weight,
-            mean,
-            cov,
-            hold,
-            mask,
-            alpha,
-            lam2,
-            var_init,
-            var_min,
-            rule,
-            tbr,
-            hold_frames,
-        )
+
+    weight: np.ndarray
+    mean: np.ndarray
+    cov: np.ndarray
+    hold: np.ndarray
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _rows(
-    nch,
-    y0,
-    y1,
-    frame,
-    weight,
-    mean,
-    cov,
-    hold,
-    mask,
-    alpha,
-    lam2,
-    var_init,
-    var_min,
-    rule,
-    tbr,
-    hold_frames,
-):
+def gmm_full_rows(y0, y1, frame, state, mask, prm):
+    """Classify rows ``[y0, y1)`` of ``frame`` into ``mask`` and update the mixture.
+
+    Releases the GIL, so bands of rows can run on several threads
+    (:func:`bgmix._threads.run_bands`).
+
+    Parameters
+    ----------
+    y0, y1 : int
+        IN: the row band.
+    frame : (H, W, C) uint8 or float32 ndarray, C-contiguous, C in {1, 3}
+        IN: the sample, 0–255 scale. Every state array is C-contiguous too.
+    state : GMMFullState
+        IN/OUT: the model, updated in place.
+    mask : (H, W) uint8 ndarray
+        OUT: 0 background, 255 foreground.
+    prm : GMMFullParams
+        IN: the frame's scalars (``rule`` is :data:`RULE_ANY` or :data:`RULE_RANKED`).
+    """
+    if frame.shape[2] == 3:
+        _rows(3, y0, y1, frame, state, mask, prm)
+    else:
+        _rows(1, y0, y1, frame, state, mask, prm)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _rows(nch, y0, y1, frame, state, mask, prm):
+    """:func:`gmm_full_rows` for ``nch`` (a literal) channels."""
     literally(nch)
+    weight, mean, cov, hold = state.weight, state.mean, state.cov, state.hold
+    alpha, lam2, var_init, var_min = prm.alpha, prm.lam2, prm.var_init, prm.var_min
+    rule, tbr, hold_frames = prm.rule, prm.tbr, prm.hold_frames
     kmax = weight.shape[0]
     h, w = mask.shape
     n = h * w
