@@ -355,61 +355,11 @@ def _em_pixel1(x, msk, n_real, w, mu, cov, tol, max_iter, reg, v, best, s):
 
 
 @njit(cache=True, nogil=True, fastmath=FASTMATH)
-def _em_run_rows(
-    r0, r1, data, tol, max_iter, reg, diag, weights, means, covs, n_iter, converged, loglik
-):
-    """Rows ``[r0, r1)`` of :func:`em_run` (IN ``r0, r1``: the row band; the
-    other arguments are :func:`em_run`'s)."""
-    T, _R, W, C = data.shape
-    K = weights.shape[2]
-    for r in range(r0, r1):
-        w = np.empty(K)
-        mu = np.empty((K, C))
-        cov = np.empty((K, C, C))
-        Tp = _padded(T)
-        xp = np.empty((C, Tp))
-        msk = np.zeros(Tp)
-        msk[:T] = 1.0
-        v = np.empty((K, Tp))
-        best = np.empty(Tp)
-        s = np.empty(Tp)
-        acc = np.empty((K, 10))
-        for j in range(W):
-            for t in range(T):
-                for c in range(C):
-                    xp[c, t] = float(data[t, r, j, c])
-            for t in range(T, Tp):
-                for c in range(C):
-                    xp[c, t] = xp[c, 0]
-            for k in range(K):
-                w[k] = weights[r, j, k]
-                for a in range(C):
-                    mu[k, a] = means[r, j, k, a]
-                    for b in range(C):
-                        cov[k, a, b] = covs[r, j, k, a, b]
-            if C == 3:
-                it, ok, ll = _em_pixel3(
-                    xp, msk, T, w, mu, cov, tol, max_iter, reg, diag, v, best, s, acc
-                )
-            else:
-                it, ok, ll = _em_pixel1(xp, msk, T, w, mu, cov, tol, max_iter, reg, v, best, s)
-            n_iter[r, j] = it
-            converged[r, j] = ok
-            loglik[r, j] = ll
-            for k in range(K):
-                weights[r, j, k] = w[k]
-                for a in range(C):
-                    means[r, j, k, a] = mu[k, a]
-                    for b in range(C):
-                        covs[r, j, k, a, b] = cov[k, a, b]
-
-
-@njit(cache=True, nogil=True, fastmath=FASTMATH)
-def _em_fit_rows(
+def _em_rows(
     r0,
     r1,
     data,
-    K,
+    init,
     method,
     seed,
     row0,
@@ -425,9 +375,16 @@ def _em_fit_rows(
     converged,
     loglik,
 ):
-    """Rows ``[r0, r1)`` of :func:`em_fit` (IN ``r0, r1``: the row band; the
-    other arguments are :func:`em_fit`'s)."""
+    """EM on rows ``[r0, r1)`` of a block (IN ``r0, r1``), one gather per pixel.
+
+    ``init`` (IN bool): start from :func:`em_init`'s parameters (``method``, ``seed``,
+    ``row0``, ``width`` as there; rounded through float32 as :func:`em_init` stores
+    them), else from ``weights``, ``means``, ``covs``. The other arguments are
+    :func:`em_run`'s; the number of components is ``weights.shape[2]``.
+    """
     T, _R, W, C = data.shape
+    K = weights.shape[2]
+    Tp = _padded(T)
     for r in range(r0, r1):
         w = np.empty(K)
         mu = np.empty((K, C))
@@ -437,7 +394,6 @@ def _em_fit_rows(
         gm = np.empty(C)
         gcov = np.empty((C, C))
         chosen = np.empty(K, np.int64)
-        Tp = _padded(T)
         xp = np.empty((C, Tp))
         msk = np.zeros(Tp)
         msk[:T] = 1.0
@@ -452,24 +408,16 @@ def _em_fit_rows(
             for t in range(T, Tp):
                 for c in range(C):
                     xp[c, t] = xp[c, 0]
-            x = xp[:, :T]
-            _init_pixel(
-                x,
-                K,
-                method,
-                seed,
-                (row0 + r) * width + j,
-                reg,
-                diag,
-                w,
-                mu,
-                cov,
-                key,
-                group,
-                gm,
-                gcov,
-                chosen,
-            )
+            if init:
+                pix = (row0 + r) * width + j
+                x = xp[:, :T]
+                _init_pixel(
+                    x, K, method, seed, pix, reg, diag, w, mu, cov, key, group, gm, gcov, chosen
+                )
+            else:
+                w[:] = weights[r, j]
+                mu[:] = means[r, j]
+                cov[:] = covs[r, j]
             # round the initial parameters through float32, as em_init stores them
             for k in range(K):
                 w[k] = np.float32(w[k])
@@ -486,12 +434,9 @@ def _em_fit_rows(
             n_iter[r, j] = it
             converged[r, j] = ok
             loglik[r, j] = ll
-            for k in range(K):
-                weights[r, j, k] = w[k]
-                for a in range(C):
-                    means[r, j, k, a] = mu[k, a]
-                    for b in range(C):
-                        covs[r, j, k, a, b] = cov[k, a, b]
+            weights[r, j] = w
+            means[r, j] = mu
+            covs[r, j] = cov
 
 
 # --------------------------------------------------------------------------- drivers
@@ -522,10 +467,15 @@ def em_run(
         Out: mean log-likelihood of the samples under the parameters of the last E-step.
     """
     run_bands(
-        _em_run_rows,
+        _em_rows,
         data.shape[1],
         n_threads,
         data,
+        False,
+        0,
+        0,
+        0,
+        data.shape[2],
         tol,
         max_iter,
         reg,
@@ -562,12 +512,13 @@ def em_fit(
 
     Same arguments and outputs as the two kernels; gives bit-identical results.
     """
+    assert weights.shape[2] == K
     run_bands(
-        _em_fit_rows,
+        _em_rows,
         data.shape[1],
         n_threads,
         data,
-        K,
+        True,
         method,
         seed,
         row0,
