@@ -38,6 +38,8 @@ GIL-free Numba functions; the range functions here loop over a range of blocks a
 
 from __future__ import annotations
 
+from typing import Any, NamedTuple
+
 import numpy as np
 from numba import njit
 
@@ -47,13 +49,9 @@ from bgmix._kernels.mixture_blocks import (
     MODE_LOG_NORM,
     MODE_RESP,
     MODE_WEIGHTED,
-    _em_block_diag,
-    _em_block_diag3,
-    _em_block_full,
-    _em_block_full3,
     _hard_block_full,
-    _score_block_diag,
-    _score_block_full,
+    em_block,
+    score_block,
 )
 from bgmix._threads import run_bands
 
@@ -93,72 +91,62 @@ def block_layout(n_samples: int, stats_per_block: int) -> tuple[int, int]:
 # Each processes blocks [b0, b1) of ``rows`` rows; run by run_bands.
 
 
-@njit(cache=True, nogil=True)
-def _em_range_full(b0, b1, X, rows, means, prec_chol, log_norm, part_ll, part_nk, part_s1, part_s2):
-    n = X.shape[0]
-    three = X.shape[1] == 3
-    for b in range(b0, b1):
-        start, stop = b * rows, min(n, (b + 1) * rows)
-        nk, s1, s2 = part_nk[b], part_s1[b], part_s2[b]
-        if three:
-            part_ll[b] = _em_block_full3(X, start, stop, means, prec_chol, log_norm, nk, s1, s2)
-        else:
-            part_ll[b] = _em_block_full(X, start, stop, means, prec_chol, log_norm, nk, s1, s2)
+class RangeKernels(NamedTuple):
+    """Range kernels over blocks ``[b0, b1)`` of ``rows`` rows, for one feature count.
+
+    ``em_full`` / ``em_diag(b0, b1, X, rows, means, factor, log_norm, part_ll, part_nk,
+    part_s1, part_s2)``: each block ``b`` writes its own partials ``part_*[b]`` (OUT).
+    ``score_full`` / ``score_diag(b0, b1, X, rows, means, factor, log_norm, mode,
+    labels, log_prob_norm, out)``: the rows' outputs (OUT).
+    """
+
+    em_full: Any
+    em_diag: Any
+    score_full: Any
+    score_diag: Any
 
 
-@njit(cache=True, nogil=True)
-def _em_range_diag(
-    b0, b1, X, rows, means, precisions, log_norm, part_ll, part_nk, part_s1, part_s2
-):
-    n = X.shape[0]
-    three = X.shape[1] == 3
-    for b in range(b0, b1):
-        start, stop = b * rows, min(n, (b + 1) * rows)
-        nk, s1, s2 = part_nk[b], part_s1[b], part_s2[b]
-        if three:
-            part_ll[b] = _em_block_diag3(X, start, stop, means, precisions, log_norm, nk, s1, s2)
-        else:
-            part_ll[b] = _em_block_diag(X, start, stop, means, precisions, log_norm, nk, s1, s2)
+def _range_kernels(n_features: int) -> RangeKernels:
+    """The range kernels, written once, built for ``n_features`` features (0: any).
+
+    Only plain constants are captured (``n_features``, ``full``), so that the compiled
+    code is cached on disk like any other kernel's.
+    """
+
+    def em_range(full):
+        @njit(cache=True, nogil=True)
+        def em(b0, b1, X, rows, means, factor, log_norm, part_ll, part_nk, part_s1, part_s2):
+            nf = X.shape[1] if n_features == 0 else n_features
+            n = X.shape[0]
+            for b in range(b0, b1):
+                start, stop = b * rows, min(n, (b + 1) * rows)
+                nk, s1, s2 = part_nk[b], part_s1[b], part_s2[b]
+                part_ll[b] = em_block(X, start, stop, nf, full, means, factor, log_norm, nk, s1, s2)
+
+        return em
+
+    def score_range(full):
+        @njit(cache=True, nogil=True)
+        def score(b0, b1, X, rows, means, factor, log_norm, mode, labels, lpn, out):
+            nf = X.shape[1] if n_features == 0 else n_features
+            n = X.shape[0]
+            for b in range(b0, b1):
+                start, stop = b * rows, min(n, (b + 1) * rows)
+                score_block(
+                    X, start, stop, nf, full, means, factor, log_norm, mode, labels, lpn, out
+                )
+
+        return score
+
+    return RangeKernels(em_range(True), em_range(False), score_range(True), score_range(False))
 
 
-@njit(cache=True, nogil=True)
-def _score_range_full(
-    b0, b1, X, rows, means, prec_chol, log_norm, mode, labels, log_prob_norm, out
-):
-    n = X.shape[0]
-    for b in range(b0, b1):
-        _score_block_full(
-            X,
-            b * rows,
-            min(n, (b + 1) * rows),
-            means,
-            prec_chol,
-            log_norm,
-            mode,
-            labels,
-            log_prob_norm,
-            out,
-        )
+#: Range kernels for 3 features (pixels) and for any number.
+_RANGES = {3: _range_kernels(3), 0: _range_kernels(0)}
 
 
-@njit(cache=True, nogil=True)
-def _score_range_diag(
-    b0, b1, X, rows, means, precisions, log_norm, mode, labels, log_prob_norm, out
-):
-    n = X.shape[0]
-    for b in range(b0, b1):
-        _score_block_diag(
-            X,
-            b * rows,
-            min(n, (b + 1) * rows),
-            means,
-            precisions,
-            log_norm,
-            mode,
-            labels,
-            log_prob_norm,
-            out,
-        )
+def _ranges(X: np.ndarray) -> RangeKernels:
+    return _RANGES[3 if X.shape[1] == 3 else 0]
 
 
 @njit(cache=True, nogil=True)
@@ -183,7 +171,7 @@ def _em(X, means, factor, log_norm, full, block_rows, n_threads):
     stats_shape = (n_features, n_features) if full else (n_features,)
     part_s2 = np.zeros((n_blocks, n_components, *stats_shape))
     run_bands(
-        _em_range_full if full else _em_range_diag,
+        _ranges(X).em_full if full else _ranges(X).em_diag,
         n_blocks,
         n_threads,
         readonly(X),
@@ -261,7 +249,7 @@ def score_full(
     """
     n_blocks = -(-X.shape[0] // block_rows)
     run_bands(
-        _score_range_full,
+        _ranges(X).score_full,
         n_blocks,
         n_threads,
         readonly(X),
@@ -282,7 +270,7 @@ def score_diag(
     """Score samples under a diagonal (or spherical) mixture; see :func:`score_full`."""
     n_blocks = -(-X.shape[0] // block_rows)
     run_bands(
-        _score_range_diag,
+        _ranges(X).score_diag,
         n_blocks,
         n_threads,
         readonly(X),
