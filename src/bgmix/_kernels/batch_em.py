@@ -440,9 +440,7 @@ def _em_rows(
 
 
 # --------------------------------------------------------------------------- drivers
-def em_run(
-    data, tol, max_iter, reg, diag, weights, means, covs, n_iter, converged, loglik, n_threads=1
-):
+def em_run(data, *args, n_threads=1):
     """Run EM on every pixel of a block, starting from (and overwriting) the parameters.
 
     Parameters
@@ -465,72 +463,18 @@ def em_run(
         Out: whether the pixel met ``tol`` before ``max_iter``.
     loglik : (R, W) float32
         Out: mean log-likelihood of the samples under the parameters of the last E-step.
+    n_threads : int, keyword
+        Threads (bands of rows); results do not depend on it.
     """
-    run_bands(
-        _em_rows,
-        data.shape[1],
-        n_threads,
-        data,
-        False,
-        0,
-        0,
-        0,
-        data.shape[2],
-        tol,
-        max_iter,
-        reg,
-        diag,
-        weights,
-        means,
-        covs,
-        n_iter,
-        converged,
-        loglik,
-    )
+    run_bands(_em_rows, data.shape[1], n_threads, data, False, 0, 0, 0, data.shape[2], *args)
 
 
-def em_fit(
-    data,
-    K,
-    method,
-    seed,
-    row0,
-    width,
-    tol,
-    max_iter,
-    reg,
-    diag,
-    weights,
-    means,
-    covs,
-    n_iter,
-    converged,
-    loglik,
-    n_threads=1,
-):
+def em_fit(data, K, *args, n_threads=1):
     """:func:`em_init` then :func:`em_run` in one pass over the block (one gather per pixel).
 
-    Same arguments and outputs as the two kernels; gives bit-identical results.
+    Arguments: ``data, K, method, seed, row0, width`` as for :func:`em_init`, then
+    ``tol, max_iter, reg, diag, weights, means, covs, n_iter, converged, loglik`` as
+    for :func:`em_run` (``weights`` etc. are outputs only); gives bit-identical
+    results to the two kernels.
     """
-    assert weights.shape[2] == K
-    run_bands(
-        _em_rows,
-        data.shape[1],
-        n_threads,
-        data,
-        True,
-        method,
-        seed,
-        row0,
-        width,
-        tol,
-        max_iter,
-        reg,
-        diag,
-        weights,
-        means,
-        covs,
-        n_iter,
-        converged,
-        loglik,
-    )
+    run_bands(_em_rows, data.shape[1], n_threads, data, True, *args)

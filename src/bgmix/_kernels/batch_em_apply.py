@@ -198,27 +198,12 @@ def _em_apply_rows(
 
 
 # --------------------------------------------------------------------------- drivers
-def em_sort(weights, means, covs, n_threads=1):
+def em_sort(*args, n_threads=1):
     """Order every pixel's components by decreasing weight (stable), in place."""
-    run_bands(_em_sort_rows, weights.shape[0], n_threads, weights, means, covs)
+    run_bands(_em_sort_rows, args[0].shape[0], n_threads, *args)
 
 
-def em_apply(
-    frame,
-    weights,
-    means,
-    covs,
-    bg_ratio,
-    thr2,
-    use_difference,
-    grey_thr,
-    alpha,
-    var_init,
-    reg,
-    diag,
-    mask,
-    n_threads=1,
-):
+def em_apply(*args, n_threads=1):
     """Classify a frame against per-pixel mixtures and optionally update them online.
 
     Parameters
@@ -250,22 +235,7 @@ def em_apply(
         Diagonal covariances.
     mask : (H, W) uint8
         Out: 255 foreground, 0 background.
+    n_threads : int, keyword
+        Threads (bands of rows); results do not depend on it.
     """
-    run_bands(
-        _em_apply_rows,
-        frame.shape[0],
-        n_threads,
-        frame,
-        weights,
-        means,
-        covs,
-        bg_ratio,
-        thr2,
-        use_difference,
-        grey_thr,
-        alpha,
-        var_init,
-        reg,
-        diag,
-        mask,
-    )
+    run_bands(_em_apply_rows, args[0].shape[0], n_threads, *args)

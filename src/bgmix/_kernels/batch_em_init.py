@@ -236,7 +236,7 @@ def _em_init_rows(r0, r1, data, K, method, seed, row0, width, reg, diag, weights
 
 
 # --------------------------------------------------------------------------- drivers
-def em_init(data, K, method, seed, row0, width, reg, diag, weights, means, covs, n_threads=1):
+def em_init(*args, n_threads=1):
     """Initial parameters of every pixel of a block.
 
     Parameters
@@ -261,20 +261,7 @@ def em_init(data, K, method, seed, row0, width, reg, diag, weights, means, covs,
         Zero the off-diagonal covariance entries.
     weights, means, covs : (R, W, K), (R, W, K, C), (R, W, K, C, C) float32
         Outputs.
+    n_threads : int, keyword
+        Threads (bands of rows); results do not depend on it.
     """
-    run_bands(
-        _em_init_rows,
-        data.shape[1],
-        n_threads,
-        data,
-        K,
-        method,
-        seed,
-        row0,
-        width,
-        reg,
-        diag,
-        weights,
-        means,
-        covs,
-    )
+    run_bands(_em_init_rows, args[0].shape[1], n_threads, *args)

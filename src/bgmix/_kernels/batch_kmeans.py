@@ -194,7 +194,7 @@ def _kmeans_apply_rows(r0, r1, frame, centers, weights, bg_ratio, thr2, alpha, m
 
 
 # --------------------------------------------------------------------------- drivers
-def kmeans_fit(data, K, method, seed, row0, width, max_iter, centers, weights, n_iter, n_threads=1):
+def kmeans_fit(*args, n_threads=1):
     """Per-pixel k-means of a block; clusters ordered by decreasing size.
 
     Parameters
@@ -217,25 +217,13 @@ def kmeans_fit(data, K, method, seed, row0, width, max_iter, centers, weights, n
         Out: fraction of the samples assigned to each cluster.
     n_iter : (R, W) int32
         Out: assignment steps run (fewer than ``max_iter`` when the labels settled).
+    n_threads : int, keyword
+        Threads (bands of rows); results do not depend on it.
     """
-    run_bands(
-        _kmeans_fit_rows,
-        data.shape[1],
-        n_threads,
-        data,
-        K,
-        method,
-        seed,
-        row0,
-        width,
-        max_iter,
-        centers,
-        weights,
-        n_iter,
-    )
+    run_bands(_kmeans_fit_rows, args[0].shape[1], n_threads, *args)
 
 
-def kmeans_apply(frame, centers, weights, bg_ratio, thr2, alpha, mask, n_threads=1):
+def kmeans_apply(*args, n_threads=1):
     """Classify a frame by its distance to each pixel's background clusters.
 
     Parameters
@@ -257,16 +245,7 @@ def kmeans_apply(frame, centers, weights, bg_ratio, thr2, alpha, mask, n_threads
         replaces the lightest one (weight ``alpha``).
     mask : (H, W) uint8
         Out: 255 foreground, 0 background.
+    n_threads : int, keyword
+        Threads (bands of rows); results do not depend on it.
     """
-    run_bands(
-        _kmeans_apply_rows,
-        frame.shape[0],
-        n_threads,
-        frame,
-        centers,
-        weights,
-        bg_ratio,
-        thr2,
-        alpha,
-        mask,
-    )
+    run_bands(_kmeans_apply_rows, args[0].shape[0], n_threads, *args)

@@ -14,13 +14,13 @@ from numba import njit
 
 from bgmix._threads import run_bands
 
-__all__ = ["median_float", "median_u8"]
+__all__ = ["median"]
 
 
 @njit(cache=True, nogil=True)
 def _median_u8_rows(r0, r1, data, out):
-    """Rows ``[r0, r1)`` of :func:`median_u8` (IN ``r0, r1``: the row band; the
-    other arguments are :func:`median_u8`'s)."""
+    """Rows ``[r0, r1)`` of :func:`median` for uint8 data (IN ``r0, r1``: the row band; the
+    other arguments are :func:`median`'s)."""
     T, _R, W, C = data.shape
     lo_rank = (T - 1) // 2  # 0-based ranks of the two middle samples
     hi_rank = T // 2
@@ -46,8 +46,8 @@ def _median_u8_rows(r0, r1, data, out):
 
 @njit(cache=True, nogil=True)
 def _median_float_rows(r0, r1, data, out):
-    """Rows ``[r0, r1)`` of :func:`median_float` (IN ``r0, r1``: the row band; the
-    other arguments are :func:`median_float`'s)."""
+    """Rows ``[r0, r1)`` of :func:`median` for float data (IN ``r0, r1``: the row band; the
+    other arguments are :func:`median`'s)."""
     T, _R, W, C = data.shape
     lo_rank = (T - 1) // 2
     hi_rank = T // 2
@@ -62,25 +62,20 @@ def _median_float_rows(r0, r1, data, out):
 
 
 # --------------------------------------------------------------------------- drivers
-def median_u8(data, out, n_threads=1):
-    """Exact per-pixel median of uint8 samples by counting.
+def median(data, out, *, n_threads=1):
+    """Exact per-pixel median of ``data`` over its first axis, in place into ``out``.
+
+    uint8 samples are counted (:func:`_median_u8_rows`), other dtypes sorted
+    (:func:`_median_float_rows`, NumPy's ``median``).
 
     Parameters
     ----------
-    data : (T, R, W, C) uint8 array
+    data : (T, R, W, C) uint8 or float array
+        IN: the samples.
     out : (R, W, C) float32 array
-        Out: the medians.
+        OUT: the medians.
+    n_threads : int, keyword
+        Threads (bands of rows); results do not depend on it.
     """
-    run_bands(_median_u8_rows, data.shape[1], n_threads, data, out)
-
-
-def median_float(data, out, n_threads=1):
-    """Exact per-pixel median of float samples by sorting (NumPy's ``median``).
-
-    Parameters
-    ----------
-    data : (T, R, W, C) float array
-    out : (R, W, C) float32 array
-        Out: the medians.
-    """
-    run_bands(_median_float_rows, data.shape[1], n_threads, data, out)
+    kernel = _median_u8_rows if data.dtype == np.uint8 else _median_float_rows
+    run_bands(kernel, data.shape[1], n_threads, data, out)

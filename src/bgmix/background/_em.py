@@ -252,9 +252,9 @@ class PixelEM(BatchSubtractor):
             state["n_iter_"][r0:r1],
             state["converged_"][r0:r1],
             state["lower_bound_"][r0:r1],
-            self._n_threads,
+            n_threads=self._n_threads,
         )
-        batch_em.em_sort(w, m, c, self._n_threads)
+        batch_em.em_sort(w, m, c, n_threads=self._n_threads)
 
     def _fit_finish(self, state: dict[str, Any], shape: tuple[int, int, int, int]) -> None:
         converged = state["converged_"]
@@ -303,7 +303,7 @@ class PixelEM(BatchSubtractor):
             float(self.reg_covar),
             self.covariance_type == "diag",
             mask,
-            self._n_threads,
+            n_threads=self._n_threads,
         )
         return mask
 

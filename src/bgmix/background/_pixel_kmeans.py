@@ -152,7 +152,7 @@ class PixelKMeans(BatchSubtractor):
             state["centers_"][r0:r1],
             state["weights_"][r0:r1],
             state["n_iter_"][r0:r1],
-            self._n_threads,
+            n_threads=self._n_threads,
         )
 
     def _initialize(self, frame: np.ndarray) -> None:  # pragma: no cover - requires_fit
@@ -171,7 +171,7 @@ class PixelKMeans(BatchSubtractor):
             float(self.threshold) ** 2,
             alpha,
             mask,
-            self._n_threads,
+            n_threads=self._n_threads,
         )
         return mask
 
