@@ -248,13 +248,6 @@ class BaseMixture(BaseEstimator, ABC):
         return X
 
     # ---------------------------------------------------------- inference
-    def _validate_new(self, X: ArrayLike) -> np.ndarray:
-        self._check_is_fitted()
-        name = type(self).__name__
-        X = check_array(X, estimator=name)
-        check_n_features(X, self.n_features_in_, estimator=name)
-        return X
-
     def predict(self, X: ArrayLike) -> NDArray[np.int64]:
         """Label of the most probable component of each sample.
 

@@ -16,7 +16,6 @@ from bgmix.mixture._checks import (
     Interval,
     Options,
     check_array,
-    check_n_features,
     check_random_state,
     validate_params,
 )
@@ -353,13 +352,6 @@ class KMeans(BaseEstimator):
         return self.fit(X).transform(X)
 
     # ------------------------------------------------------------ inference
-    def _validate_new(self, X: ArrayLike) -> np.ndarray:
-        self._check_is_fitted()
-        name = type(self).__name__
-        X = check_array(X, estimator=name)
-        check_n_features(X, self.n_features_in_, estimator=name)
-        return X
-
     def predict(self, X: ArrayLike) -> NDArray[np.int32]:
         """Nearest centre of each sample.
 
