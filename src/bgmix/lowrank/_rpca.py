@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from bgmix._threads import check_n_jobs
 from bgmix._validation import as_generator, check_choice, check_int, check_real
 from bgmix.exceptions import ConvergenceWarning
 from bgmix.lowrank._svd import as_matrix
@@ -94,10 +95,8 @@ def check_rpca_options(**options: object) -> None:
         check_int("max_iter", options["max_iter"], low=1)
     if "svd" in options:
         check_choice("svd", options["svd"], SVT_SOLVERS)
-    if options.get("n_jobs") is not None:
-        n = check_int("n_jobs", options["n_jobs"])
-        if n == 0 or n < -1:
-            raise ParameterError(f"n_jobs must be -1, None or a positive integer; got {n}")
+    if "n_jobs" in options:
+        check_n_jobs(options["n_jobs"])
 
 
 def spectral_norm(M: np.ndarray, *, random_state: int | np.random.Generator | None = 0) -> float:
