@@ -43,7 +43,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from numba import njit
 
-from bgmix._kernels._config import readonly
+from bgmix._kernels._config import FASTMATH, readonly
 from bgmix._kernels.mixture_blocks import (
     MODE_LABELS,
     MODE_LOG_NORM,
@@ -114,7 +114,7 @@ def _range_kernels(n_features: int) -> RangeKernels:
     """
 
     def em_range(full):
-        @njit(cache=True, nogil=True)
+        @njit(fastmath=FASTMATH, cache=True, nogil=True)
         def em(b0, b1, X, rows, means, factor, log_norm, part_ll, part_nk, part_s1, part_s2):
             nf = X.shape[1] if n_features == 0 else n_features
             n = X.shape[0]
@@ -126,7 +126,7 @@ def _range_kernels(n_features: int) -> RangeKernels:
         return em
 
     def score_range(full):
-        @njit(cache=True, nogil=True)
+        @njit(fastmath=FASTMATH, cache=True, nogil=True)
         def score(b0, b1, X, rows, means, factor, log_norm, mode, labels, lpn, out):
             nf = X.shape[1] if n_features == 0 else n_features
             n = X.shape[0]
