@@ -77,7 +77,17 @@ def _distance(
 
     Stores the ranking key ``w / sqrt(det Σ)`` of the component, keeps as owner the
     matching component of highest key (the first match in ranking order, ties to the
-    lower index) and tracks the lightest component."""
+    lower index) and tracks the lightest component.
+
+    Arguments (every array (N,) over the tile's pixels): ``mi`` int32 IN the component
+    (passes run for ``mi = 0, 1, ...``); ``nch`` literal IN channels; ``wr`` float32 IN
+    weights; ``c0``..``c5`` float32 IN covariance entries 00, 01, 02, 11, 12, 22 (all
+    ``c0`` for one channel); ``m0``..``m2`` float32 IN means; ``p0``..``p2`` float32 IN
+    the sample; ``best`` int32 IN/OUT owner (-1 none, reset at ``mi == 0``); ``bestk``
+    float32 IN/OUT the owner's key; ``argw`` int32 and ``minw`` float32 IN/OUT the
+    lightest component and its weight; ``key`` float32 OUT this component's key;
+    ``lam2`` float32 IN squared match threshold; ``floor`` float32 IN floor of
+    ``det Σ``."""
     literally(nch)
     first = mi == I32(0)
     for x in range(wr.shape[0]):
@@ -141,7 +151,9 @@ def _rank(mi, wr, key, keyb, best, cum):
 @njit(cache=True, error_model="numpy", fastmath=FASTMATH)
 def _update_weight(mi, wr, best, argw, minw, held, alpha, learn):
     """``w <- w + alpha (M - w)`` for component ``mi`` of a tile; returns how many pixels
-    own the component (matched or re-initialised).
+    own the component (matched or re-initialised). ``wr`` float32 IN/OUT; ``best``,
+    ``argw``, ``minw`` IN (see :func:`_distance`); ``held`` int32 IN; ``alpha`` float32,
+    ``learn`` bool IN.
 
     A re-initialised component starts from weight 0 (the weight of the component it
     replaces goes to the others in proportion), so after the update it has the low
@@ -190,7 +202,12 @@ def _update_gauss(
     vmin,
 ):
     """Mean and covariance updates of component ``mi`` where pixels own it (after
-    :func:`_update_weight`, whose new weights give ``rho = alpha / w``)."""
+    :func:`_update_weight`, whose new weights give ``rho = alpha / w``).
+
+    Arguments as in :func:`_distance` (``wr`` IN, ``c0``..``c5`` and ``m0``..``m2``
+    IN/OUT), plus ``held`` int32 IN (1: the hold freezes the pixel), ``alpha`` float32
+    IN learning rate, ``learn`` bool IN (``alpha > 0``), ``var_init`` float32 IN
+    variance of a re-initialised component, ``vmin`` float32 IN eigenvalue floor."""
     literally(nch)
     for x in range(wr.shape[0]):
         free = held[x] == I32(0)
