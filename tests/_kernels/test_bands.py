@@ -47,3 +47,14 @@ def test_batch_kernels_do_not_depend_on_threads():
         results.append((w, m, c, it, ll, centers, weights, med))
     for a, b in zip(*results, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_built_kernels_capture_only_constants():
+    # Numba keys its disk cache on the pickled closure: a captured dispatcher pickles
+    # differently in every process, so the kernel would be recompiled at every start.
+    from bgmix._kernels import kmeans, mixture
+
+    kernels = [*kmeans._LLOYD.values()] + [k for r in mixture._RANGES.values() for k in r]
+    for kernel in kernels:
+        cells = kernel.py_func.__closure__ or ()
+        assert cells and all(isinstance(c.cell_contents, int | bool) for c in cells)

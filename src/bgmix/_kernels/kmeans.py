@@ -64,51 +64,54 @@ def _closest_block(X, start, stop, points, closest):
 # Block ranges [b0, b1) of ``rows`` rows, run by run_bands.
 
 
+@njit(fastmath=FASTMATH, inline="always")
+def _lloyd_block(X, start, stop, nf, centers, labels, dist, sums, counts):
+    """Assign rows ``start:stop`` (IN) of ``X`` (N, ``nf``) to their nearest ``centers``
+    (K, nf): ``labels`` (N,) int32 IN/OUT, ``dist`` (N,) OUT, ``sums`` (K, nf) and
+    ``counts`` (K,) OUT (accumulated); returns ``(inertia, n_changed)`` of the block."""
+    inertia = 0.0
+    changed = 0
+    for i in range(start, stop):
+        best = 0
+        best_d = np.inf
+        for k in range(centers.shape[0]):
+            d = 0.0
+            for j in range(nf):
+                t = X[i, j] - centers[k, j]
+                d += t * t
+            if d < best_d:
+                best_d = d
+                best = k
+        if labels[i] != best:
+            changed += 1
+            labels[i] = best
+        dist[i] = best_d
+        inertia += best_d
+        counts[best] += 1.0
+        for j in range(nf):
+            sums[best, j] += X[i, j] - centers[best, j]
+    return inertia, changed
+
+
 def _lloyd_kernel(n_features):
     """The Lloyd range kernel, written once, built for ``n_features`` features (0: any).
 
     A fixed count (3 for pixels) lets LLVM unroll the feature loops and keep the
-    sample in registers, about twice as fast as the general loops.
+    sample in registers, about twice as fast as the general loops. Only the plain
+    constant is captured, so the compiled code is cached on disk.
     """
 
     @njit(fastmath=FASTMATH, cache=True, nogil=True)
-    def block(X, start, stop, centers, labels, dist, sums, counts):
-        """Assign rows ``start:stop``; returns ``(inertia, n_changed)`` of the block."""
-        n_clusters = centers.shape[0]
-        nf = X.shape[1] if n_features == 0 else n_features
-        inertia = 0.0
-        changed = 0
-        for i in range(start, stop):
-            best = 0
-            best_d = np.inf
-            for k in range(n_clusters):
-                d = 0.0
-                for j in range(nf):
-                    t = X[i, j] - centers[k, j]
-                    d += t * t
-                if d < best_d:
-                    best_d = d
-                    best = k
-            if labels[i] != best:
-                changed += 1
-                labels[i] = best
-            dist[i] = best_d
-            inertia += best_d
-            counts[best] += 1.0
-            for j in range(nf):
-                sums[best, j] += X[i, j] - centers[best, j]
-        return inertia, changed
-
-    @njit(cache=True, nogil=True)
     def lloyd_range(
         b0, b1, X, rows, centers, labels, dist, part_sums, part_counts, part_inertia, part_changed
     ):
         """Blocks ``[b0, b1)`` of ``rows`` rows: labels, distances and per-block sums."""
+        nf = X.shape[1] if n_features == 0 else n_features
         n = X.shape[0]
         for b in range(b0, b1):
             start, stop = b * rows, min(n, (b + 1) * rows)
-            inertia, changed = block(
-                X, start, stop, centers, labels, dist, part_sums[b], part_counts[b]
+            inertia, changed = _lloyd_block(
+                X, start, stop, nf, centers, labels, dist, part_sums[b], part_counts[b]
             )
             part_inertia[b] = inertia
             part_changed[b] = changed
