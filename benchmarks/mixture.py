@@ -124,7 +124,11 @@ def common_init(X: np.ndarray, covariance_type: str, kmeans_labels: np.ndarray) 
 def thread_info() -> dict:
     from bgmix._threads import resolve_n_jobs
 
-    info = {"bgmix_threads": resolve_n_jobs(None), "cpus": os.cpu_count()}
+    info = {
+        "bgmix_threads": resolve_n_jobs(None),
+        "cpus": os.cpu_count(),
+        "load_average": list(os.getloadavg()),
+    }
     try:
         from threadpoolctl import threadpool_info
 
