@@ -16,7 +16,7 @@ every implementation (bgmix's per-pixel brightness-quantile initialisation).
 
 Both wall-clock and CPU time (``time.process_time``: all threads of the process) are
 reported: on a shared machine the wall-clock ratios move with the load, the CPU-time
-ratios much less (bgmix uses every Numba thread, the two peers one core).
+ratios much less (bgmix uses every CPU of the process, the two peers one core).
 
 Frames: the first 44 frames of ``../shared/data/videos/vtest.avi`` resized to 720x480
 when the shared data is present, else a synthetic ``bgmix.synthetic`` scene (the
@@ -196,7 +196,7 @@ def heaviest_mean(w, mu):
 
 
 def main() -> dict:
-    import numba
+    from bgmix._threads import resolve_n_jobs
 
     frames, source = load_frames()
     init = initial_parameters(frames)
@@ -238,7 +238,7 @@ def main() -> dict:
         "frames_source": source,
         "machine": {
             "cpus": os.cpu_count(),
-            "numba_threads": numba.config.NUMBA_NUM_THREADS,
+            "bgmix_threads": resolve_n_jobs(None),
             "python": sys.version.split()[0],
             "platform": platform.platform(),
         },

@@ -21,7 +21,8 @@ scikit-learn is given its best threading: each of its cases is first run once wi
 its default thread pools (2 OpenBLAS/OpenMP threads here) and once limited to 1
 thread (``threadpoolctl``), then timed with the faster setting (recorded in the
 JSON): on a busy 2-core machine OpenBLAS's spinning threads can make the default
-several times slower. bgmix runs with its default (``numba.get_num_threads()``).
+several times slower. bgmix runs with its default (``n_jobs=None``: every CPU of the
+process, :func:`bgmix._threads.resolve_n_jobs`).
 
 Run as ``.venv/bin/python benchmarks/mixture.py [--repeats N] [--image PATH]``;
 prints a table and writes ``benchmarks/results/mixture.json``.
@@ -121,9 +122,13 @@ def common_init(X: np.ndarray, covariance_type: str, kmeans_labels: np.ndarray) 
 
 
 def thread_info() -> dict:
-    import numba
+    from bgmix._threads import resolve_n_jobs
 
-    info = {"numba_threads": numba.get_num_threads(), "cpus": os.cpu_count()}
+    info = {
+        "bgmix_threads": resolve_n_jobs(None),
+        "cpus": os.cpu_count(),
+        "load_average": list(os.getloadavg()),
+    }
     try:
         from threadpoolctl import threadpool_info
 
@@ -298,7 +303,7 @@ def main(argv: list[str] | None = None) -> dict:
 
     print(f"data: {data_desc}; {X.shape[0]} x {X.shape[1]}, K={K}, median of {reps}")
     print(
-        f"bgmix threads: {out['machine']['numba_threads']}, warm-up {out['warmup_seconds']} s; "
+        f"bgmix threads: {out['machine']['bgmix_threads']}, warm-up {out['warmup_seconds']} s; "
         f"scikit-learn threads used: {out['sklearn_threads_used']}"
     )
     header = (

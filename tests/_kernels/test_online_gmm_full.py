@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from bgmix._kernels.online_gmm_full import RULE_ANY, RULE_RANKED, gmm_full_rows
+from bgmix._kernels.online_gmm_full import RULE_ANY, RULE_RANKED, GMMFullState, gmm_full_rows
+from bgmix._kernels.online_params import GMMFullParams
 
 F = np.float32
 TRIU = ((0, 0), (0, 1), (0, 2), (1, 1), (1, 2), (2, 2))
@@ -44,23 +45,17 @@ class Kernel:
         mask = np.full(frame.shape[:2], 7, np.uint8)
         edges = np.linspace(0, h, bands + 1).astype(int)
         for y0, y1 in itertools.pairwise(edges):
-            gmm_full_rows(
-                y0,
-                y1,
-                frame,
-                self.weight,
-                self.mean,
-                self.cov,
-                self.hold,
-                mask,
-                F(alpha),
-                F(lam * lam),
-                F(var_init),
-                F(var_min),
-                rule,
-                F(ratio),
-                hold_frames,
+            prm = GMMFullParams(
+                alpha=F(alpha),
+                lam2=F(lam * lam),
+                var_init=F(var_init),
+                var_min=F(var_min),
+                rule=rule,
+                tbr=F(ratio),
+                hold_frames=hold_frames,
             )
+            state = GMMFullState(self.weight, self.mean, self.cov, self.hold)
+            gmm_full_rows(y0, y1, frame, state, mask, prm)
         return mask
 
     def matrices(self):

@@ -7,7 +7,8 @@ import itertools
 import numpy as np
 import pytest
 
-from bgmix._kernels.online_mog import mog_background, mog_rows
+from bgmix._kernels.online_mog import MOGState, mog_background, mog_rows
+from bgmix._kernels.online_params import MOGParams
 
 F = np.float32
 
@@ -25,23 +26,17 @@ class Kernel:
         mask = np.full(frame.shape[:2], 7, np.uint8)
         edges = np.linspace(0, h, bands + 1).astype(int)
         for y0, y1 in itertools.pairwise(edges):
-            mog_rows(
-                y0,
-                y1,
-                frame,
-                self.weight,
-                self.mean,
-                self.var,
-                self.hold,
-                mask,
-                F(p["alpha"]),
-                F(p["lam"] ** 2),
-                F(p["var_init"]),
-                F(p["var_min"]),
-                F(p["w_init"]),
-                F(p["ratio"]),
-                hold_frames,
+            prm = MOGParams(
+                alpha=F(p["alpha"]),
+                lam2=F(p["lam"] ** 2),
+                var_init=F(p["var_init"]),
+                var_min=F(p["var_min"]),
+                w_init=F(p["w_init"]),
+                tbr=F(p["ratio"]),
+                hold_frames=hold_frames,
             )
+            state = MOGState(self.weight, self.mean, self.var, self.hold)
+            mog_rows(y0, y1, frame, state, mask, prm)
         return mask
 
 

@@ -12,7 +12,8 @@ import itertools
 import numpy as np
 import pytest
 
-from bgmix._kernels.online_mog2 import mog2_background, mog2_rows
+from bgmix._kernels.online_mog2 import MOG2State, mog2_background, mog2_rows
+from bgmix._kernels.online_params import MOG2Params
 
 F = np.float32
 
@@ -174,29 +175,22 @@ class Kernel:
         mask = np.full(frame.shape[:2], 7, np.uint8)
         edges = np.linspace(0, h, bands + 1).astype(int)
         for y0, y1 in itertools.pairwise(edges):
-            mog2_rows(
-                y0,
-                y1,
-                frame,
-                self.weight,
-                self.var,
-                self.mean,
-                self.nmodes,
-                self.hold,
-                mask,
-                p["alpha"],
-                p["prune"],
-                p["tb"],
-                p["tbr"],
-                p["tg"],
-                p["vinit"],
-                p["vmin"],
-                p["vmax"],
-                p["shadows"],
-                p["tau"],
-                p["shadow_value"],
-                hold_frames,
+            state = MOG2State(self.weight, self.var, self.mean, self.nmodes, self.hold)
+            prm = MOG2Params(
+                alpha=p["alpha"],
+                prune=p["prune"],
+                tb=p["tb"],
+                tbr=p["tbr"],
+                tg=p["tg"],
+                var_init=p["vinit"],
+                var_min=p["vmin"],
+                var_max=p["vmax"],
+                detect_shadows=p["shadows"],
+                tau=p["tau"],
+                shadow_value=p["shadow_value"],
+                hold_frames=hold_frames,
             )
+            mog2_rows(y0, y1, frame, state, mask, prm)
         return mask
 
 

@@ -213,11 +213,20 @@ def test_thread_count_does_not_change_the_model(name):
 @pytest.mark.parametrize("name", BATCH)
 @pytest.mark.parametrize(
     ("param", "value"),
-    [("max_memory", 0), ("block_rows", 0), ("n_jobs", 0), ("n_jobs", -3), ("block_rows", 1.5)],
+    [("max_memory", 0), ("block_rows", 0), ("n_jobs", 0), ("n_jobs", 1.5), ("block_rows", 1.5)],
 )
 def test_memory_and_thread_parameters_are_validated(name, param, value):
     with pytest.raises(ParameterError, match=param):
         make_subtractor(name, **{param: value})
+
+
+@pytest.mark.parametrize("name", BATCH)
+def test_n_jobs_follows_the_one_rule(name):
+    from bgmix._threads import resolve_n_jobs
+
+    for n_jobs in (None, -1, -2, 1, 2):
+        sub = make_subtractor(name, n_jobs=n_jobs)
+        assert sub._n_threads == resolve_n_jobs(n_jobs)
 
 
 @pytest.mark.parametrize("name", ["em", "kmeans"])

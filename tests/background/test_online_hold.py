@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 from bgmix.background import make_subtractor
-from bgmix.background._online import available_cpus, resolve_n_jobs, run_rows
 from bgmix.synthetic import generate
 
 ONLINE = ["mog", "mog2", "gmm-full"]
@@ -88,35 +87,6 @@ def test_stopped_object_scene_is_held_much_longer():
         held.append(np.mean(sub_held.apply(f)[region] == 255))
     assert np.mean(plain[stop : stop + 120]) < 0.3
     assert np.min(held[stop : stop + 120]) > 0.9
-
-
-def test_resolve_n_jobs():
-    cpus = available_cpus()
-    assert resolve_n_jobs(None) == resolve_n_jobs(-1) == cpus
-    assert resolve_n_jobs(1) == 1
-    assert resolve_n_jobs(10_000) == cpus
-
-
-def test_run_rows_covers_every_row_once_and_propagates_errors():
-    seen = np.zeros(100, int)
-
-    def kernel(y0, y1, out):
-        out[y0:y1] += 1
-
-    for threads in (1, 2, 3, 7):
-        seen[:] = 0
-        run_rows(kernel, 100, threads, seen, width=1000)
-        assert (seen == 1).all()
-    calls = []
-    run_rows(lambda y0, y1: calls.append((y0, y1)), 60, 2, width=80)
-    assert calls == [(0, 60)]  # 80x60: too small to be worth a second thread
-
-    def failing(y0, y1):
-        if y0 > 0:
-            raise RuntimeError("band failed")
-
-    with pytest.raises(RuntimeError, match="band failed"):
-        run_rows(failing, 64, 4, width=1000)
 
 
 # Python >= 3.12 warns that forking a multi-threaded process may deadlock: that is

@@ -1,41 +1,28 @@
 """Numba settings shared by every kernel, defined once.
 
 ``FASTMATH`` allows reassociation, contraction and approximate functions, but never
-``nnan``/``ninf``: kernels must see NaN and infinity for what they are.
-``parallel=True`` kernels are never cached (``cache=True`` with ``parallel=True`` is
-unreliable across thread layers); serial kernels may be.
+``nnan``/``ninf``: kernels must see NaN and infinity for what they are. Every kernel
+is serial, cached (``cache=True``) and GIL-free (``nogil=True``) where it is run on
+threads; :func:`bgmix._threads.run_bands` spreads them over threads.
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
+import numpy as np
 
-import numba
-
-__all__ = ["FASTMATH", "max_threads", "num_threads"]
+__all__ = ["FASTMATH", "readonly"]
 
 #: LLVM fast-math flags used by every kernel (no ``nnan``, no ``ninf``). A plain
 #: ``set`` because that is what Numba's ``fastmath=`` accepts; never mutate it.
 FASTMATH: set[str] = {"nsz", "arcp", "contract", "afn", "reassoc"}
 
 
-def max_threads() -> int:
-    """Number of threads Numba may use at most (its thread pool size)."""
-    return int(numba.config.NUMBA_NUM_THREADS)
+def readonly(X: np.ndarray) -> np.ndarray:
+    """A read-only view of ``X`` (no copy).
 
-
-@contextlib.contextmanager
-def num_threads(n_jobs: int | None) -> Iterator[int]:
-    """Run the enclosed kernels on ``n_jobs`` threads (None or -1: all), then restore.
-
-    ``numba.set_num_threads`` is thread-local and cheap, so this can wrap every call.
+    Kernels take ``X`` through such a view so that writable and read-only inputs
+    (memory maps) share one compiled version.
     """
-    limit = max_threads()
-    n = limit if n_jobs is None or n_jobs < 0 else max(1, min(int(n_jobs), limit))
-    previous = numba.get_num_threads()
-    numba.set_num_threads(n)
-    try:
-        yield n
-    finally:
-        numba.set_num_threads(previous)
+    view = X.view()
+    view.flags.writeable = False
+    return view

@@ -10,7 +10,8 @@ any strides), and write per-pixel parameters into caller-allocated arrays:
 * ``covs`` ``(R, W, K, C, C)`` float32 (a diagonal model stores zero off-diagonals).
 
 Arithmetic is float64 inside a pixel; parameters are stored as float32. The kernels are
-parallel over rows (``prange``) and never validate: the wrappers in
+serial, cached and GIL-free over a band of rows; the drivers spread the rows over
+``n_threads`` threads with :func:`bgmix._threads.run_bands`. They never validate: the wrappers in
 :mod:`bgmix.background._em` do.
 
 The initialisation lives in :mod:`bgmix._kernels.batch_em_init` and the classification
@@ -22,7 +23,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from bgmix._kernels._config import FASTMATH
 from bgmix._kernels.batch_em_apply import em_apply, em_sort
@@ -33,6 +34,7 @@ from bgmix._kernels.batch_em_init import (
     em_init,
     pixel_hash,
 )
+from bgmix._threads import run_bands
 
 __all__ = [
     "INIT_QUANTILE",
@@ -352,8 +354,93 @@ def _em_pixel1(x, msk, n_real, w, mu, cov, tol, max_iter, reg, v, best, s):
     return n_iter, converged, ll
 
 
-@njit(parallel=True, fastmath=FASTMATH)
-def em_run(data, tol, max_iter, reg, diag, weights, means, covs, n_iter, converged, loglik):
+@njit(cache=True, nogil=True, fastmath=FASTMATH)
+def _em_rows(
+    r0,
+    r1,
+    data,
+    init,
+    method,
+    seed,
+    row0,
+    width,
+    tol,
+    max_iter,
+    reg,
+    diag,
+    weights,
+    means,
+    covs,
+    n_iter,
+    converged,
+    loglik,
+):
+    """EM on rows ``[r0, r1)`` of a block (IN ``r0, r1``), one gather per pixel.
+
+    ``init`` (IN bool): start from :func:`em_init`'s parameters (``method``, ``seed``,
+    ``row0``, ``width`` as there; rounded through float32 as :func:`em_init` stores
+    them), else from ``weights``, ``means``, ``covs``. The other arguments are
+    :func:`em_run`'s; the number of components is ``weights.shape[2]``.
+    """
+    T, _R, W, C = data.shape
+    K = weights.shape[2]
+    Tp = _padded(T)
+    for r in range(r0, r1):
+        w = np.empty(K)
+        mu = np.empty((K, C))
+        cov = np.empty((K, C, C))
+        key = np.empty(T)
+        group = np.empty(T, np.int64)
+        gm = np.empty(C)
+        gcov = np.empty((C, C))
+        chosen = np.empty(K, np.int64)
+        xp = np.empty((C, Tp))
+        msk = np.zeros(Tp)
+        msk[:T] = 1.0
+        v = np.empty((K, Tp))
+        best = np.empty(Tp)
+        s = np.empty(Tp)
+        acc = np.empty((K, 10))
+        for j in range(W):
+            for t in range(T):
+                for c in range(C):
+                    xp[c, t] = float(data[t, r, j, c])
+            for t in range(T, Tp):
+                for c in range(C):
+                    xp[c, t] = xp[c, 0]
+            if init:
+                pix = (row0 + r) * width + j
+                x = xp[:, :T]
+                _init_pixel(
+                    x, K, method, seed, pix, reg, diag, w, mu, cov, key, group, gm, gcov, chosen
+                )
+            else:
+                w[:] = weights[r, j]
+                mu[:] = means[r, j]
+                cov[:] = covs[r, j]
+            # round the initial parameters through float32, as em_init stores them
+            for k in range(K):
+                w[k] = np.float32(w[k])
+                for a in range(C):
+                    mu[k, a] = np.float32(mu[k, a])
+                    for b in range(C):
+                        cov[k, a, b] = np.float32(cov[k, a, b])
+            if C == 3:
+                it, ok, ll = _em_pixel3(
+                    xp, msk, T, w, mu, cov, tol, max_iter, reg, diag, v, best, s, acc
+                )
+            else:
+                it, ok, ll = _em_pixel1(xp, msk, T, w, mu, cov, tol, max_iter, reg, v, best, s)
+            n_iter[r, j] = it
+            converged[r, j] = ok
+            loglik[r, j] = ll
+            weights[r, j] = w
+            means[r, j] = mu
+            covs[r, j] = cov
+
+
+# --------------------------------------------------------------------------- drivers
+def em_run(data, *args, n_threads=1):
     """Run EM on every pixel of a block, starting from (and overwriting) the parameters.
 
     Parameters
@@ -376,136 +463,18 @@ def em_run(data, tol, max_iter, reg, diag, weights, means, covs, n_iter, converg
         Out: whether the pixel met ``tol`` before ``max_iter``.
     loglik : (R, W) float32
         Out: mean log-likelihood of the samples under the parameters of the last E-step.
+    n_threads : int, keyword
+        Threads (bands of rows); results do not depend on it.
     """
-    T, R, W, C = data.shape
-    K = weights.shape[2]
-    for r in prange(R):
-        w = np.empty(K)
-        mu = np.empty((K, C))
-        cov = np.empty((K, C, C))
-        Tp = _padded(T)
-        xp = np.empty((C, Tp))
-        msk = np.zeros(Tp)
-        msk[:T] = 1.0
-        v = np.empty((K, Tp))
-        best = np.empty(Tp)
-        s = np.empty(Tp)
-        acc = np.empty((K, 10))
-        for j in range(W):
-            for t in range(T):
-                for c in range(C):
-                    xp[c, t] = float(data[t, r, j, c])
-            for t in range(T, Tp):
-                for c in range(C):
-                    xp[c, t] = xp[c, 0]
-            for k in range(K):
-                w[k] = weights[r, j, k]
-                for a in range(C):
-                    mu[k, a] = means[r, j, k, a]
-                    for b in range(C):
-                        cov[k, a, b] = covs[r, j, k, a, b]
-            if C == 3:
-                it, ok, ll = _em_pixel3(
-                    xp, msk, T, w, mu, cov, tol, max_iter, reg, diag, v, best, s, acc
-                )
-            else:
-                it, ok, ll = _em_pixel1(xp, msk, T, w, mu, cov, tol, max_iter, reg, v, best, s)
-            n_iter[r, j] = it
-            converged[r, j] = ok
-            loglik[r, j] = ll
-            for k in range(K):
-                weights[r, j, k] = w[k]
-                for a in range(C):
-                    means[r, j, k, a] = mu[k, a]
-                    for b in range(C):
-                        covs[r, j, k, a, b] = cov[k, a, b]
+    run_bands(_em_rows, data.shape[1], n_threads, data, False, 0, 0, 0, data.shape[2], *args)
 
 
-@njit(parallel=True, fastmath=FASTMATH)
-def em_fit(
-    data,
-    K,
-    method,
-    seed,
-    row0,
-    width,
-    tol,
-    max_iter,
-    reg,
-    diag,
-    weights,
-    means,
-    covs,
-    n_iter,
-    converged,
-    loglik,
-):
+def em_fit(data, K, *args, n_threads=1):
     """:func:`em_init` then :func:`em_run` in one pass over the block (one gather per pixel).
 
-    Same arguments and outputs as the two kernels; gives bit-identical results.
+    Arguments: ``data, K, method, seed, row0, width`` as for :func:`em_init`, then
+    ``tol, max_iter, reg, diag, weights, means, covs, n_iter, converged, loglik`` as
+    for :func:`em_run` (``weights`` etc. are outputs only); gives bit-identical
+    results to the two kernels.
     """
-    T, R, W, C = data.shape
-    for r in prange(R):
-        w = np.empty(K)
-        mu = np.empty((K, C))
-        cov = np.empty((K, C, C))
-        key = np.empty(T)
-        group = np.empty(T, np.int64)
-        gm = np.empty(C)
-        gcov = np.empty((C, C))
-        chosen = np.empty(K, np.int64)
-        Tp = _padded(T)
-        xp = np.empty((C, Tp))
-        msk = np.zeros(Tp)
-        msk[:T] = 1.0
-        v = np.empty((K, Tp))
-        best = np.empty(Tp)
-        s = np.empty(Tp)
-        acc = np.empty((K, 10))
-        for j in range(W):
-            for t in range(T):
-                for c in range(C):
-                    xp[c, t] = float(data[t, r, j, c])
-            for t in range(T, Tp):
-                for c in range(C):
-                    xp[c, t] = xp[c, 0]
-            x = xp[:, :T]
-            _init_pixel(
-                x,
-                K,
-                method,
-                seed,
-                (row0 + r) * width + j,
-                reg,
-                diag,
-                w,
-                mu,
-                cov,
-                key,
-                group,
-                gm,
-                gcov,
-                chosen,
-            )
-            # round the initial parameters through float32, as em_init stores them
-            for k in range(K):
-                w[k] = np.float32(w[k])
-                for a in range(C):
-                    mu[k, a] = np.float32(mu[k, a])
-                    for b in range(C):
-                        cov[k, a, b] = np.float32(cov[k, a, b])
-            if C == 3:
-                it, ok, ll = _em_pixel3(
-                    xp, msk, T, w, mu, cov, tol, max_iter, reg, diag, v, best, s, acc
-                )
-            else:
-                it, ok, ll = _em_pixel1(xp, msk, T, w, mu, cov, tol, max_iter, reg, v, best, s)
-            n_iter[r, j] = it
-            converged[r, j] = ok
-            loglik[r, j] = ll
-            for k in range(K):
-                weights[r, j, k] = w[k]
-                for a in range(C):
-                    means[r, j, k, a] = mu[k, a]
-                    for b in range(C):
-                        covs[r, j, k, a, b] = cov[k, a, b]
+    run_bands(_em_rows, data.shape[1], n_threads, data, True, *args)

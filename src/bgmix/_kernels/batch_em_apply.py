@@ -8,9 +8,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from bgmix._kernels._config import FASTMATH
+from bgmix._threads import run_bands
 
 __all__ = ["em_apply", "em_sort"]
 
@@ -82,17 +83,20 @@ def _sort_pixel(weights, means, covs, r, j):
             m -= 1
 
 
-@njit(parallel=True)
-def em_sort(weights, means, covs):
-    """Order every pixel's components by decreasing weight (stable), in place."""
-    R, W = weights.shape[:2]
-    for r in prange(R):
+@njit(cache=True, nogil=True)
+def _em_sort_rows(r0, r1, weights, means, covs):
+    """Rows ``[r0, r1)`` of :func:`em_sort` (IN ``r0, r1``: the row band; the
+    other arguments are :func:`em_sort`'s)."""
+    _R, W = weights.shape[:2]
+    for r in range(r0, r1):
         for j in range(W):
             _sort_pixel(weights, means, covs, r, j)
 
 
-@njit(parallel=True, fastmath=FASTMATH)
-def em_apply(
+@njit(cache=True, nogil=True, fastmath=FASTMATH)
+def _em_apply_rows(
+    r0,
+    r1,
     frame,
     weights,
     means,
@@ -107,41 +111,11 @@ def em_apply(
     diag,
     mask,
 ):
-    """Classify a frame against per-pixel mixtures and optionally update them online.
-
-    Parameters
-    ----------
-    frame : (H, W, C) uint8 or float32
-        The frame, 0–255 scale.
-    weights, means, covs : (H, W, K), (H, W, K, C), (H, W, K, C, C) float32
-        The mixtures, components ordered by decreasing weight (kept so by updates).
-    bg_ratio : float
-        Background components are the first ``b`` whose cumulative weight reaches it.
-    thr2 : float
-        Squared Mahalanobis threshold: a sample matches a component when ``d^2 < thr2``.
-    use_difference : bool
-        True: foreground when the grey difference to the heaviest mean exceeds
-        ``grey_thr``; False: when no background component matches.
-    grey_thr : float
-        Grey-level threshold of the difference rule.
-    alpha : float
-        Online learning rate: 0 freezes; 1 re-initialises every pixel to one component
-        at the frame (keeping the heaviest component's covariance); otherwise the
-        matched component's weight, mean and covariance move by ``alpha``
-        (Stauffer–Grimson with ``rho = alpha``) and an unmatched sample replaces the
-        lightest component (mean = sample, variance ``var_init``, weight ``alpha``).
-    var_init : float
-        Variance of a component created online.
-    reg : float
-        Floor of the variances after an online update.
-    diag : bool
-        Diagonal covariances.
-    mask : (H, W) uint8
-        Out: 255 foreground, 0 background.
-    """
-    H, W, C = frame.shape
+    """Rows ``[r0, r1)`` of :func:`em_apply` (IN ``r0, r1``: the row band; the
+    other arguments are :func:`em_apply`'s)."""
+    _H, W, C = frame.shape
     K = weights.shape[2]
-    for r in prange(H):
+    for r in range(r0, r1):
         xs = np.empty((1, C))
         mu = np.empty((K, C))
         L = np.zeros((K, C, C))
@@ -221,3 +195,47 @@ def em_apply(
             for k in range(K):
                 weights[r, j, k] /= total
             _sort_pixel(weights, means, covs, r, j)
+
+
+# --------------------------------------------------------------------------- drivers
+def em_sort(*args, n_threads=1):
+    """Order every pixel's components by decreasing weight (stable), in place."""
+    run_bands(_em_sort_rows, args[0].shape[0], n_threads, *args)
+
+
+def em_apply(*args, n_threads=1):
+    """Classify a frame against per-pixel mixtures and optionally update them online.
+
+    Parameters
+    ----------
+    frame : (H, W, C) uint8 or float32
+        The frame, 0–255 scale.
+    weights, means, covs : (H, W, K), (H, W, K, C), (H, W, K, C, C) float32
+        The mixtures, components ordered by decreasing weight (kept so by updates).
+    bg_ratio : float
+        Background components are the first ``b`` whose cumulative weight reaches it.
+    thr2 : float
+        Squared Mahalanobis threshold: a sample matches a component when ``d^2 < thr2``.
+    use_difference : bool
+        True: foreground when the grey difference to the heaviest mean exceeds
+        ``grey_thr``; False: when no background component matches.
+    grey_thr : float
+        Grey-level threshold of the difference rule.
+    alpha : float
+        Online learning rate: 0 freezes; 1 re-initialises every pixel to one component
+        at the frame (keeping the heaviest component's covariance); otherwise the
+        matched component's weight, mean and covariance move by ``alpha``
+        (Stauffer–Grimson with ``rho = alpha``) and an unmatched sample replaces the
+        lightest component (mean = sample, variance ``var_init``, weight ``alpha``).
+    var_init : float
+        Variance of a component created online.
+    reg : float
+        Floor of the variances after an online update.
+    diag : bool
+        Diagonal covariances.
+    mask : (H, W) uint8
+        Out: 255 foreground, 0 background.
+    n_threads : int, keyword
+        Threads (bands of rows); results do not depend on it.
+    """
+    run_bands(_em_apply_rows, args[0].shape[0], n_threads, *args)

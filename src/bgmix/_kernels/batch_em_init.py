@@ -10,9 +10,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from bgmix._kernels._config import FASTMATH
+from bgmix._threads import run_bands
 
 __all__ = ["INIT_QUANTILE", "INIT_RANDOM", "em_init", "pixel_hash"]
 
@@ -190,35 +191,12 @@ def _init_pixel(x, K, method, seed, pix, reg, diag, w, mu, cov, key, group, gm, 
                 cov[k, b, a] = v
 
 
-@njit(parallel=True, fastmath=FASTMATH)
-def em_init(data, K, method, seed, row0, width, reg, diag, weights, means, covs):
-    """Initial parameters of every pixel of a block.
-
-    Parameters
-    ----------
-    data : (T, R, W, C) array
-        Samples of the block's pixels (uint8 or float, 0–255 scale).
-    K : int
-        Number of components.
-    method : int
-        :data:`INIT_QUANTILE` (sort the samples by brightness, split them into K groups
-        of equal size; mean and covariance of each group; deterministic) or
-        :data:`INIT_RANDOM` (means at K distinct frames drawn by a hash of ``seed`` and
-        the pixel's global index ``(row0 + r) * width + j``; the pixel's overall
-        covariance for every component). Weights start at ``1 / K``.
-    seed : int
-        Seed of the random init (ignored for quantiles).
-    row0, width : int
-        Global index of the block's first row and the frame width.
-    reg : float
-        Added to the covariance diagonal.
-    diag : bool
-        Zero the off-diagonal covariance entries.
-    weights, means, covs : (R, W, K), (R, W, K, C), (R, W, K, C, C) float32
-        Outputs.
-    """
-    T, R, W, C = data.shape
-    for r in prange(R):
+@njit(cache=True, nogil=True, fastmath=FASTMATH)
+def _em_init_rows(r0, r1, data, K, method, seed, row0, width, reg, diag, weights, means, covs):
+    """Rows ``[r0, r1)`` of :func:`em_init` (IN ``r0, r1``: the row band; the
+    other arguments are :func:`em_init`'s)."""
+    T, _R, W, C = data.shape
+    for r in range(r0, r1):
         x = np.empty((C, T))
         w = np.empty(K)
         mu = np.empty((K, C))
@@ -255,3 +233,35 @@ def em_init(data, K, method, seed, row0, width, reg, diag, weights, means, covs)
                     means[r, j, k, a] = mu[k, a]
                     for b in range(C):
                         covs[r, j, k, a, b] = cov[k, a, b]
+
+
+# --------------------------------------------------------------------------- drivers
+def em_init(*args, n_threads=1):
+    """Initial parameters of every pixel of a block.
+
+    Parameters
+    ----------
+    data : (T, R, W, C) array
+        Samples of the block's pixels (uint8 or float, 0–255 scale).
+    K : int
+        Number of components.
+    method : int
+        :data:`INIT_QUANTILE` (sort the samples by brightness, split them into K groups
+        of equal size; mean and covariance of each group; deterministic) or
+        :data:`INIT_RANDOM` (means at K distinct frames drawn by a hash of ``seed`` and
+        the pixel's global index ``(row0 + r) * width + j``; the pixel's overall
+        covariance for every component). Weights start at ``1 / K``.
+    seed : int
+        Seed of the random init (ignored for quantiles).
+    row0, width : int
+        Global index of the block's first row and the frame width.
+    reg : float
+        Added to the covariance diagonal.
+    diag : bool
+        Zero the off-diagonal covariance entries.
+    weights, means, covs : (R, W, K), (R, W, K, C), (R, W, K, C, C) float32
+        Outputs.
+    n_threads : int, keyword
+        Threads (bands of rows); results do not depend on it.
+    """
+    run_bands(_em_init_rows, args[0].shape[1], n_threads, *args)

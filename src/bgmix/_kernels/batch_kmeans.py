@@ -10,10 +10,11 @@ Parallel over rows; no validation.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from bgmix._kernels._config import FASTMATH
 from bgmix._kernels.batch_em_init import _init_pixel
+from bgmix._threads import run_bands
 
 __all__ = ["kmeans_apply", "kmeans_fit"]
 
@@ -60,33 +61,14 @@ def _lloyd(x, mu, label, count, acc, max_iter):
     return n
 
 
-@njit(parallel=True, fastmath=FASTMATH)
-def kmeans_fit(data, K, method, seed, row0, width, max_iter, centers, weights, n_iter):
-    """Per-pixel k-means of a block; clusters ordered by decreasing size.
-
-    Parameters
-    ----------
-    data : (T, R, W, C) array
-        Samples (uint8 or float, 0–255 scale).
-    K : int
-        Number of clusters.
-    method : int
-        Initial centres: ``INIT_QUANTILE`` (means of K brightness-quantile groups) or
-        ``INIT_RANDOM`` (K distinct frames drawn by a hash of ``seed`` and the pixel's
-        global index ``(row0 + r) * width + j``); see :func:`batch_em.em_init`.
-    seed, row0, width : int
-        As in :func:`batch_em.em_init`.
-    max_iter : int
-        Maximum number of assignment steps per pixel.
-    centers : (R, W, K, C) float32
-        Out: cluster centres.
-    weights : (R, W, K) float32
-        Out: fraction of the samples assigned to each cluster.
-    n_iter : (R, W) int32
-        Out: assignment steps run (fewer than ``max_iter`` when the labels settled).
-    """
-    T, R, W, C = data.shape
-    for r in prange(R):
+@njit(cache=True, nogil=True, fastmath=FASTMATH)
+def _kmeans_fit_rows(
+    r0, r1, data, K, method, seed, row0, width, max_iter, centers, weights, n_iter
+):
+    """Rows ``[r0, r1)`` of :func:`kmeans_fit` (IN ``r0, r1``: the row band; the
+    other arguments are :func:`kmeans_fit`'s)."""
+    T, _R, W, C = data.shape
+    for r in range(r0, r1):
         x = np.empty((C, T))
         w = np.empty(K)
         mu = np.empty((K, C))
@@ -140,33 +122,13 @@ def kmeans_fit(data, K, method, seed, row0, width, max_iter, centers, weights, n
                     centers[r, j, k, c] = mu[k, c]
 
 
-@njit(parallel=True, fastmath=FASTMATH)
-def kmeans_apply(frame, centers, weights, bg_ratio, thr2, alpha, mask):
-    """Classify a frame by its distance to each pixel's background clusters.
-
-    Parameters
-    ----------
-    frame : (H, W, C) uint8 or float32
-        The frame, 0–255 scale.
-    centers, weights : (H, W, K, C), (H, W, K) float32
-        Clusters ordered by decreasing weight (kept so by updates).
-    bg_ratio : float
-        Background clusters are the first ``b`` whose cumulative weight reaches it.
-    thr2 : float
-        Squared distance threshold: foreground when the squared Euclidean distance to
-        every background centre is at least ``thr2``.
-    alpha : float
-        Online rate: 0 freezes; 1 re-initialises every pixel to one cluster at the
-        frame; otherwise the nearest cluster within the threshold moves by ``alpha``
-        towards the sample and the weights are updated as
-        ``w_k <- (1 - alpha) w_k + alpha [k matched]``; a sample matching no cluster
-        replaces the lightest one (weight ``alpha``).
-    mask : (H, W) uint8
-        Out: 255 foreground, 0 background.
-    """
-    H, W, C = frame.shape
+@njit(cache=True, nogil=True, fastmath=FASTMATH)
+def _kmeans_apply_rows(r0, r1, frame, centers, weights, bg_ratio, thr2, alpha, mask):
+    """Rows ``[r0, r1)`` of :func:`kmeans_apply` (IN ``r0, r1``: the row band; the
+    other arguments are :func:`kmeans_apply`'s)."""
+    _H, W, C = frame.shape
     K = weights.shape[2]
-    for r in prange(H):
+    for r in range(r0, r1):
         d2 = np.empty(K)
         xs = np.empty(C)
         for j in range(W):
@@ -229,3 +191,61 @@ def kmeans_apply(frame, centers, weights, bg_ratio, thr2, alpha, mask):
                         centers[r, j, p, c] = centers[r, j, p - 1, c]
                         centers[r, j, p - 1, c] = v
                     p -= 1
+
+
+# --------------------------------------------------------------------------- drivers
+def kmeans_fit(*args, n_threads=1):
+    """Per-pixel k-means of a block; clusters ordered by decreasing size.
+
+    Parameters
+    ----------
+    data : (T, R, W, C) array
+        Samples (uint8 or float, 0–255 scale).
+    K : int
+        Number of clusters.
+    method : int
+        Initial centres: ``INIT_QUANTILE`` (means of K brightness-quantile groups) or
+        ``INIT_RANDOM`` (K distinct frames drawn by a hash of ``seed`` and the pixel's
+        global index ``(row0 + r) * width + j``); see :func:`batch_em.em_init`.
+    seed, row0, width : int
+        As in :func:`batch_em.em_init`.
+    max_iter : int
+        Maximum number of assignment steps per pixel.
+    centers : (R, W, K, C) float32
+        Out: cluster centres.
+    weights : (R, W, K) float32
+        Out: fraction of the samples assigned to each cluster.
+    n_iter : (R, W) int32
+        Out: assignment steps run (fewer than ``max_iter`` when the labels settled).
+    n_threads : int, keyword
+        Threads (bands of rows); results do not depend on it.
+    """
+    run_bands(_kmeans_fit_rows, args[0].shape[1], n_threads, *args)
+
+
+def kmeans_apply(*args, n_threads=1):
+    """Classify a frame by its distance to each pixel's background clusters.
+
+    Parameters
+    ----------
+    frame : (H, W, C) uint8 or float32
+        The frame, 0–255 scale.
+    centers, weights : (H, W, K, C), (H, W, K) float32
+        Clusters ordered by decreasing weight (kept so by updates).
+    bg_ratio : float
+        Background clusters are the first ``b`` whose cumulative weight reaches it.
+    thr2 : float
+        Squared distance threshold: foreground when the squared Euclidean distance to
+        every background centre is at least ``thr2``.
+    alpha : float
+        Online rate: 0 freezes; 1 re-initialises every pixel to one cluster at the
+        frame; otherwise the nearest cluster within the threshold moves by ``alpha``
+        towards the sample and the weights are updated as
+        ``w_k <- (1 - alpha) w_k + alpha [k matched]``; a sample matching no cluster
+        replaces the lightest one (weight ``alpha``).
+    mask : (H, W) uint8
+        Out: 255 foreground, 0 background.
+    n_threads : int, keyword
+        Threads (bands of rows); results do not depend on it.
+    """
+    run_bands(_kmeans_apply_rows, args[0].shape[0], n_threads, *args)

@@ -8,8 +8,7 @@ block order, so every result is independent of the number of threads (see
 :func:`bgmix._kernels.mixture.block_layout`).
 
 The kernels are serial, cached, GIL-free Numba functions over a range of blocks;
-:func:`bgmix._kernels.mixture_threads.parallel_blocks` runs the ranges on threads
-(see that module for why this replaces ``prange`` here). ``X`` is passed as a
+:func:`bgmix._threads.run_bands` runs the ranges on ``n_threads`` threads. ``X`` is passed as a
 read-only view, so writable and read-only inputs share one compiled version.
 """
 
@@ -18,8 +17,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from bgmix._kernels._config import FASTMATH
-from bgmix._kernels.mixture_threads import parallel_blocks, readonly
+from bgmix._kernels._config import FASTMATH, readonly
+from bgmix._threads import run_bands
 
 __all__ = [
     "assign",
@@ -38,62 +37,6 @@ def _sq_dist(X, i, centers, k):
         t = X[i, j] - centers[k, j]
         d += t * t
     return d
-
-
-@njit(fastmath=FASTMATH, cache=True, nogil=True)
-def _lloyd_block(X, start, stop, centers, labels, dist, sums, counts):
-    """Assign rows ``start:stop``; returns ``(inertia, n_changed)`` of the block."""
-    n_clusters, n_features = centers.shape
-    inertia = 0.0
-    changed = 0
-    for i in range(start, stop):
-        best = 0
-        best_d = np.inf
-        for k in range(n_clusters):
-            d = _sq_dist(X, i, centers, k)
-            if d < best_d:
-                best_d = d
-                best = k
-        if labels[i] != best:
-            changed += 1
-            labels[i] = best
-        dist[i] = best_d
-        inertia += best_d
-        counts[best] += 1.0
-        for j in range(n_features):
-            sums[best, j] += X[i, j] - centers[best, j]
-    return inertia, changed
-
-
-@njit(fastmath=FASTMATH, cache=True, nogil=True)
-def _lloyd_block3(X, start, stop, centers, labels, dist, sums, counts):
-    """:func:`_lloyd_block` for D = 3 (pixels), unrolled: about twice as fast."""
-    inertia = 0.0
-    changed = 0
-    for i in range(start, stop):
-        x0 = X[i, 0]
-        x1 = X[i, 1]
-        x2 = X[i, 2]
-        best = 0
-        best_d = np.inf
-        for k in range(centers.shape[0]):
-            t0 = x0 - centers[k, 0]
-            t1 = x1 - centers[k, 1]
-            t2 = x2 - centers[k, 2]
-            d = t0 * t0 + t1 * t1 + t2 * t2
-            if d < best_d:
-                best_d = d
-                best = k
-        if labels[i] != best:
-            changed += 1
-            labels[i] = best
-        dist[i] = best_d
-        inertia += best_d
-        counts[best] += 1.0
-        sums[best, 0] += x0 - centers[best, 0]
-        sums[best, 1] += x1 - centers[best, 1]
-        sums[best, 2] += x2 - centers[best, 2]
-    return inertia, changed
 
 
 @njit(fastmath=FASTMATH, cache=True, nogil=True)
@@ -118,27 +61,66 @@ def _closest_block(X, start, stop, points, closest):
             closest[i] = d
 
 
-# Block ranges [b0, b1) of ``rows`` rows, run by parallel_blocks.
+# Block ranges [b0, b1) of ``rows`` rows, run by run_bands.
 
 
-@njit(cache=True, nogil=True)
-def _lloyd_range(
-    b0, b1, X, rows, centers, labels, dist, part_sums, part_counts, part_inertia, part_changed
-):
-    n = X.shape[0]
-    three = X.shape[1] == 3
-    for b in range(b0, b1):
-        start, stop = b * rows, min(n, (b + 1) * rows)
-        if three:
-            inertia, changed = _lloyd_block3(
-                X, start, stop, centers, labels, dist, part_sums[b], part_counts[b]
-            )
-        else:
+@njit(fastmath=FASTMATH, inline="always")
+def _lloyd_block(X, start, stop, nf, centers, labels, dist, sums, counts):
+    """Assign rows ``start:stop`` (IN) of ``X`` (N, ``nf``) to their nearest ``centers``
+    (K, nf): ``labels`` (N,) int32 IN/OUT, ``dist`` (N,) OUT, ``sums`` (K, nf) and
+    ``counts`` (K,) OUT (accumulated); returns ``(inertia, n_changed)`` of the block."""
+    inertia = 0.0
+    changed = 0
+    for i in range(start, stop):
+        best = 0
+        best_d = np.inf
+        for k in range(centers.shape[0]):
+            d = 0.0
+            for j in range(nf):
+                t = X[i, j] - centers[k, j]
+                d += t * t
+            if d < best_d:
+                best_d = d
+                best = k
+        if labels[i] != best:
+            changed += 1
+            labels[i] = best
+        dist[i] = best_d
+        inertia += best_d
+        counts[best] += 1.0
+        for j in range(nf):
+            sums[best, j] += X[i, j] - centers[best, j]
+    return inertia, changed
+
+
+def _lloyd_kernel(n_features):
+    """The Lloyd range kernel, written once, built for ``n_features`` features (0: any).
+
+    A fixed count (3 for pixels) lets LLVM unroll the feature loops and keep the
+    sample in registers, about twice as fast as the general loops. Only the plain
+    constant is captured, so the compiled code is cached on disk.
+    """
+
+    @njit(fastmath=FASTMATH, cache=True, nogil=True)
+    def lloyd_range(
+        b0, b1, X, rows, centers, labels, dist, part_sums, part_counts, part_inertia, part_changed
+    ):
+        """Blocks ``[b0, b1)`` of ``rows`` rows: labels, distances and per-block sums."""
+        nf = X.shape[1] if n_features == 0 else n_features
+        n = X.shape[0]
+        for b in range(b0, b1):
+            start, stop = b * rows, min(n, (b + 1) * rows)
             inertia, changed = _lloyd_block(
-                X, start, stop, centers, labels, dist, part_sums[b], part_counts[b]
+                X, start, stop, nf, centers, labels, dist, part_sums[b], part_counts[b]
             )
-        part_inertia[b] = inertia
-        part_changed[b] = changed
+            part_inertia[b] = inertia
+            part_changed[b] = changed
+
+    return lloyd_range
+
+
+#: Lloyd range kernels for 3 features and for any number.
+_LLOYD = {3: _lloyd_kernel(3), 0: _lloyd_kernel(0)}
 
 
 @njit(cache=True, nogil=True)
@@ -166,7 +148,7 @@ def _n_blocks(X, block_rows):
     return -(-X.shape[0] // block_rows)
 
 
-def lloyd_step(X, centers, labels, dist, block_rows):
+def lloyd_step(X, centers, labels, dist, block_rows, n_threads=1):
     """Assign every sample to its nearest centre and sum the clusters.
 
     Parameters
@@ -176,6 +158,7 @@ def lloyd_step(X, centers, labels, dist, block_rows):
     labels : (N,) int32 array, read as the previous labels and overwritten
     dist : (N,) float64 array, overwritten with each sample's squared distance
     block_rows : int
+    n_threads : int, threads (a resolved ``n_jobs``); results do not depend on it
 
     Returns
     -------
@@ -191,9 +174,10 @@ def lloyd_step(X, centers, labels, dist, block_rows):
     part_counts = np.zeros((n_blocks, k))
     part_inertia = np.zeros(n_blocks)
     part_changed = np.zeros(n_blocks, np.int64)
-    parallel_blocks(
-        _lloyd_range,
+    run_bands(
+        _LLOYD[3 if n_features == 3 else 0],
         n_blocks,
+        n_threads,
         readonly(X),
         block_rows,
         centers,
@@ -213,25 +197,25 @@ def lloyd_step(X, centers, labels, dist, block_rows):
     )
 
 
-def assign(X, centers, labels, dist, block_rows):
+def assign(X, centers, labels, dist, block_rows, n_threads=1):
     """Nearest centre of every sample: ``labels`` (N,) int32 and squared ``dist`` (N,).
 
     Returns the inertia ``sum_i dist_i`` (summed per block, in block order).
     """
-    return lloyd_step(X, centers, labels, dist, block_rows)[2]
+    return lloyd_step(X, centers, labels, dist, block_rows, n_threads)[2]
 
 
-def distances(X, centers, out, block_rows):
+def distances(X, centers, out, block_rows, n_threads=1):
     """Euclidean distances ``out[i, k] = |x_i - c_k|`` for (N, D) ``X``, (K, D) centres.
 
     ``out`` is (N, K), usually of the dtype of ``X``.
     """
-    parallel_blocks(
-        _distance_range, _n_blocks(X, block_rows), readonly(X), block_rows, centers, out
+    run_bands(
+        _distance_range, _n_blocks(X, block_rows), n_threads, readonly(X), block_rows, centers, out
     )
 
 
-def candidate_potentials(X, candidates, closest, block_rows):
+def candidate_potentials(X, candidates, closest, block_rows, n_threads=1):
     """k-means++ potential of each candidate centre.
 
     ``pots[t] = sum_i min(closest_i, |x_i - candidates_t|^2)`` for (T, D)
@@ -239,19 +223,27 @@ def candidate_potentials(X, candidates, closest, block_rows):
     """
     n_blocks = _n_blocks(X, block_rows)
     part = np.zeros((n_blocks, candidates.shape[0]))
-    parallel_blocks(_potential_range, n_blocks, readonly(X), block_rows, candidates, closest, part)
+    run_bands(
+        _potential_range, n_blocks, n_threads, readonly(X), block_rows, candidates, closest, part
+    )
     return part.sum(axis=0)
 
 
-def update_closest(X, point, closest, block_rows):
+def update_closest(X, point, closest, block_rows, n_threads=1):
     """``closest[i] = min(closest[i], |x_i - point|^2)`` in place, for a (D,) ``point``."""
     points = np.ascontiguousarray(point, np.float64)[None, :]
-    parallel_blocks(
-        _closest_range, _n_blocks(X, block_rows), readonly(X), block_rows, points, closest
+    run_bands(
+        _closest_range,
+        _n_blocks(X, block_rows),
+        n_threads,
+        readonly(X),
+        block_rows,
+        points,
+        closest,
     )
 
 
-def sq_dist_to_point(X, point, out, block_rows):
+def sq_dist_to_point(X, point, out, block_rows, n_threads=1):
     """``out[i] = |x_i - point|^2`` for (N, D) ``X`` and a (D,) ``point``."""
     out.fill(np.inf)
-    update_closest(X, point, out, block_rows)
+    update_closest(X, point, out, block_rows, n_threads)

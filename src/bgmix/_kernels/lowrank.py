@@ -19,19 +19,35 @@ multiplier:
 
 from __future__ import annotations
 
-from numba import njit, prange
+from numba import njit
 
 from bgmix._kernels._config import FASTMATH
+from bgmix._threads import run_bands
 
 __all__ = ["dual_step", "sparse_step"]
 
 
-@njit(parallel=True, fastmath=FASTMATH)
-def sparse_step(D, A, Y, inv_mu, thr, E_out, X_out):
-    """Soft-threshold ``D - A + Y/mu`` into ``E_out``; write ``D - E + Y/mu`` to ``X_out``.
+def sparse_step(D, A, Y, inv_mu, thr, E_out, X_out, n_threads=1):
+    """Soft-threshold ``D - A + Y/mu`` into ``E_out``, ``D - E + Y/mu`` into ``X_out``
+    (rows in bands over ``n_threads`` threads); see :func:`_sparse_rows`."""
+    run_bands(_sparse_rows, D.shape[0], n_threads, D, A, Y, inv_mu, thr, E_out, X_out, min_items=8)
+
+
+def dual_step(D, A, E, Y, mu, row_sumsq, n_threads=1):
+    """``Z = D - A - E``; ``Y += mu * Z``; row norms of ``Z`` (rows in bands over
+    ``n_threads`` threads); see :func:`_dual_rows`."""
+    run_bands(_dual_rows, D.shape[0], n_threads, D, A, E, Y, mu, row_sumsq, min_items=8)
+
+
+@njit(fastmath=FASTMATH, cache=True, nogil=True)
+def _sparse_rows(r0, r1, D, A, Y, inv_mu, thr, E_out, X_out):
+    """Rows ``[r0, r1)``: soft-threshold ``D - A + Y/mu`` into ``E_out``; write
+    ``D - E + Y/mu`` to ``X_out``.
 
     Parameters
     ----------
+    r0, r1 : int
+        IN: the rows to process.
     D, A, Y : (m, n) float64 arrays
     inv_mu : float
         ``1 / mu``.
@@ -40,8 +56,8 @@ def sparse_step(D, A, Y, inv_mu, thr, E_out, X_out):
     E_out, X_out : (m, n) float64 arrays
         Out: the new sparse part and the matrix to threshold next.
     """
-    m, n = D.shape
-    for i in prange(m):
+    n = D.shape[1]
+    for i in range(r0, r1):
         for j in range(n):
             scaled = Y[i, j] * inv_mu
             t = D[i, j] - A[i, j] + scaled
@@ -55,12 +71,14 @@ def sparse_step(D, A, Y, inv_mu, thr, E_out, X_out):
             X_out[i, j] = D[i, j] - e + scaled
 
 
-@njit(parallel=True, fastmath=FASTMATH)
-def dual_step(D, A, E, Y, mu, row_sumsq):
-    """``Z = D - A - E``; ``Y += mu * Z``; ``row_sumsq[i] = sum_j Z[i, j]**2``.
+@njit(fastmath=FASTMATH, cache=True, nogil=True)
+def _dual_rows(r0, r1, D, A, E, Y, mu, row_sumsq):
+    """Rows ``[r0, r1)``: ``Z = D - A - E``; ``Y += mu * Z``; ``row_sumsq[i] = sum_j Z[i, j]**2``.
 
     Parameters
     ----------
+    r0, r1 : int
+        IN: the rows to process.
     D, A, E : (m, n) float64 arrays
     Y : (m, n) float64 array
         In/out: the multiplier, updated in place.
@@ -68,8 +86,8 @@ def dual_step(D, A, E, Y, mu, row_sumsq):
     row_sumsq : (m,) float64 array
         Out: the squared norm of each row of ``Z``.
     """
-    m, n = D.shape
-    for i in prange(m):
+    n = D.shape[1]
+    for i in range(r0, r1):
         acc = 0.0
         for j in range(n):
             z = D[i, j] - A[i, j] - E[i, j]

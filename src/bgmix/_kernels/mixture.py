@@ -33,29 +33,27 @@ is float64 whatever the dtype of ``X`` (float32 inputs are read as they are).
 
 The per-block kernels (:mod:`bgmix._kernels.mixture_blocks`) are serial, cached,
 GIL-free Numba functions; the range functions here loop over a range of blocks and
-:func:`bgmix._kernels.mixture_threads.parallel_blocks` runs the ranges on threads
-(see that module for why this replaces ``prange`` here).
+:func:`bgmix._threads.run_bands` runs the ranges on ``n_threads`` threads.
 """
 
 from __future__ import annotations
 
+from typing import Any, NamedTuple
+
 import numpy as np
 from numba import njit
 
+from bgmix._kernels._config import FASTMATH, readonly
 from bgmix._kernels.mixture_blocks import (
     MODE_LABELS,
     MODE_LOG_NORM,
     MODE_RESP,
     MODE_WEIGHTED,
-    _em_block_diag,
-    _em_block_diag3,
-    _em_block_full,
-    _em_block_full3,
     _hard_block_full,
-    _score_block_diag,
-    _score_block_full,
+    em_block,
+    score_block,
 )
-from bgmix._kernels.mixture_threads import parallel_blocks, readonly
+from bgmix._threads import run_bands
 
 __all__ = [
     "MODE_LABELS",
@@ -90,75 +88,65 @@ def block_layout(n_samples: int, stats_per_block: int) -> tuple[int, int]:
 
 
 # ---------------------------------------------------------------- block ranges
-# Each processes blocks [b0, b1) of ``rows`` rows; run by parallel_blocks.
+# Each processes blocks [b0, b1) of ``rows`` rows; run by run_bands.
 
 
-@njit(cache=True, nogil=True)
-def _em_range_full(b0, b1, X, rows, means, prec_chol, log_norm, part_ll, part_nk, part_s1, part_s2):
-    n = X.shape[0]
-    three = X.shape[1] == 3
-    for b in range(b0, b1):
-        start, stop = b * rows, min(n, (b + 1) * rows)
-        nk, s1, s2 = part_nk[b], part_s1[b], part_s2[b]
-        if three:
-            part_ll[b] = _em_block_full3(X, start, stop, means, prec_chol, log_norm, nk, s1, s2)
-        else:
-            part_ll[b] = _em_block_full(X, start, stop, means, prec_chol, log_norm, nk, s1, s2)
+class RangeKernels(NamedTuple):
+    """Range kernels over blocks ``[b0, b1)`` of ``rows`` rows, for one feature count.
+
+    ``em_full`` / ``em_diag(b0, b1, X, rows, means, factor, log_norm, part_ll, part_nk,
+    part_s1, part_s2)``: each block ``b`` writes its own partials ``part_*[b]`` (OUT).
+    ``score_full`` / ``score_diag(b0, b1, X, rows, means, factor, log_norm, mode,
+    labels, log_prob_norm, out)``: the rows' outputs (OUT).
+    """
+
+    em_full: Any
+    em_diag: Any
+    score_full: Any
+    score_diag: Any
 
 
-@njit(cache=True, nogil=True)
-def _em_range_diag(
-    b0, b1, X, rows, means, precisions, log_norm, part_ll, part_nk, part_s1, part_s2
-):
-    n = X.shape[0]
-    three = X.shape[1] == 3
-    for b in range(b0, b1):
-        start, stop = b * rows, min(n, (b + 1) * rows)
-        nk, s1, s2 = part_nk[b], part_s1[b], part_s2[b]
-        if three:
-            part_ll[b] = _em_block_diag3(X, start, stop, means, precisions, log_norm, nk, s1, s2)
-        else:
-            part_ll[b] = _em_block_diag(X, start, stop, means, precisions, log_norm, nk, s1, s2)
+def _range_kernels(n_features: int) -> RangeKernels:
+    """The range kernels, written once, built for ``n_features`` features (0: any).
+
+    Only plain constants are captured (``n_features``, ``full``), so that the compiled
+    code is cached on disk like any other kernel's.
+    """
+
+    def em_range(full):
+        @njit(fastmath=FASTMATH, cache=True, nogil=True)
+        def em(b0, b1, X, rows, means, factor, log_norm, part_ll, part_nk, part_s1, part_s2):
+            nf = X.shape[1] if n_features == 0 else n_features
+            n = X.shape[0]
+            for b in range(b0, b1):
+                start, stop = b * rows, min(n, (b + 1) * rows)
+                nk, s1, s2 = part_nk[b], part_s1[b], part_s2[b]
+                part_ll[b] = em_block(X, start, stop, nf, full, means, factor, log_norm, nk, s1, s2)
+
+        return em
+
+    def score_range(full):
+        @njit(fastmath=FASTMATH, cache=True, nogil=True)
+        def score(b0, b1, X, rows, means, factor, log_norm, mode, labels, lpn, out):
+            nf = X.shape[1] if n_features == 0 else n_features
+            n = X.shape[0]
+            for b in range(b0, b1):
+                start, stop = b * rows, min(n, (b + 1) * rows)
+                score_block(
+                    X, start, stop, nf, full, means, factor, log_norm, mode, labels, lpn, out
+                )
+
+        return score
+
+    return RangeKernels(em_range(True), em_range(False), score_range(True), score_range(False))
 
 
-@njit(cache=True, nogil=True)
-def _score_range_full(
-    b0, b1, X, rows, means, prec_chol, log_norm, mode, labels, log_prob_norm, out
-):
-    n = X.shape[0]
-    for b in range(b0, b1):
-        _score_block_full(
-            X,
-            b * rows,
-            min(n, (b + 1) * rows),
-            means,
-            prec_chol,
-            log_norm,
-            mode,
-            labels,
-            log_prob_norm,
-            out,
-        )
+#: Range kernels for 3 features (pixels) and for any number.
+_RANGES = {3: _range_kernels(3), 0: _range_kernels(0)}
 
 
-@njit(cache=True, nogil=True)
-def _score_range_diag(
-    b0, b1, X, rows, means, precisions, log_norm, mode, labels, log_prob_norm, out
-):
-    n = X.shape[0]
-    for b in range(b0, b1):
-        _score_block_diag(
-            X,
-            b * rows,
-            min(n, (b + 1) * rows),
-            means,
-            precisions,
-            log_norm,
-            mode,
-            labels,
-            log_prob_norm,
-            out,
-        )
+def _ranges(X: np.ndarray) -> RangeKernels:
+    return _RANGES[3 if X.shape[1] == 3 else 0]
 
 
 @njit(cache=True, nogil=True)
@@ -173,7 +161,7 @@ def _hard_range(b0, b1, X, rows, labels, shift, part_nk, part_s1, part_s2):
 # ---------------------------------------------------------------- public wrappers
 
 
-def _em(X, means, factor, log_norm, full, block_rows):
+def _em(X, means, factor, log_norm, full, block_rows, n_threads):
     n_samples, n_features = X.shape
     n_components = means.shape[0]
     n_blocks = -(-n_samples // block_rows)
@@ -182,9 +170,10 @@ def _em(X, means, factor, log_norm, full, block_rows):
     part_s1 = np.zeros((n_blocks, n_components, n_features))
     stats_shape = (n_features, n_features) if full else (n_features,)
     part_s2 = np.zeros((n_blocks, n_components, *stats_shape))
-    parallel_blocks(
-        _em_range_full if full else _em_range_diag,
+    run_bands(
+        _ranges(X).em_full if full else _ranges(X).em_diag,
         n_blocks,
+        n_threads,
         readonly(X),
         block_rows,
         means,
@@ -203,7 +192,7 @@ def _em(X, means, factor, log_norm, full, block_rows):
     return float(part_ll.sum()), part_nk.sum(axis=0), part_s1.sum(axis=0), s2
 
 
-def em_full(X, means, prec_chol, log_norm, block_rows):
+def em_full(X, means, prec_chol, log_norm, block_rows, n_threads=1):
     """One E-step with the M-step statistics, full (or tied) covariances.
 
     Parameters
@@ -213,6 +202,7 @@ def em_full(X, means, prec_chol, log_norm, block_rows):
     prec_chol : (K, D, D) float64 array, upper-triangular precision Cholesky factors
     log_norm : (K,) float64 array, ``log w_k + log|U_k| - D/2 log(2 pi)``
     block_rows : int, rows per block (see :func:`block_layout`)
+    n_threads : int, threads (a resolved ``n_jobs``); results do not depend on it
 
     Returns
     -------
@@ -221,10 +211,10 @@ def em_full(X, means, prec_chol, log_norm, block_rows):
     s1 : (K, D) float64, ``sum_i r_ik (x_i - mu_k)``
     s2 : (K, D, D) float64, ``sum_i r_ik (x_i - mu_k)(x_i - mu_k)^T``
     """
-    return _em(X, means, prec_chol, log_norm, True, block_rows)
+    return _em(X, means, prec_chol, log_norm, True, block_rows, n_threads)
 
 
-def em_diag(X, means, precisions, log_norm, block_rows):
+def em_diag(X, means, precisions, log_norm, block_rows, n_threads=1):
     """One E-step with the M-step statistics, diagonal (or spherical) covariances.
 
     Parameters
@@ -242,10 +232,12 @@ def em_diag(X, means, precisions, log_norm, block_rows):
     s1 : (K, D) float64, ``sum_i r_ik (x_i - mu_k)``
     s2 : (K, D) float64, ``sum_i r_ik (x_i - mu_k)^2``
     """
-    return _em(X, means, precisions, log_norm, False, block_rows)
+    return _em(X, means, precisions, log_norm, False, block_rows, n_threads)
 
 
-def score_full(X, means, prec_chol, log_norm, mode, labels, log_prob_norm, out, block_rows):
+def score_full(
+    X, means, prec_chol, log_norm, mode, labels, log_prob_norm, out, block_rows, n_threads=1
+):
     """Score samples under a full (or tied) mixture, in place.
 
     ``mode`` selects what is written: :data:`MODE_LABELS` -> ``labels`` (N,) int64,
@@ -256,9 +248,10 @@ def score_full(X, means, prec_chol, log_norm, mode, labels, log_prob_norm, out, 
     ``X`` (computed in float64).
     """
     n_blocks = -(-X.shape[0] // block_rows)
-    parallel_blocks(
-        _score_range_full,
+    run_bands(
+        _ranges(X).score_full,
         n_blocks,
+        n_threads,
         readonly(X),
         block_rows,
         means,
@@ -271,12 +264,15 @@ def score_full(X, means, prec_chol, log_norm, mode, labels, log_prob_norm, out, 
     )
 
 
-def score_diag(X, means, precisions, log_norm, mode, labels, log_prob_norm, out, block_rows):
+def score_diag(
+    X, means, precisions, log_norm, mode, labels, log_prob_norm, out, block_rows, n_threads=1
+):
     """Score samples under a diagonal (or spherical) mixture; see :func:`score_full`."""
     n_blocks = -(-X.shape[0] // block_rows)
-    parallel_blocks(
-        _score_range_diag,
+    run_bands(
+        _ranges(X).score_diag,
         n_blocks,
+        n_threads,
         readonly(X),
         block_rows,
         means,
@@ -289,7 +285,7 @@ def score_diag(X, means, precisions, log_norm, mode, labels, log_prob_norm, out,
     )
 
 
-def hard_stats(X, labels, shift, full, block_rows):
+def hard_stats(X, labels, shift, full, block_rows, n_threads=1):
     """Sufficient statistics of a hard assignment (one-hot responsibilities).
 
     Parameters
@@ -312,8 +308,17 @@ def hard_stats(X, labels, shift, full, block_rows):
     part_nk = np.zeros((n_blocks, n_components))
     part_s1 = np.zeros((n_blocks, n_components, n_features))
     part_s2 = np.zeros((n_blocks, n_components, n_features, n_features))
-    parallel_blocks(
-        _hard_range, n_blocks, readonly(X), block_rows, labels, shift, part_nk, part_s1, part_s2
+    run_bands(
+        _hard_range,
+        n_blocks,
+        n_threads,
+        readonly(X),
+        block_rows,
+        labels,
+        shift,
+        part_nk,
+        part_s1,
+        part_s2,
     )
     s2 = part_s2.sum(axis=0)
     s2 = np.triu(s2) + np.swapaxes(np.triu(s2, 1), 1, 2)

@@ -2,9 +2,10 @@
 
 The formulas are documented in :mod:`bgmix._kernels.mixture`, which spreads these
 blocks over threads. ``X`` is (N, D) float32 or float64 (read as float64); every
-other array is float64. Functions ending in ``3`` are the same computation for
-D = 3 (RGB, Lab or HSV pixels), with ``x - mu`` kept in registers and the triangular
-product unrolled, about 2.4 times faster than the general loops.
+other array is float64. The kernels are written once and built (inlined into the
+range kernels of :mod:`bgmix._kernels.mixture`) for D = 3 (RGB, Lab or HSV pixels: a
+fixed count lets LLVM unroll the feature loops and keep ``x - mu`` in registers, more
+than twice as fast) and for any D.
 """
 
 from __future__ import annotations
@@ -22,92 +23,6 @@ MODE_LABELS, MODE_LOG_NORM, MODE_RESP, MODE_WEIGHTED = 0, 1, 2, 3
 
 
 @njit(fastmath=FASTMATH, cache=True, nogil=True)
-def _log_prob_full(X, i, means, prec_chol, log_norm, lp, d):
-    """``lp[k] = l_k(x_i)`` for the full family; returns ``(max_k lp[k], argmax)``."""
-    n_components, n_features = means.shape
-    top = -np.inf
-    best = 0
-    for k in range(n_components):
-        for j in range(n_features):
-            d[j] = X[i, j] - means[k, j]
-        maha = 0.0
-        for j in range(n_features):
-            y = 0.0
-            for m in range(j + 1):
-                y += d[m] * prec_chol[k, m, j]
-            maha += y * y
-        v = log_norm[k] - 0.5 * maha
-        lp[k] = v
-        if v > top:
-            top = v
-            best = k
-    return top, best
-
-
-@njit(fastmath=FASTMATH, cache=True, nogil=True)
-def _log_prob_diag(X, i, means, precisions, log_norm, lp):
-    """``lp[k] = l_k(x_i)`` for the diag family; returns ``(max_k lp[k], argmax)``."""
-    n_components, n_features = means.shape
-    top = -np.inf
-    best = 0
-    for k in range(n_components):
-        maha = 0.0
-        for j in range(n_features):
-            t = X[i, j] - means[k, j]
-            maha += t * t * precisions[k, j]
-        v = log_norm[k] - 0.5 * maha
-        lp[k] = v
-        if v > top:
-            top = v
-            best = k
-    return top, best
-
-
-@njit(fastmath=FASTMATH, cache=True, nogil=True)
-def _log_prob_full3(X, i, means, prec_chol, log_norm, lp):
-    """:func:`_log_prob_full` for D = 3."""
-    x0 = X[i, 0]
-    x1 = X[i, 1]
-    x2 = X[i, 2]
-    top = -np.inf
-    best = 0
-    for k in range(means.shape[0]):
-        d0 = x0 - means[k, 0]
-        d1 = x1 - means[k, 1]
-        d2 = x2 - means[k, 2]
-        y0 = d0 * prec_chol[k, 0, 0]
-        y1 = d0 * prec_chol[k, 0, 1] + d1 * prec_chol[k, 1, 1]
-        y2 = d0 * prec_chol[k, 0, 2] + d1 * prec_chol[k, 1, 2] + d2 * prec_chol[k, 2, 2]
-        v = log_norm[k] - 0.5 * (y0 * y0 + y1 * y1 + y2 * y2)
-        lp[k] = v
-        if v > top:
-            top = v
-            best = k
-    return top, best
-
-
-@njit(fastmath=FASTMATH, cache=True, nogil=True)
-def _log_prob_diag3(X, i, means, precisions, log_norm, lp):
-    """:func:`_log_prob_diag` for D = 3."""
-    x0 = X[i, 0]
-    x1 = X[i, 1]
-    x2 = X[i, 2]
-    top = -np.inf
-    best = 0
-    for k in range(means.shape[0]):
-        d0 = x0 - means[k, 0]
-        d1 = x1 - means[k, 1]
-        d2 = x2 - means[k, 2]
-        maha = d0 * d0 * precisions[k, 0] + d1 * d1 * precisions[k, 1] + d2 * d2 * precisions[k, 2]
-        v = log_norm[k] - 0.5 * maha
-        lp[k] = v
-        if v > top:
-            top = v
-            best = k
-    return top, best
-
-
-@njit(fastmath=FASTMATH, cache=True, nogil=True)
 def _exp_normalise(lp, top):
     """``lp[k] <- exp(lp[k] - top)`` in place; returns their sum (0 if top is -inf)."""
     n_components = lp.shape[0]
@@ -121,141 +36,6 @@ def _exp_normalise(lp, top):
         lp[k] = e
         total += e
     return total
-
-
-@njit(fastmath=FASTMATH, cache=True, nogil=True)
-def _em_block_full(X, start, stop, means, prec_chol, log_norm, nk, s1, s2):
-    """E-step and statistics (upper triangle of ``s2``) of rows ``start:stop``.
-
-    Returns the sum of their ``log p(x)``.
-    """
-    n_components, n_features = means.shape
-    lp = np.empty(n_components)
-    d = np.empty(n_features)
-    ll = 0.0
-    for i in range(start, stop):
-        top, _ = _log_prob_full(X, i, means, prec_chol, log_norm, lp, d)
-        total = _exp_normalise(lp, top)
-        if total == 0.0:
-            ll += top
-            continue
-        ll += top + math.log(total)
-        inv = 1.0 / total
-        for k in range(n_components):
-            r = lp[k] * inv
-            if r == 0.0:
-                continue
-            nk[k] += r
-            for j in range(n_features):
-                d[j] = X[i, j] - means[k, j]
-            for j in range(n_features):
-                rd = r * d[j]
-                s1[k, j] += rd
-                for m in range(j, n_features):
-                    s2[k, j, m] += rd * d[m]
-    return ll
-
-
-@njit(fastmath=FASTMATH, cache=True, nogil=True)
-def _em_block_diag(X, start, stop, means, precisions, log_norm, nk, s1, s2):
-    """E-step and statistics of rows ``start:stop``; returns their summed ``log p(x)``."""
-    n_components, n_features = means.shape
-    lp = np.empty(n_components)
-    ll = 0.0
-    for i in range(start, stop):
-        top, _ = _log_prob_diag(X, i, means, precisions, log_norm, lp)
-        total = _exp_normalise(lp, top)
-        if total == 0.0:
-            ll += top
-            continue
-        ll += top + math.log(total)
-        inv = 1.0 / total
-        for k in range(n_components):
-            r = lp[k] * inv
-            if r == 0.0:
-                continue
-            nk[k] += r
-            for j in range(n_features):
-                t = X[i, j] - means[k, j]
-                rt = r * t
-                s1[k, j] += rt
-                s2[k, j] += rt * t
-    return ll
-
-
-@njit(fastmath=FASTMATH, cache=True, nogil=True)
-def _em_block_full3(X, start, stop, means, prec_chol, log_norm, nk, s1, s2):
-    """:func:`_em_block_full` for D = 3."""
-    lp = np.empty(means.shape[0])
-    ll = 0.0
-    for i in range(start, stop):
-        top, _ = _log_prob_full3(X, i, means, prec_chol, log_norm, lp)
-        total = _exp_normalise(lp, top)
-        if total == 0.0:
-            ll += top
-            continue
-        ll += top + math.log(total)
-        inv = 1.0 / total
-        x0 = X[i, 0]
-        x1 = X[i, 1]
-        x2 = X[i, 2]
-        for k in range(means.shape[0]):
-            r = lp[k] * inv
-            if r == 0.0:
-                continue
-            d0 = x0 - means[k, 0]
-            d1 = x1 - means[k, 1]
-            d2 = x2 - means[k, 2]
-            r0 = r * d0
-            r1 = r * d1
-            r2 = r * d2
-            nk[k] += r
-            s1[k, 0] += r0
-            s1[k, 1] += r1
-            s1[k, 2] += r2
-            s2[k, 0, 0] += r0 * d0
-            s2[k, 0, 1] += r0 * d1
-            s2[k, 0, 2] += r0 * d2
-            s2[k, 1, 1] += r1 * d1
-            s2[k, 1, 2] += r1 * d2
-            s2[k, 2, 2] += r2 * d2
-    return ll
-
-
-@njit(fastmath=FASTMATH, cache=True, nogil=True)
-def _em_block_diag3(X, start, stop, means, precisions, log_norm, nk, s1, s2):
-    """:func:`_em_block_diag` for D = 3."""
-    lp = np.empty(means.shape[0])
-    ll = 0.0
-    for i in range(start, stop):
-        top, _ = _log_prob_diag3(X, i, means, precisions, log_norm, lp)
-        total = _exp_normalise(lp, top)
-        if total == 0.0:
-            ll += top
-            continue
-        ll += top + math.log(total)
-        inv = 1.0 / total
-        x0 = X[i, 0]
-        x1 = X[i, 1]
-        x2 = X[i, 2]
-        for k in range(means.shape[0]):
-            r = lp[k] * inv
-            if r == 0.0:
-                continue
-            d0 = x0 - means[k, 0]
-            d1 = x1 - means[k, 1]
-            d2 = x2 - means[k, 2]
-            r0 = r * d0
-            r1 = r * d1
-            r2 = r * d2
-            nk[k] += r
-            s1[k, 0] += r0
-            s1[k, 1] += r1
-            s1[k, 2] += r2
-            s2[k, 0] += r0 * d0
-            s2[k, 1] += r1 * d1
-            s2[k, 2] += r2 * d2
-    return ll
 
 
 @njit(fastmath=FASTMATH, cache=True, nogil=True)
@@ -276,33 +56,6 @@ def _emit(lp, top, best, i, mode, labels, log_prob_norm, out):
 
 
 @njit(fastmath=FASTMATH, cache=True, nogil=True)
-def _score_block_full(X, start, stop, means, prec_chol, log_norm, mode, labels, log_prob_norm, out):
-    lp = np.empty(means.shape[0])
-    d = np.empty(means.shape[1])
-    three = means.shape[1] == 3
-    for i in range(start, stop):
-        if three:
-            top, best = _log_prob_full3(X, i, means, prec_chol, log_norm, lp)
-        else:
-            top, best = _log_prob_full(X, i, means, prec_chol, log_norm, lp, d)
-        _emit(lp, top, best, i, mode, labels, log_prob_norm, out)
-
-
-@njit(fastmath=FASTMATH, cache=True, nogil=True)
-def _score_block_diag(
-    X, start, stop, means, precisions, log_norm, mode, labels, log_prob_norm, out
-):
-    lp = np.empty(means.shape[0])
-    three = means.shape[1] == 3
-    for i in range(start, stop):
-        if three:
-            top, best = _log_prob_diag3(X, i, means, precisions, log_norm, lp)
-        else:
-            top, best = _log_prob_diag(X, i, means, precisions, log_norm, lp)
-        _emit(lp, top, best, i, mode, labels, log_prob_norm, out)
-
-
-@njit(fastmath=FASTMATH, cache=True, nogil=True)
 def _hard_block_full(X, start, stop, labels, shift, nk, s1, s2):
     n_features = X.shape[1]
     d = np.empty(n_features)
@@ -315,3 +68,89 @@ def _hard_block_full(X, start, stop, labels, shift, nk, s1, s2):
         for j in range(n_features):
             for m in range(j, n_features):
                 s2[k, j, m] += d[j] * d[m]
+
+
+# The kernels below are inlined into the range kernels of
+# :mod:`bgmix._kernels.mixture`, which are built once per feature count ``nf`` (a
+# constant of the compiled code, or the runtime count) and family (``full``).
+
+
+@njit(fastmath=FASTMATH, inline="always")
+def _log_prob(X, i, nf, full, means, factor, log_norm, lp, d):
+    """``lp[k] = l_k(x_i)``; returns ``(max_k lp[k], argmax)``.
+
+    ``full``: ``factor`` (K, D, D) holds the precision Cholesky factors; else (K, D)
+    the diagonal precisions. ``d`` (D,) is scratch.
+    """
+    top = -np.inf
+    best = 0
+    for k in range(means.shape[0]):
+        maha = 0.0
+        if full:
+            for j in range(nf):
+                d[j] = X[i, j] - means[k, j]
+            for j in range(nf):
+                y = 0.0
+                for m in range(j + 1):
+                    y += d[m] * factor[k, m, j]
+                maha += y * y
+        else:
+            for j in range(nf):
+                t = X[i, j] - means[k, j]
+                maha += t * t * factor[k, j]
+        v = log_norm[k] - 0.5 * maha
+        lp[k] = v
+        if v > top:
+            top = v
+            best = k
+    return top, best
+
+
+@njit(fastmath=FASTMATH, inline="always")
+def em_block(X, start, stop, nf, full, means, factor, log_norm, nk, s1, s2):
+    """E-step of rows ``start:stop`` with the M-step statistics; returns their summed
+    ``log p(x)``.
+
+    IN ``X`` (N, D), ``nf`` = D (a constant where possible), ``full``, ``means`` (K, D),
+    ``factor`` (see :func:`_log_prob`), ``log_norm`` (K,). OUT (accumulated): ``nk``
+    (K,), ``s1`` (K, D), ``s2`` (K, D, D) upper triangle if ``full`` else (K, D).
+    """
+    lp = np.empty(means.shape[0])
+    d = np.empty(X.shape[1])
+    ll = 0.0
+    for i in range(start, stop):
+        top, _ = _log_prob(X, i, nf, full, means, factor, log_norm, lp, d)
+        total = _exp_normalise(lp, top)
+        if total == 0.0:
+            ll += top
+            continue
+        ll += top + math.log(total)
+        inv = 1.0 / total
+        for k in range(means.shape[0]):
+            r = lp[k] * inv
+            if r == 0.0:
+                continue
+            nk[k] += r
+            for j in range(nf):
+                d[j] = X[i, j] - means[k, j]
+            for j in range(nf):
+                rd = r * d[j]
+                s1[k, j] += rd
+                if full:
+                    for m in range(j, nf):
+                        s2[k, j, m] += rd * d[m]
+                else:
+                    s2[k, j] += rd * d[j]
+    return ll
+
+
+@njit(fastmath=FASTMATH, inline="always")
+def score_block(X, start, stop, nf, full, means, factor, log_norm, mode, labels, lpn, out):
+    """Write what ``mode`` asks for rows ``start:stop`` (see
+    :func:`bgmix._kernels.mixture.score_full`): ``labels``, ``lpn`` (log p(x)) or
+    ``out`` (OUT); the other arguments as in :func:`em_block` (IN)."""
+    lp = np.empty(means.shape[0])
+    d = np.empty(X.shape[1])
+    for i in range(start, stop):
+        top, best = _log_prob(X, i, nf, full, means, factor, log_norm, lp, d)
+        _emit(lp, top, best, i, mode, labels, lpn, out)

@@ -25,6 +25,7 @@ whatever the input (constant, saturated or pathological pixels included).
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 from numba import literally, njit
@@ -32,7 +33,7 @@ from numba import literally, njit
 from bgmix._kernels._config import FASTMATH
 from bgmix._kernels.online_common import hold_update, load_row, sel
 
-__all__ = ["RULE_ANY", "RULE_RANKED", "gmm_full_rows"]
+__all__ = ["RULE_ANY", "RULE_RANKED", "GMMFullState", "gmm_full_background", "gmm_full_rows"]
 
 F32 = np.float32
 I32 = np.int32
@@ -76,7 +77,17 @@ def _distance(
 
     Stores the ranking key ``w / sqrt(det Σ)`` of the component, keeps as owner the
     matching component of highest key (the first match in ranking order, ties to the
-    lower index) and tracks the lightest component."""
+    lower index) and tracks the lightest component.
+
+    Arguments (every array (N,) over the tile's pixels): ``mi`` int32 IN the component
+    (passes run for ``mi = 0, 1, ...``); ``nch`` literal IN channels; ``wr`` float32 IN
+    weights; ``c0``..``c5`` float32 IN covariance entries 00, 01, 02, 11, 12, 22 (all
+    ``c0`` for one channel); ``m0``..``m2`` float32 IN means; ``p0``..``p2`` float32 IN
+    the sample; ``best`` int32 IN/OUT owner (-1 none, reset at ``mi == 0``); ``bestk``
+    float32 IN/OUT the owner's key; ``argw`` int32 and ``minw`` float32 IN/OUT the
+    lightest component and its weight; ``key`` float32 OUT this component's key;
+    ``lam2`` float32 IN squared match threshold; ``floor`` float32 IN floor of
+    ``det Σ``."""
     literally(nch)
     first = mi == I32(0)
     for x in range(wr.shape[0]):
@@ -140,7 +151,9 @@ def _rank(mi, wr, key, keyb, best, cum):
 @njit(cache=True, error_model="numpy", fastmath=FASTMATH)
 def _update_weight(mi, wr, best, argw, minw, held, alpha, learn):
     """``w <- w + alpha (M - w)`` for component ``mi`` of a tile; returns how many pixels
-    own the component (matched or re-initialised).
+    own the component (matched or re-initialised). ``wr`` float32 IN/OUT; ``best``,
+    ``argw``, ``minw`` IN (see :func:`_distance`); ``held`` int32 IN; ``alpha`` float32,
+    ``learn`` bool IN.
 
     A re-initialised component starts from weight 0 (the weight of the component it
     replaces goes to the others in proportion), so after the update it has the low
@@ -189,7 +202,12 @@ def _update_gauss(
     vmin,
 ):
     """Mean and covariance updates of component ``mi`` where pixels own it (after
-    :func:`_update_weight`, whose new weights give ``rho = alpha / w``)."""
+    :func:`_update_weight`, whose new weights give ``rho = alpha / w``).
+
+    Arguments as in :func:`_distance` (``wr`` IN, ``c0``..``c5`` and ``m0``..``m2``
+    IN/OUT), plus ``held`` int32 IN (1: the hold freezes the pixel), ``alpha`` float32
+    IN learning rate, ``learn`` bool IN (``alpha > 0``), ``var_init`` float32 IN
+    variance of a re-initialised component, ``vmin`` float32 IN eigenvalue floor."""
     literally(nch)
     for x in range(wr.shape[0]):
         free = held[x] == I32(0)
@@ -236,116 +254,58 @@ def _decide(best, cum, bg, mr, tbr, ranked):
             mr[x] = sel(b, np.uint8(0), np.uint8(255))
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
-def gmm_full_rows(
-    y0,
-    y1,
-    frame,
-    weight,
-    mean,
-    cov,
-    hold,
-    mask,
-    alpha,
-    lam2,
-    var_init,
-    var_min,
-    rule,
-    tbr,
-    hold_frames,
-):
-    """Classify rows ``[y0, y1)`` of ``frame`` into ``mask`` and update the mixture.
+class GMMFullState(NamedTuple):
+    """The per-pixel ``gmm-full`` model (IN/OUT, updated in place).
 
-    Releases the GIL, so bands of rows can run on several Python threads.
-
-    Parameters
+    Attributes
     ----------
-    y0, y1 : int
-        Row range.
-    frame : (H, W, C) uint8 or float32 ndarray, C-contiguous, C in {1, 3}
-        The sample, 0–255 scale. Every state array is C-contiguous too.
     weight : (K, H, W) float32 ndarray
     mean : (K, C, H, W) float32 ndarray
     cov : (K, 6, H, W) float32 ndarray for C = 3, (K, 1, H, W) for C = 1
         Upper triangles (00, 01, 02, 11, 12, 22) of the covariances.
     hold : (H, W) uint16 ndarray
-    mask : (H, W) uint8 ndarray
-        Output: 0 background, 255 foreground.
-    alpha : float32
-        Learning rate; 0 freezes the model.
-    lam2 : float32
-        Squared match threshold :math:`\\lambda^2` on the Mahalanobis distance.
-    var_init : float32
-        :math:`\\sigma_0^2` of a re-initialised component.
-    var_min : float32
-        Regularisation: every eigenvalue of every covariance stays above this.
-    rule : int
-        :data:`RULE_ANY` or :data:`RULE_RANKED`.
-    tbr : float32
-        Ranked rule: the first components whose weights exceed this are background.
-    hold_frames : int
-        0 disables the stop-and-stay hold.
+        Consecutive non-background frames (stop-and-stay hold).
     """
-    if frame.shape[2] == 3:
-        _rows(
-            3,
-            y0,
-            y1,
-            frame,
-            weight,
-            mean,
-            cov,
-            hold,
-            mask,
-            alpha,
-            lam2,
-            var_init,
-            var_min,
-            rule,
-            tbr,
-            hold_frames,
-        )
-    else:
-        _rows(
-            1,
-            y0,
-            y1,
-            frame,
-            weight,
-            mean,
-            cov,
-            hold,
-            mask,
-            alpha,
-            lam2,
-            var_init,
-            var_min,
-            rule,
-            tbr,
-            hold_frames,
-        )
+
+    weight: np.ndarray
+    mean: np.ndarray
+    cov: np.ndarray
+    hold: np.ndarray
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _rows(
-    nch,
-    y0,
-    y1,
-    frame,
-    weight,
-    mean,
-    cov,
-    hold,
-    mask,
-    alpha,
-    lam2,
-    var_init,
-    var_min,
-    rule,
-    tbr,
-    hold_frames,
-):
+def gmm_full_rows(y0, y1, frame, state, mask, prm):
+    """Classify rows ``[y0, y1)`` of ``frame`` into ``mask`` and update the mixture.
+
+    Releases the GIL, so bands of rows can run on several threads
+    (:func:`bgmix._threads.run_bands`).
+
+    Parameters
+    ----------
+    y0, y1 : int
+        IN: the row band.
+    frame : (H, W, C) uint8 or float32 ndarray, C-contiguous, C in {1, 3}
+        IN: the sample, 0–255 scale. Every state array is C-contiguous too.
+    state : GMMFullState
+        IN/OUT: the model, updated in place.
+    mask : (H, W) uint8 ndarray
+        OUT: 0 background, 255 foreground.
+    prm : GMMFullParams
+        IN: the frame's scalars (``rule`` is :data:`RULE_ANY` or :data:`RULE_RANKED`).
+    """
+    if frame.shape[2] == 3:
+        _rows(3, y0, y1, frame, state, mask, prm)
+    else:
+        _rows(1, y0, y1, frame, state, mask, prm)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _rows(nch, y0, y1, frame, state, mask, prm):
+    """:func:`gmm_full_rows` for ``nch`` (a literal) channels."""
     literally(nch)
+    weight, mean, cov, hold = state.weight, state.mean, state.cov, state.hold
+    alpha, lam2, var_init, var_min = prm.alpha, prm.lam2, prm.var_init, prm.var_min
+    rule, tbr, hold_frames = prm.rule, prm.tbr, prm.hold_frames
     kmax = weight.shape[0]
     h, w = mask.shape
     n = h * w

@@ -13,10 +13,12 @@ walks one pixel's components at a time)::
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from numba import literally, njit
 
-__all__ = ["mog_background", "mog_rows"]
+__all__ = ["MOGState", "mog_background", "mog_rows"]
 
 F32 = np.float32
 
@@ -51,139 +53,62 @@ def _swap(weight, mean, var, y, x, i, j, nch, nv):
         var[y, x, j, c] = t
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
-def mog_rows(
-    y0,
-    y1,
-    frame,
-    weight,
-    mean,
-    var,
-    hold,
-    mask,
-    alpha,
-    lam2,
-    var_init,
-    var_min,
-    w_init,
-    tbr,
-    hold_frames,
-):
-    """Classify rows ``[y0, y1)`` of ``frame`` into ``mask`` and update the mixture.
+class MOGState(NamedTuple):
+    """The per-pixel ``mog`` model (IN/OUT, updated in place).
 
-    Releases the GIL, so bands of rows can run on several Python threads.
-
-    Parameters
+    Attributes
     ----------
-    y0, y1 : int
-        Row range.
-    frame : (H, W, C) uint8 or float32 ndarray
-        The sample, 0–255 scale.
     weight : (H, W, K) float32 ndarray
     mean : (H, W, K, C) float32 ndarray
     var : (H, W, K, V) float32 ndarray
         V = 1: spherical; V = C: diagonal covariance.
     hold : (H, W) uint16 ndarray
-    mask : (H, W) uint8 ndarray
-        Output: 0 background, 255 foreground.
-    alpha : float32
-        Learning rate; 0 freezes the model.
-    lam2 : float32
-        Squared match threshold (in standard deviations).
-    var_init, var_min : float32
-        Variance of a new component, and the floor of every variance.
-    w_init : float32
-        Prior weight of a new component (before renormalisation).
-    tbr : float32
-        :math:`T`: the first components whose weights exceed it are background.
-    hold_frames : int
-        0 disables the stop-and-stay hold.
+        Consecutive non-background frames (stop-and-stay hold).
     """
-    if frame.shape[2] == 3:
-        if var.shape[3] == 3:
-            _rows(
-                3,
-                3,
-                y0,
-                y1,
-                frame,
-                weight,
-                mean,
-                var,
-                hold,
-                mask,
-                alpha,
-                lam2,
-                var_init,
-                var_min,
-                w_init,
-                tbr,
-                hold_frames,
-            )
-        else:
-            _rows(
-                3,
-                1,
-                y0,
-                y1,
-                frame,
-                weight,
-                mean,
-                var,
-                hold,
-                mask,
-                alpha,
-                lam2,
-                var_init,
-                var_min,
-                w_init,
-                tbr,
-                hold_frames,
-            )
-    else:
-        _rows(
-            1,
-            1,
-            y0,
-            y1,
-            frame,
-            weight,
-            mean,
-            var,
-            hold,
-            mask,
-            alpha,
-            lam2,
-            var_init,
-            var_min,
-            w_init,
-            tbr,
-            hold_frames,
-        )
+
+    weight: np.ndarray
+    mean: np.ndarray
+    var: np.ndarray
+    hold: np.ndarray
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _rows(
-    nch,
-    nv,
-    y0,
-    y1,
-    frame,
-    weight,
-    mean,
-    var,
-    hold,
-    mask,
-    alpha,
-    lam2,
-    var_init,
-    var_min,
-    w_init,
-    tbr,
-    hold_frames,
-):
+def mog_rows(y0, y1, frame, state, mask, prm):
+    """Classify rows ``[y0, y1)`` of ``frame`` into ``mask`` and update the mixture.
+
+    Releases the GIL, so bands of rows can run on several threads
+    (:func:`bgmix._threads.run_bands`).
+
+    Parameters
+    ----------
+    y0, y1 : int
+        IN: the row band.
+    frame : (H, W, C) uint8 or float32 ndarray
+        IN: the sample, 0–255 scale.
+    state : MOGState
+        IN/OUT: the model, updated in place.
+    mask : (H, W) uint8 ndarray
+        OUT: 0 background, 255 foreground.
+    prm : MOGParams
+        IN: the frame's scalars.
+    """
+    if frame.shape[2] == 1:
+        _rows(1, 1, y0, y1, frame, state, mask, prm)
+    elif state.var.shape[3] == 1:
+        _rows(3, 1, y0, y1, frame, state, mask, prm)
+    else:
+        _rows(3, 3, y0, y1, frame, state, mask, prm)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _rows(nch, nv, y0, y1, frame, state, mask, prm):
+    """:func:`mog_rows` for ``nch`` channels and ``nv`` variances per component
+    (literals)."""
     literally(nch)
     literally(nv)
+    weight, mean, var, hold = state.weight, state.mean, state.var, state.hold
+    alpha, lam2, var_min, tbr = prm.alpha, prm.lam2, prm.var_min, prm.tbr
+    hold_frames = prm.hold_frames
     kmax = weight.shape[2]
     diagonal = nv > 1
     one = F32(1.0)
@@ -253,11 +178,11 @@ def _rows(
             else:
                 # replace the least probable component (the last one, or an empty slot)
                 k = kmax - 1
-                weight[y, x, k] = w_init
+                weight[y, x, k] = prm.w_init
                 for c in range(nch):
                     mean[y, x, k, c] = px[c]
                 for c in range(nv):
-                    var[y, x, k, c] = var_init
+                    var[y, x, k, c] = prm.var_init
                 total = F32(0.0)
                 for j in range(kmax):
                     total += weight[y, x, j]

@@ -20,11 +20,14 @@ a component, the shadow test) runs in one scalar scan of the tile afterwards. Th
 results are the same because the operations of each pixel keep their order. The
 vector passes are in :mod:`bgmix._kernels.online_mog2_passes`.
 
-Per-tile scratch (``fitm``): -1 while a pixel has matched no component, the index of
-the matched component afterwards, and :data:`HELD` for pixels frozen by the hold.
+The model's arrays travel as one :class:`MOG2State`, the frame's scalars as one
+:class:`~bgmix._kernels.online_mog2_passes.MOG2Params`, the per-tile scratch as one
+:class:`~bgmix._kernels.online_mog2_passes.Tile`: named fields on both sides.
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import numpy as np
 from numba import literally, njit
@@ -32,15 +35,18 @@ from numba import literally, njit
 from bgmix._kernels.online_common import EPS32, hold_update, load_row, sel
 from bgmix._kernels.online_mog2_passes import (
     HELD,
-    classify_pass,
+    Plane,
+    Tile,
+    component_pass,
     finish_pass,
     inverse_total,
-    pass0,
-    pass_m,
     renorm_pass,
+    start_classify,
+    start_update,
 )
+from bgmix._kernels.online_params import MOG2Params
 
-__all__ = ["HELD", "mog2_background", "mog2_rows"]
+__all__ = ["HELD", "MOG2Params", "MOG2State", "mog2_background", "mog2_rows"]
 
 F32 = np.float32
 I32 = np.int32
@@ -49,6 +55,28 @@ U8 = np.uint8
 #: Pixels per tile: every pass runs over this many consecutive pixels of a band of
 #: rows (rows are contiguous in every plane), so calls are few and loops long.
 TILE = 1024
+
+
+class MOG2State(NamedTuple):
+    """The per-pixel ``mog2`` model (IN/OUT, updated in place).
+
+    Attributes
+    ----------
+    weight, var : (K, H, W) float32 ndarray
+        Mixing weights (in decreasing order at every pixel) and isotropic variances.
+    mean : (K, C, H, W) float32 ndarray
+        Means, one plane per channel.
+    nmodes : (H, W) uint8 ndarray
+        Components in use.
+    hold : (H, W) uint16 ndarray
+        Consecutive non-background frames (stop-and-stay hold).
+    """
+
+    weight: np.ndarray
+    var: np.ndarray
+    mean: np.ndarray
+    nmodes: np.ndarray
+    hold: np.ndarray
 
 
 # --------------------------------------------------------------------------- scalar parts
@@ -68,7 +96,7 @@ def _swap_up(weight, var, mean, nch, i, p):
 
 
 @njit(cache=True, inline="always")
-def _is_shadow(p, weight, var, mean, nm, nch, q0, q1, q2, tb, tbr, tau):
+def _is_shadow(p, weight, var, mean, nm, nch, q0, q1, q2, prm):
     """Prati et al. (2003): a darker copy of a background component, colour unchanged."""
     tweight = F32(0.0)
     for mode in range(nm):
@@ -86,7 +114,7 @@ def _is_shadow(p, weight, var, mean, nm, nch, q0, q1, q2, tb, tbr, tau):
             den += a2 * a2
         if den == F32(0.0):
             return False
-        if num <= den and num >= tau * den:
+        if num <= den and num >= prm.tau * den:
             a = num / den
             d = a * a0 - q0
             dist2a = d * d
@@ -95,54 +123,34 @@ def _is_shadow(p, weight, var, mean, nm, nch, q0, q1, q2, tb, tbr, tau):
                 dist2a += d * d
                 d = a * a2 - q2
                 dist2a += d * d
-            if dist2a < tb * var[mode, p] * a * a:
+            if dist2a < prm.tb * var[mode, p] * a * a:
                 return True
         tweight += weight[mode, p]
-        if tweight > tbr:
+        if tweight > prm.tbr:
             return False
     return False
 
 
 @njit(cache=True, error_model="numpy")
-def _scan(
-    t0,
-    weight,
-    var,
-    mean,
-    nmodes,
-    mask,
-    nch,
-    fitm,
-    fitw,
-    nmc,
-    inv,
-    bg,
-    p0,
-    p1,
-    p2,
-    alpha,
-    alpha1,
-    mprune,
-    var_init,
-    detect_shadows,
-    tb,
-    tbr,
-    tau,
-    shadow_value,
-):
+def _scan(t0, nch, weight, var, mean, nmodes, mask, t, prm):
     """The per-pixel events of a tile starting at pixel ``t0``, in OpenCV's order.
 
-    A matched component below the first moves up past lighter ones (weights before
-    renormalising, as OpenCV does right after the match), then the pixel's weights
-    are renormalised; an unmatched pixel gets a new component; a pixel that is not
-    background gets the shadow test.
+    ``weight``, ``var`` (K, N), ``mean`` (K, C, N), ``nmodes``, ``mask`` (N,): the
+    flattened model and mask (IN/OUT); ``t`` the tile's scratch (IN); ``prm`` the
+    frame's :class:`MOG2Params`. A matched component below the first moves up past
+    lighter ones (weights before renormalising, as OpenCV does right after the match),
+    then the pixel's weights are renormalised; an unmatched pixel gets a new
+    component; a pixel that is not background gets the shadow test.
     """
     kmax = weight.shape[0]
-    for x in range(fitm.shape[0]):
+    alpha = prm.alpha
+    alpha1 = F32(1.0) - alpha
+    mprune = -prm.prune
+    for x in range(t.fitm.shape[0]):
         p = t0 + x
-        fm = fitm[x]
+        fm = t.fitm[x]
         if fm > I32(0) and fm != HELD:
-            wgt = fitw[x]
+            wgt = t.fitw[x]
             i = fm
             while i > 0:
                 if wgt < weight[i - 1, p]:
@@ -151,11 +159,11 @@ def _scan(
                 i -= 1
             if i != fm:
                 weight[i, p] = sel(wgt < mprune, F32(0.0), wgt)
-            r = inv[x]
-            for m in range(nmc[x]):
+            r = t.total[x]
+            for m in range(t.nmc[x]):
                 weight[m, p] *= r
         unmatched = fm < I32(0)
-        if not unmatched and bg[x] != I32(0):
+        if not unmatched and t.bg[x] != I32(0):
             continue
         if unmatched and alpha > F32(0.0):
             nm = np.int64(nmodes[p])
@@ -170,11 +178,11 @@ def _scan(
                 weight[mode, p] = alpha
                 for i in range(nm - 1):
                     weight[i, p] *= alpha1
-            mean[mode, 0, p] = p0[x]
+            mean[mode, 0, p] = t.p0[x]
             if nch == 3:
-                mean[mode, 1, p] = p1[x]
-                mean[mode, 2, p] = p2[x]
-            var[mode, p] = var_init
+                mean[mode, 1, p] = t.p1[x]
+                mean[mode, 2, p] = t.p2[x]
+            var[mode, p] = prm.var_init
             i = nm - 1
             while i > 0:
                 if alpha < weight[i - 1, p]:
@@ -182,158 +190,61 @@ def _scan(
                 _swap_up(weight, var, mean, nch, i, p)
                 i -= 1
             nmodes[p] = U8(nm)
-        if bg[x] == I32(0) and detect_shadows:
+        if t.bg[x] == I32(0) and prm.detect_shadows:
             nm = np.int64(nmodes[p])
-            if _is_shadow(p, weight, var, mean, nm, nch, p0[x], p1[x], p2[x], tb, tbr, tau):
-                mask[p] = shadow_value
+            q0, q1, q2 = t.p0[x], t.p1[x], t.p2[x]
+            if _is_shadow(p, weight, var, mean, nm, nch, q0, q1, q2, prm):
+                mask[p] = prm.shadow_value
+
+
+@njit(inline="always")
+def _plane(wf, vf, mf, m, c1, c2, t0, t1):
+    return Plane(wf[m, t0:t1], vf[m, t0:t1], mf[m, 0, t0:t1], mf[m, c1, t0:t1], mf[m, c2, t0:t1])
 
 
 # --------------------------------------------------------------------------- drivers
 @njit(cache=True, nogil=True, error_model="numpy")
-def mog2_rows(
-    y0,
-    y1,
-    frame,
-    weight,
-    var,
-    mean,
-    nmodes,
-    hold,
-    mask,
-    alpha,
-    prune,
-    tb,
-    tbr,
-    tg,
-    var_init,
-    var_min,
-    var_max,
-    detect_shadows,
-    tau,
-    shadow_value,
-    hold_frames,
-):
+def mog2_rows(y0, y1, frame, state, mask, prm):
     """Classify rows ``[y0, y1)`` of ``frame`` into ``mask`` and update the mixture.
 
-    Releases the GIL, so bands of rows can run on several Python threads.
+    Releases the GIL, so bands of rows can run on several threads
+    (:func:`bgmix._threads.run_bands`).
 
     Parameters
     ----------
     y0, y1 : int
-        Row range.
+        IN: the row band.
     frame : (H, W, C) uint8 or float32 ndarray, C-contiguous, C in {1, 3}
-        The sample, 0–255 scale.
-    weight, var : (K, H, W) float32 ndarray
-    mean : (K, C, H, W) float32 ndarray
-    nmodes : (H, W) uint8 ndarray
-    hold : (H, W) uint16 ndarray
+        IN: the sample, 0–255 scale.
+    state : MOG2State
+        IN/OUT: the model, updated in place.
     mask : (H, W) uint8 ndarray
-        Output: 0 background, 255 foreground, ``shadow_value`` shadow.
-    alpha : float32
-        Learning rate of this frame; 0 freezes the model.
-    prune : float32
-        ``-alpha * c_T``.
-    tb, tbr, tg : float32
-        ``var_threshold``, ``background_ratio``, ``var_threshold_gen``.
-    var_init, var_min, var_max : float32
-    detect_shadows : bool
-    tau : float32
-    shadow_value : uint8
-    hold_frames : int
-        0 disables the stop-and-stay hold.
+        OUT: 0 background, 255 foreground, ``prm.shadow_value`` shadow.
+    prm : MOG2Params
+        IN: the frame's scalars.
     """
     if frame.shape[2] == 3:
-        _rows(
-            3,
-            y0,
-            y1,
-            frame,
-            weight,
-            var,
-            mean,
-            nmodes,
-            hold,
-            mask,
-            alpha,
-            prune,
-            tb,
-            tbr,
-            tg,
-            var_init,
-            var_min,
-            var_max,
-            detect_shadows,
-            tau,
-            shadow_value,
-            hold_frames,
-        )
+        _rows(3, y0, y1, frame, state, mask, prm)
     else:
-        _rows(
-            1,
-            y0,
-            y1,
-            frame,
-            weight,
-            var,
-            mean,
-            nmodes,
-            hold,
-            mask,
-            alpha,
-            prune,
-            tb,
-            tbr,
-            tg,
-            var_init,
-            var_min,
-            var_max,
-            detect_shadows,
-            tau,
-            shadow_value,
-            hold_frames,
-        )
+        _rows(1, y0, y1, frame, state, mask, prm)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _rows(
-    nch,
-    y0,
-    y1,
-    frame,
-    weight,
-    var,
-    mean,
-    nmodes,
-    hold,
-    mask,
-    alpha,
-    prune,
-    tb,
-    tbr,
-    tg,
-    var_init,
-    var_min,
-    var_max,
-    detect_shadows,
-    tau,
-    shadow_value,
-    hold_frames,
-):
+def _rows(nch, y0, y1, frame, state, mask, prm):
+    """:func:`mog2_rows` for ``nch`` (a literal) channels."""
     literally(nch)
     h, w = mask.shape
-    kmax = weight.shape[0]
+    kmax = state.weight.shape[0]
     n = h * w
     # The passes work on each pixel independently: rows [y0, y1) are one contiguous
     # run of pixels in every plane, processed in tiles of TILE pixels.
-    wf = weight.reshape(kmax, n)
-    vf = var.reshape(kmax, n)
-    mf = mean.reshape(kmax, nch, n)
-    nf = nmodes.reshape(n)
-    hf = hold.reshape(n)
+    wf = state.weight.reshape(kmax, n)
+    vf = state.var.reshape(kmax, n)
+    mf = state.mean.reshape(kmax, nch, n)
+    nf = state.nmodes.reshape(n)
+    hf = state.hold.reshape(n)
     kf = mask.reshape(n)
     ff = frame.reshape(n * nch)
-    alpha1 = F32(1.0) - alpha
-    mprune = -prune
     p0a = np.empty(TILE, np.float32)
     p1a = np.empty(TILE, np.float32) if nch == 3 else p0a
     p2a = np.empty(TILE, np.float32) if nch == 3 else p0a
@@ -348,132 +259,31 @@ def _rows(
     for t0 in range(y0 * w, y1 * w, TILE):
         t1 = min(t0 + TILE, y1 * w)
         size = t1 - t0
-        p0 = p0a[:size]
-        p1 = p1a[:size]
-        p2 = p2a[:size]
-        total = totala[:size]
-        fitw = fitwa[:size]
-        nmc = nmca[:size]
-        bg = bga[:size]
-        fitm = fitma[:size]
-        held = helda[:size]
-        load_row(ff[t0 * nch : t1 * nch], nch, p0, p1, p2)
-        if hold_frames > 0:
-            maxnm = I32(1)
-            m = 0
-            while m < maxnm:
-                mx = classify_pass(
-                    I32(m),
-                    nch,
-                    nf[t0:t1],
-                    wf[m, t0:t1],
-                    vf[m, t0:t1],
-                    mf[m, 0, t0:t1],
-                    mf[m, c1, t0:t1],
-                    mf[m, c2, t0:t1],
-                    p0,
-                    p1,
-                    p2,
-                    nmc,
-                    total,
-                    bg,
-                    fitm,
-                    alpha,
-                    alpha1,
-                    prune,
-                    mprune,
-                    tb,
-                    tbr,
-                    tg,
-                )
-                if m == 0:
-                    maxnm = mx
-                m += 1
-            hold_update(bg, hf[t0:t1], held, hold_frames)
-        maxnm = pass0(
-            nch,
-            nf[t0:t1],
-            held,
-            wf[0, t0:t1],
-            vf[0, t0:t1],
-            mf[0, 0, t0:t1],
-            mf[0, c1, t0:t1],
-            mf[0, c2, t0:t1],
-            p0,
-            p1,
-            p2,
-            nmc,
-            total,
-            bg,
-            fitm,
-            fitw,
-            alpha,
-            alpha1,
-            prune,
-            mprune,
-            tb,
-            tbr,
-            tg,
-            var_min,
-            var_max,
+        t = Tile(
+            p0a[:size],
+            p1a[:size],
+            p2a[:size],
+            nmca[:size],
+            totala[:size],
+            bga[:size],
+            fitma[:size],
+            fitwa[:size],
+            helda[:size],
         )
-        for m in range(1, maxnm):
-            pass_m(
-                I32(m),
-                nch,
-                wf[m, t0:t1],
-                vf[m, t0:t1],
-                mf[m, 0, t0:t1],
-                mf[m, c1, t0:t1],
-                mf[m, c2, t0:t1],
-                p0,
-                p1,
-                p2,
-                nmc,
-                total,
-                bg,
-                fitm,
-                fitw,
-                alpha,
-                alpha1,
-                prune,
-                mprune,
-                tb,
-                tbr,
-                tg,
-                var_min,
-                var_max,
-            )
-        inverse_total(total)
+        load_row(ff[t0 * nch : t1 * nch], nch, t.p0, t.p1, t.p2)
+        if prm.hold_frames > 0:
+            maxnm = start_classify(nf[t0:t1], t)
+            for m in range(maxnm):
+                component_pass(I32(m), nch, False, _plane(wf, vf, mf, m, c1, c2, t0, t1), t, prm)
+            hold_update(t.bg, hf[t0:t1], t.held, prm.hold_frames)
+        maxnm = start_update(nf[t0:t1], t)
         for m in range(maxnm):
-            renorm_pass(I32(m), wf[m, t0:t1], nmc, total, fitm)
-        finish_pass(nf[t0:t1], kf[t0:t1], nmc, bg, fitm)
-        _scan(
-            t0,
-            wf,
-            vf,
-            mf,
-            nf,
-            kf,
-            nch,
-            fitm,
-            fitw,
-            nmc,
-            total,
-            bg,
-            p0,
-            p1,
-            p2,
-            alpha,
-            alpha1,
-            mprune,
-            var_init,
-            detect_shadows,
-            tb,
-            tbr,
-            tau,
-            shadow_value,
-        )
+            component_pass(I32(m), nch, True, _plane(wf, vf, mf, m, c1, c2, t0, t1), t, prm)
+        inverse_total(t.total)
+        for m in range(maxnm):
+            renorm_pass(I32(m), wf[m, t0:t1], t)
+        finish_pass(nf[t0:t1], kf[t0:t1], t)
+        _scan(t0, nch, wf, vf, mf, nf, kf, t, prm)
 
 
 @njit(cache=True)

@@ -38,10 +38,11 @@ from typing import Any, ClassVar, Self
 
 import numpy as np
 
+from bgmix._threads import check_n_jobs, resolve_n_jobs
 from bgmix._typing import Frame, StrPath
 from bgmix._validation import as_frame, check_frame_size, check_int, check_real
 from bgmix.background._base import BackgroundSubtractor
-from bgmix.exceptions import EmptySourceError, FrameFormatError, InputError, ParameterError
+from bgmix.exceptions import EmptySourceError, FrameFormatError, InputError
 
 __all__ = ["BatchSubtractor", "FrameStack", "as_seed", "collect_frames", "row_blocks"]
 
@@ -322,10 +323,12 @@ class BatchSubtractor(BackgroundSubtractor):
         check_real("max_memory", self.max_memory, low=0.0, low_inclusive=False)
         if self.block_rows is not None:
             check_int("block_rows", self.block_rows, low=1)
-        if self.n_jobs is not None:
-            n = check_int("n_jobs", self.n_jobs)
-            if n == 0 or n < -1:
-                raise ParameterError(f"n_jobs must be -1, None or a positive integer; got {n}")
+        check_n_jobs(self.n_jobs)
+
+    @property
+    def _n_threads(self) -> int:
+        """Threads for the kernels: ``n_jobs`` by the one rule of :mod:`bgmix._threads`."""
+        return resolve_n_jobs(self.n_jobs)
 
     # ------------------------------------------------------------------ fitting
     def fit(self, frames: Iterable[Frame] | np.ndarray) -> Self:
@@ -359,8 +362,6 @@ class BatchSubtractor(BackgroundSubtractor):
         return self
 
     def _fit_stack(self, stack: FrameStack, *, budget: int) -> None:
-        from bgmix._kernels._config import num_threads
-
         T, H, W, C = stack.shape
         if T < self.min_fit_frames:
             raise InputError(
@@ -387,11 +388,10 @@ class BatchSubtractor(BackgroundSubtractor):
             rows * per_row / _MIB,
         )
         state = self._fit_allocate((T, H, W, C))
-        with num_threads(self.n_jobs):
-            for r0, r1 in row_blocks(H, rows):
-                # C-contiguous blocks: faster kernels, and one compiled signature
-                block = np.ascontiguousarray(stack.block(r0, r1))
-                self._fit_block(block, r0, r1, state)
+        for r0, r1 in row_blocks(H, rows):
+            # C-contiguous blocks: faster kernels, and one compiled signature
+            block = np.ascontiguousarray(stack.block(r0, r1))
+            self._fit_block(block, r0, r1, state)
         self._fit_finish(state, (T, H, W, C))
         for key, value in state.items():
             setattr(self, key, value)

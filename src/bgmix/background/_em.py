@@ -251,8 +251,9 @@ class PixelEM(BatchSubtractor):
             state["n_iter_"][r0:r1],
             state["converged_"][r0:r1],
             state["lower_bound_"][r0:r1],
+            n_threads=self._n_threads,
         )
-        batch_em.em_sort(w, m, c)
+        batch_em.em_sort(w, m, c, n_threads=self._n_threads)
 
     def _fit_finish(self, state: dict[str, Any], shape: tuple[int, int, int, int]) -> None:
         converged = state["converged_"]
@@ -284,26 +285,25 @@ class PixelEM(BatchSubtractor):
 
     def _apply(self, frame: np.ndarray, learning_rate: float) -> np.ndarray:
         from bgmix._kernels import batch_em
-        from bgmix._kernels._config import num_threads
 
         alpha = float(self.online_rate) if learning_rate < 0 else float(learning_rate)
         mask = np.empty(frame.shape[:2], np.uint8)
-        with num_threads(self.n_jobs):
-            batch_em.em_apply(
-                frame,
-                self.weights_,
-                self.means_,
-                self.covariances_,
-                float(self.background_ratio),
-                float(self.threshold) ** 2,
-                self.rule == "difference",
-                float(self.grey_threshold),
-                alpha,
-                float(self.var_init),
-                float(self.reg_covar),
-                self.covariance_type == "diag",
-                mask,
-            )
+        batch_em.em_apply(
+            frame,
+            self.weights_,
+            self.means_,
+            self.covariances_,
+            float(self.background_ratio),
+            float(self.threshold) ** 2,
+            self.rule == "difference",
+            float(self.grey_threshold),
+            alpha,
+            float(self.var_init),
+            float(self.reg_covar),
+            self.covariance_type == "diag",
+            mask,
+            n_threads=self._n_threads,
+        )
         return mask
 
     def _background(self) -> np.ndarray:

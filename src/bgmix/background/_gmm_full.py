@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from bgmix._kernels.online_params import GMMFullParams
 from bgmix._validation import check_choice, check_int, check_param, check_random_state, check_real
 from bgmix.background._online import OnlineMixtureSubtractor
 from bgmix.background._postprocess import PostProcess
@@ -168,7 +169,15 @@ class GMMFull(OnlineMixtureSubtractor):
         check_param("random_state", self.random_state, ["random_state"])
         rule = 1 if self.background_rule == "ranked" else 0  # RULE_RANKED / RULE_ANY
         f32 = np.float32
-        self._kargs = (f32(lam * lam), f32(vinit), f32(vmin), rule, f32(tbr))
+        self._params = GMMFullParams(
+            alpha=f32(0.0),
+            lam2=f32(lam * lam),
+            var_init=f32(vinit),
+            var_min=f32(vmin),
+            rule=rule,
+            tbr=f32(tbr),
+            hold_frames=int(self.hold_frames),
+        )
 
     # ------------------------------------------------------------------ model
     def _initialize(self, frame: np.ndarray) -> None:
@@ -197,7 +206,7 @@ class GMMFull(OnlineMixtureSubtractor):
         self._hold[...] = 0
 
     def _apply(self, frame: np.ndarray, learning_rate: float) -> np.ndarray:
-        from bgmix._kernels.online_gmm_full import gmm_full_rows
+        from bgmix._kernels.online_gmm_full import GMMFullState, gmm_full_rows
 
         if self._weight.shape[0] != self.n_components:
             k, h, w = int(self.n_components), *self._weight.shape[1:]
@@ -211,18 +220,9 @@ class GMMFull(OnlineMixtureSubtractor):
         alpha = self.alpha if learning_rate < 0.0 or learning_rate >= 1.0 else learning_rate
         h, w, _ = frame.shape
         mask = np.empty((h, w), np.uint8)
-        self._run(
-            gmm_full_rows,
-            frame,
-            self._weight,
-            self._mean,
-            self._cov,
-            self._hold,
-            mask,
-            np.float32(alpha),
-            *self._kargs,
-            int(self.hold_frames),
-        )
+        state = GMMFullState(self._weight, self._mean, self._cov, self._hold)
+        params = self._params._replace(alpha=np.float32(alpha))
+        self._run(gmm_full_rows, frame, state, mask, params)
         return mask
 
     def _background(self) -> np.ndarray:

@@ -103,10 +103,7 @@ class BatchMedian(BatchSubtractor):
         from bgmix._kernels import batch_stats
 
         out = state["_median"][r0:r1]
-        if block.dtype == np.uint8:
-            batch_stats.median_u8(block, out)
-        else:
-            batch_stats.median_float(block, out)
+        batch_stats.median(block, out, n_threads=self._n_threads)
 
     def _initialize(self, frame: np.ndarray) -> None:
         self._median = frame.astype(np.float32)

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from bgmix._kernels.online_params import MOGParams
 from bgmix._validation import check_choice, check_int, check_real
 from bgmix.background._online import OnlineMixtureSubtractor
 from bgmix.background._postprocess import PostProcess
@@ -152,7 +153,15 @@ class MOG(OnlineMixtureSubtractor):
         vinit = check_real("var_init", self.var_init, low=vmin)
         winit = check_real("weight_init", self.weight_init, low=0.0, high=1.0, low_inclusive=False)
         f32 = np.float32
-        self._kargs = (f32(lam * lam), f32(vinit), f32(vmin), f32(winit), f32(tbr))
+        self._params = MOGParams(
+            alpha=f32(0.0),
+            lam2=f32(lam * lam),
+            var_init=f32(vinit),
+            var_min=f32(vmin),
+            w_init=f32(winit),
+            tbr=f32(tbr),
+            hold_frames=int(self.hold_frames),
+        )
 
     # ------------------------------------------------------------------ model
     def _allocate(self, h: int, w: int, c: int) -> None:
@@ -168,7 +177,7 @@ class MOG(OnlineMixtureSubtractor):
         self._allocate(*frame.shape)
 
     def _apply(self, frame: np.ndarray, learning_rate: float) -> np.ndarray:
-        from bgmix._kernels.online_mog import mog_rows
+        from bgmix._kernels.online_mog import MOGState, mog_rows
 
         h, w, c = frame.shape
         shape_changed = self._weight.shape[2] != self.n_mixtures or self._var.shape[3] != (
@@ -183,18 +192,8 @@ class MOG(OnlineMixtureSubtractor):
         else:
             alpha = 1.0 / min(n, int(self.history))
         mask = np.empty((h, w), np.uint8)
-        self._run(
-            mog_rows,
-            frame,
-            self._weight,
-            self._mean,
-            self._var,
-            self._hold,
-            mask,
-            np.float32(alpha),
-            *self._kargs,
-            int(self.hold_frames),
-        )
+        state = MOGState(self._weight, self._mean, self._var, self._hold)
+        self._run(mog_rows, frame, state, mask, self._params._replace(alpha=np.float32(alpha)))
         return mask
 
     def _background(self) -> np.ndarray:

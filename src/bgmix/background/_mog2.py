@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from bgmix._kernels.online_params import MOG2Params
 from bgmix._validation import check_int, check_real
 from bgmix.background._online import OnlineMixtureSubtractor, check_bool
 from bgmix.background._postprocess import PostProcess
@@ -199,17 +200,21 @@ class MOG2(OnlineMixtureSubtractor):
         tau = check_real("shadow_threshold", self.shadow_threshold, low=0.0, high=1.0)
         f32 = np.float32
         self._ct32 = float(f32(ct))
-        # Kernel arguments after (alpha, prune), as OpenCV passes them (float32).
-        self._kargs = (
-            f32(tb),
-            f32(tbr),
-            f32(tg),
-            f32(vinit),
-            f32(vmin),
-            f32(vmax),
-            bool(self.detect_shadows),
-            f32(tau),
-            np.uint8(sv),
+        # The kernel's scalars, as OpenCV passes them (float32); alpha and prune are
+        # set per frame.
+        self._params = MOG2Params(
+            alpha=f32(0.0),
+            prune=f32(0.0),
+            tb=f32(tb),
+            tbr=f32(tbr),
+            tg=f32(tg),
+            var_init=f32(vinit),
+            var_min=f32(vmin),
+            var_max=f32(vmax),
+            detect_shadows=bool(self.detect_shadows),
+            tau=f32(tau),
+            shadow_value=np.uint8(sv),
+            hold_frames=int(self.hold_frames),
         )
 
     # ------------------------------------------------------------------ model
@@ -239,7 +244,7 @@ class MOG2(OnlineMixtureSubtractor):
             self._restart()
 
     def _apply(self, frame: np.ndarray, learning_rate: float) -> np.ndarray:
-        from bgmix._kernels.online_mog2 import mog2_rows
+        from bgmix._kernels.online_mog2 import MOG2State, mog2_rows
 
         self._check_state_size()
         if learning_rate >= 1.0:
@@ -250,27 +255,14 @@ class MOG2(OnlineMixtureSubtractor):
             lr = float(learning_rate)
         else:
             lr = 1.0 / min(2 * n, int(self.history))
-        alpha = np.float32(lr)
-        prune = np.float32(-lr * self._ct32)
+        params = self._params._replace(alpha=np.float32(lr), prune=np.float32(-lr * self._ct32))
+        state = MOG2State(self._weight, self._var, self._mean, self._nmodes, self._hold)
         h, w, _ = frame.shape
         mask = np.empty((h, w), np.uint8)
-        self._run(
-            mog2_rows,
-            frame,
-            self._weight,
-            self._var,
-            self._mean,
-            self._nmodes,
-            self._hold,
-            mask,
-            alpha,
-            prune,
-            *self._kargs,
-            int(self.hold_frames),
-        )
+        self._run(mog2_rows, frame, state, mask, params)
         return mask
 
     def _background(self) -> np.ndarray:
         from bgmix._kernels.online_mog2 import mog2_background
 
-        return mog2_background(self._weight, self._mean, self._nmodes, self._kargs[1])
+        return mog2_background(self._weight, self._mean, self._nmodes, self._params.tbr)

@@ -5,10 +5,10 @@ kernels, and the accounting of the model's memory.
 Parallelism
 -----------
 Every kernel processes a band of rows ``[y0, y1)`` and releases the GIL
-(``nogil=True``), so :func:`run_rows` splits the image into ``n_jobs`` bands and
-runs them on a small shared pool of Python threads (the calling thread takes the
-first band). The kernels are compiled once and cached on disk; no parallel Numba
-code is compiled at run time.
+(``nogil=True``), so :func:`bgmix._threads.run_bands` splits the image into
+``n_jobs`` bands on the process-wide pool (the calling thread takes the first band).
+The kernels are compiled once and cached on disk; no parallel Numba code is
+compiled at run time.
 
 Stop-and-stay hold
 ------------------
@@ -21,20 +21,17 @@ classified background resets its count. ``hold_frames = 0`` is the plain model.
 
 from __future__ import annotations
 
-import os
-import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ClassVar
 
 import numpy as np
 
-from bgmix._threads import available_cpus, check_n_jobs, resolve_n_jobs
+from bgmix._threads import check_n_jobs, resolve_n_jobs, run_bands
 from bgmix._validation import check_int
 from bgmix.background._base import BackgroundSubtractor
 from bgmix.exceptions import ParameterError
 
-__all__ = ["OnlineMixtureSubtractor", "available_cpus", "check_bool", "resolve_n_jobs", "run_rows"]
+__all__ = ["OnlineMixtureSubtractor", "check_bool"]
 
 #: Largest accepted ``hold_frames`` (the per-pixel counter is a uint16).
 MAX_HOLD_FRAMES = 65534
@@ -44,11 +41,6 @@ MAX_HOLD_FRAMES = 65534
 _MIN_BAND_ROWS = 8
 _MIN_BAND_PIXELS = 8192
 
-_pool: ThreadPoolExecutor | None = None
-_pool_size = 0
-_pool_pid = 0
-_pool_lock = threading.Lock()
-
 
 def check_bool(name: str, value: Any) -> bool:
     """Return ``value`` if it is a bool, else raise :class:`ParameterError`."""
@@ -57,47 +49,6 @@ def check_bool(name: str, value: Any) -> bool:
             f"{name} must be true or false; got {value!r} ({type(value).__name__})"
         )
     return bool(value)
-
-
-def _executor(workers: int) -> ThreadPoolExecutor:
-    """The shared pool of row threads, with at least ``workers`` threads.
-
-    A forked child process gets a pool of its own (the parent's threads do not exist
-    in the child).
-    """
-    global _pool, _pool_size, _pool_pid
-    with _pool_lock:
-        pid = os.getpid()
-        if _pool is None or _pool_size < workers or _pool_pid != pid:
-            old = _pool if _pool_pid == pid else None
-            _pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="bgmix-rows")
-            _pool_size = workers
-            _pool_pid = pid
-            if old is not None:
-                old.shutdown(wait=False)
-        return _pool
-
-
-def run_rows(
-    kernel: Callable[..., Any], height: int, threads: int, *args: Any, width: int = 1
-) -> None:
-    """Run ``kernel(y0, y1, *args)`` over ``height`` rows split into up to ``threads``
-    bands (each of at least 8 rows and 8192 pixels, rows being ``width`` pixels long).
-
-    ``kernel`` must release the GIL and write disjoint rows for disjoint bands.
-    """
-    bands = max(1, min(threads, height // _MIN_BAND_ROWS, height * width // _MIN_BAND_PIXELS))
-    if bands == 1:
-        kernel(0, height, *args)
-        return
-    edges = [(height * b) // bands for b in range(bands + 1)]
-    pool = _executor(bands - 1)
-    futures = [pool.submit(kernel, edges[b], edges[b + 1], *args) for b in range(1, bands)]
-    try:
-        kernel(edges[0], edges[1], *args)
-    finally:
-        for fut in futures:
-            fut.result()
 
 
 class OnlineMixtureSubtractor(BackgroundSubtractor):
@@ -116,7 +67,11 @@ class OnlineMixtureSubtractor(BackgroundSubtractor):
         super()._validate_params()
         check_int("hold_frames", self.hold_frames, low=0, high=MAX_HOLD_FRAMES)
         check_n_jobs(self.n_jobs)
-        self._threads = resolve_n_jobs(self.n_jobs)
+
+    @property
+    def _n_threads(self) -> int:
+        """Threads for the kernels: ``n_jobs`` by the one rule of :mod:`bgmix._threads`."""
+        return resolve_n_jobs(self.n_jobs)
 
     @property
     def state_nbytes(self) -> int:
@@ -144,4 +99,5 @@ class OnlineMixtureSubtractor(BackgroundSubtractor):
     def _run(self, kernel: Callable[..., Any], *args: Any) -> None:
         assert self.frame_shape is not None
         h, w, _ = self.frame_shape
-        run_rows(kernel, h, self._threads, *args, width=w)
+        rows = max(_MIN_BAND_ROWS, -(-_MIN_BAND_PIXELS // w))
+        run_bands(kernel, h, self._n_threads, *args, min_items=rows)

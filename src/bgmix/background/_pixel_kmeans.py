@@ -151,6 +151,7 @@ class PixelKMeans(BatchSubtractor):
             state["centers_"][r0:r1],
             state["weights_"][r0:r1],
             state["n_iter_"][r0:r1],
+            n_threads=self._n_threads,
         )
 
     def _initialize(self, frame: np.ndarray) -> None:  # pragma: no cover - requires_fit
@@ -158,20 +159,19 @@ class PixelKMeans(BatchSubtractor):
 
     def _apply(self, frame: np.ndarray, learning_rate: float) -> np.ndarray:
         from bgmix._kernels import batch_kmeans
-        from bgmix._kernels._config import num_threads
 
         alpha = float(self.online_rate) if learning_rate < 0 else float(learning_rate)
         mask = np.empty(frame.shape[:2], np.uint8)
-        with num_threads(self.n_jobs):
-            batch_kmeans.kmeans_apply(
-                frame,
-                self.centers_,
-                self.weights_,
-                float(self.background_ratio),
-                float(self.threshold) ** 2,
-                alpha,
-                mask,
-            )
+        batch_kmeans.kmeans_apply(
+            frame,
+            self.centers_,
+            self.weights_,
+            float(self.background_ratio),
+            float(self.threshold) ** 2,
+            alpha,
+            mask,
+            n_threads=self._n_threads,
+        )
         return mask
 
     def _background(self) -> np.ndarray:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from bgmix._threads import check_n_jobs
 from bgmix._validation import check_choice, check_int, check_random_state, check_real
 from bgmix.exceptions import ConvergenceWarning
 from bgmix.lowrank._svd import as_matrix
@@ -94,10 +95,8 @@ def check_rpca_options(**options: object) -> None:
         check_int("max_iter", options["max_iter"], low=1)
     if "svd" in options:
         check_choice("svd", options["svd"], SVT_SOLVERS)
-    if options.get("n_jobs") is not None:
-        n = check_int("n_jobs", options["n_jobs"])
-        if n == 0 or n < -1:
-            raise ParameterError(f"n_jobs must be -1, None or a positive integer; got {n}")
+    if "n_jobs" in options:
+        check_n_jobs(options["n_jobs"])
 
 
 def spectral_norm(M: np.ndarray, *, random_state: int | np.random.Generator | None = 0) -> float:
@@ -244,8 +243,8 @@ def rpca(
     >>> bool(np.abs(res.L - low).max() < 1e-3)
     True
     """
-    from bgmix._kernels._config import num_threads
     from bgmix._kernels.lowrank import dual_step, sparse_step
+    from bgmix._threads import resolve_n_jobs
 
     check_rpca_options(lam=lam, mu=mu, rho=rho, tol=tol, max_iter=max_iter, svd=svd, n_jobs=n_jobs)
     M = as_matrix(M)
@@ -283,19 +282,19 @@ def rpca(
     errors: list[float] = []
     ranks: list[int] = []
     converged = False
-    with num_threads(n_jobs):
-        for it in range(1, max_iter_v + 1):
-            sparse_step(D, A, Y, 1.0 / mu_v, lam_v / mu_v, E, X)
-            rank = svt(X, 1.0 / mu_v, A)
-            dual_step(D, A, E, Y, mu_v, row_sumsq)
-            mu_v = min(mu_v * rho_v, mu_bar)
-            err = math.sqrt(float(np.sum(row_sumsq))) / d_norm
-            errors.append(err)
-            ranks.append(rank)
-            logger.debug("rpca iteration %d: rank %d, error %.3e (%s)", it, rank, err, svt.used[-1])
-            if err < tol_v:
-                converged = True
-                break
+    threads = resolve_n_jobs(n_jobs)
+    for it in range(1, max_iter_v + 1):
+        sparse_step(D, A, Y, 1.0 / mu_v, lam_v / mu_v, E, X, threads)
+        rank = svt(X, 1.0 / mu_v, A)
+        dual_step(D, A, E, Y, mu_v, row_sumsq, threads)
+        mu_v = min(mu_v * rho_v, mu_bar)
+        err = math.sqrt(float(np.sum(row_sumsq))) / d_norm
+        errors.append(err)
+        ranks.append(rank)
+        logger.debug("rpca iteration %d: rank %d, error %.3e (%s)", it, rank, err, svt.used[-1])
+        if err < tol_v:
+            converged = True
+            break
     if not converged:
         warnings.warn(
             f"rpca did not converge in max_iter={max_iter_v} iterations: relative residual "

@@ -22,6 +22,7 @@ from typing import Any, ClassVar
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from bgmix._threads import resolve_n_jobs
 from bgmix._validation import Interval, Options, check_random_state, validate_params
 from bgmix.exceptions import ConvergenceWarning, ParameterError
 from bgmix.mixture._checks import check_array, check_n_features
@@ -39,7 +40,8 @@ class BaseMixture(BaseEstimator, ABC):
     initial parameters), :meth:`_em_step` (E-step on the current parameters and
     M-step; returns the new parameters and the mean log-likelihood of the *current*
     ones), :meth:`_state_from_attributes`, :meth:`_set_attributes` and
-    :meth:`_score` (labels, log-likelihoods or responsibilities of new samples).
+    :meth:`_estimate_labels`, :meth:`_estimate_log_prob_norm`, :meth:`_estimate_resp` and
+    :meth:`_estimate_weighted_log_prob` (scoring new samples).
     """
 
     _estimator_type = "density_estimator"
@@ -81,13 +83,27 @@ class BaseMixture(BaseEstimator, ABC):
     def _set_attributes(self, state: Any, dtype: np.dtype) -> None:
         """Store a parameter state as the fitted attributes, in ``dtype``."""
 
+    # Scoring hooks: validated samples, fitted attributes; floats in the dtype of X.
     @abstractmethod
-    def _score(self, X: np.ndarray, mode: int) -> np.ndarray:
-        """Score validated samples with the fitted attributes.
+    def _estimate_labels(self, X: np.ndarray) -> NDArray[np.int64]:
+        """Most probable component of each sample, (N,) int64."""
 
-        ``mode`` 0: labels (N,) int64; 1: ``log p(x)`` (N,); 2: responsibilities
-        (N, K); 3: weighted log densities (N, K). Floats in the dtype of ``X``.
-        """
+    @abstractmethod
+    def _estimate_log_prob_norm(self, X: np.ndarray) -> np.ndarray:
+        """``log p(x)`` of each sample, (N,)."""
+
+    @abstractmethod
+    def _estimate_resp(self, X: np.ndarray) -> np.ndarray:
+        """Responsibilities (posterior probability of each component), (N, K)."""
+
+    @abstractmethod
+    def _estimate_weighted_log_prob(self, X: np.ndarray) -> np.ndarray:
+        """``log pi_k + log N(x | mu_k, Sigma_k)``, (N, K)."""
+
+    @property
+    def _n_threads(self) -> int:
+        """Threads for the kernels: ``n_jobs`` by the one rule of :mod:`bgmix._threads`."""
+        return resolve_n_jobs(self.n_jobs)
 
     # --------------------------------------------------------------- fitting
     def fit(self, X: ArrayLike, y: Any = None) -> BaseMixture:
@@ -134,7 +150,7 @@ class BaseMixture(BaseEstimator, ABC):
             Index of the most probable component of each sample.
         """
         X = self._fit(X)
-        return self._score(X, 0)
+        return self._estimate_labels(X)
 
     def _fit(self, X: ArrayLike) -> np.ndarray:
         validate_params(self, self._parameter_constraints)
@@ -158,58 +174,55 @@ class BaseMixture(BaseEstimator, ABC):
         self._check_initial_parameters(X_fit)
         n_init = self.n_init if do_init else 1
 
-        from bgmix._kernels._config import num_threads
-
         max_lower_bound = -np.inf
         best: tuple[Any, int, list[float], bool] | None = None
-        with num_threads(self.n_jobs):
-            for init in range(n_init):
-                t_init = time.perf_counter()
-                if self.verbose:
-                    logger.info("%s: initialization %d", name, init)
-                state = (
-                    self._initialize_parameters(X_fit, rng)
-                    if do_init
-                    else self._state_from_attributes()
-                )
-                lower_bound = -np.inf if do_init else self.lower_bound_
-                bounds: list[float] = []
-                if self.max_iter == 0:
-                    best = (state, 0, bounds, False)
-                    continue
-                converged = False
-                n_iter = 0
-                t_iter = time.perf_counter()
-                for n_iter in range(1, self.max_iter + 1):
-                    previous = lower_bound
-                    state, lower_bound = self._em_step(X_fit, state)
-                    bounds.append(lower_bound)
-                    change = lower_bound - previous
-                    if self.verbose and n_iter % self.verbose_interval == 0:
-                        now = time.perf_counter()
-                        logger.info(
-                            "%s: iteration %d, %.5f s, lower bound change %.5f",
-                            name,
-                            n_iter,
-                            now - t_iter,
-                            change,
-                        )
-                        t_iter = now
-                    if abs(change) < self.tol:
-                        converged = True
-                        break
-                if self.verbose:
+        for init in range(n_init):
+            t_init = time.perf_counter()
+            if self.verbose:
+                logger.info("%s: initialization %d", name, init)
+            state = (
+                self._initialize_parameters(X_fit, rng)
+                if do_init
+                else self._state_from_attributes()
+            )
+            lower_bound = -np.inf if do_init else self.lower_bound_
+            bounds: list[float] = []
+            if self.max_iter == 0:
+                best = (state, 0, bounds, False)
+                continue
+            converged = False
+            n_iter = 0
+            t_iter = time.perf_counter()
+            for n_iter in range(1, self.max_iter + 1):
+                previous = lower_bound
+                state, lower_bound = self._em_step(X_fit, state)
+                bounds.append(lower_bound)
+                change = lower_bound - previous
+                if self.verbose and n_iter % self.verbose_interval == 0:
+                    now = time.perf_counter()
                     logger.info(
-                        "%s: initialization %d %s after %.3f s, lower bound %.5f",
+                        "%s: iteration %d, %.5f s, lower bound change %.5f",
                         name,
-                        init,
-                        "converged" if converged else "did not converge",
-                        time.perf_counter() - t_init,
-                        lower_bound,
+                        n_iter,
+                        now - t_iter,
+                        change,
                     )
-                if lower_bound > max_lower_bound or max_lower_bound == -np.inf:
-                    max_lower_bound = lower_bound
-                    best = (state, n_iter, bounds, converged)
+                    t_iter = now
+                if abs(change) < self.tol:
+                    converged = True
+                    break
+            if self.verbose:
+                logger.info(
+                    "%s: initialization %d %s after %.3f s, lower bound %.5f",
+                    name,
+                    init,
+                    "converged" if converged else "did not converge",
+                    time.perf_counter() - t_init,
+                    lower_bound,
+                )
+            if lower_bound > max_lower_bound or max_lower_bound == -np.inf:
+                max_lower_bound = lower_bound
+                best = (state, n_iter, bounds, converged)
         assert best is not None
         state, n_iter, bounds, converged = best
         if not converged and self.max_iter > 0:
@@ -229,13 +242,6 @@ class BaseMixture(BaseEstimator, ABC):
         return X
 
     # ---------------------------------------------------------- inference
-    def _validate_new(self, X: ArrayLike) -> np.ndarray:
-        self._check_is_fitted()
-        name = type(self).__name__
-        X = check_array(X, estimator=name)
-        check_n_features(X, self.n_features_in_, estimator=name)
-        return X
-
     def predict(self, X: ArrayLike) -> NDArray[np.int64]:
         """Label of the most probable component of each sample.
 
@@ -248,7 +254,7 @@ class BaseMixture(BaseEstimator, ABC):
         labels : (n_samples,) int64 ndarray
             ``argmax_k log(pi_k N(x | mu_k, Sigma_k))``.
         """
-        return self._score(self._validate_new(X), 0)
+        return self._estimate_labels(self._validate_new(X))
 
     def predict_proba(self, X: ArrayLike) -> np.ndarray:
         """Posterior probability (responsibility) of each component for each sample.
@@ -262,7 +268,7 @@ class BaseMixture(BaseEstimator, ABC):
         resp : (n_samples, n_components) ndarray, dtype of ``X``
             Rows sum to 1.
         """
-        return self._score(self._validate_new(X), 2)
+        return self._estimate_resp(self._validate_new(X))
 
     def score_samples(self, X: ArrayLike) -> np.ndarray:
         """Log-likelihood ``log p(x)`` of each sample under the model.
@@ -275,7 +281,7 @@ class BaseMixture(BaseEstimator, ABC):
         -------
         log_prob : (n_samples,) ndarray, dtype of ``X``
         """
-        return self._score(self._validate_new(X), 1)
+        return self._estimate_log_prob_norm(self._validate_new(X))
 
     def score(self, X: ArrayLike, y: Any = None) -> float:
         """Mean log-likelihood per sample of ``X`` under the model.

@@ -223,6 +223,16 @@ class BaseEstimator:
                 "appropriate arguments before using this estimator."
             )
 
+    def _validate_new(self, X: Any) -> np.ndarray:
+        """``X`` checked for a fitted estimator: an array with ``n_features_in_`` columns."""
+        from bgmix.mixture._checks import check_array, check_n_features
+
+        self._check_is_fitted()
+        name = type(self).__name__
+        X = check_array(X, estimator=name)
+        check_n_features(X, self.n_features_in_, estimator=name)
+        return X
+
 
 def _same(value: Any, default: Any) -> bool:
     if value is default:

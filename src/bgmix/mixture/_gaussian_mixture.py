@@ -6,7 +6,7 @@ import math
 from typing import Any, ClassVar
 
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 
 from bgmix._validation import Options, check_random_state
 from bgmix.exceptions import ParameterError
@@ -255,7 +255,7 @@ class GaussianMixture(BaseMixture):
             shift = km.cluster_centers_.astype(np.float64)
             kern = _kernels()
             rows, _ = kern.block_layout(n_samples, k * (1 + n_features + n_features**2))
-            nk_raw, s1, s2 = kern.hard_stats(X, labels, shift, full, rows)
+            nk_raw, s1, s2 = kern.hard_stats(X, labels, shift, full, rows, self._n_threads)
             return nk_raw, s1, s2, shift
         if self.init_params == "k-means++":
             from bgmix.mixture._kmeans import kmeans_plusplus
@@ -299,10 +299,10 @@ class GaussianMixture(BaseMixture):
         )
         if family == "full":
             rows, _ = kern.block_layout(n_samples, k * (1 + n_features + n_features**2))
-            sum_ll, nk_raw, s1, s2 = kern.em_full(X, means, factor, log_norm, rows)
+            sum_ll, nk_raw, s1, s2 = kern.em_full(X, means, factor, log_norm, rows, self._n_threads)
         else:
             rows, _ = kern.block_layout(n_samples, k * (1 + 2 * n_features))
-            sum_ll, nk_raw, s1, s2 = kern.em_diag(X, means, factor, log_norm, rows)
+            sum_ll, nk_raw, s1, s2 = kern.em_diag(X, means, factor, log_norm, rows, self._n_threads)
         nk, new_means, cov = gp.params_from_stats(
             nk_raw,
             s1,
@@ -334,9 +334,22 @@ class GaussianMixture(BaseMixture):
         ).astype(dtype)
 
     # -------------------------------------------------------------- scoring
-    def _score(self, X: np.ndarray, mode: int) -> np.ndarray:
-        from bgmix._kernels._config import num_threads
+    def _estimate_labels(self, X: np.ndarray) -> NDArray[np.int64]:
+        return self._run_score(X, _kernels().MODE_LABELS)[0]
 
+    def _estimate_log_prob_norm(self, X: np.ndarray) -> np.ndarray:
+        return self._run_score(X, _kernels().MODE_LOG_NORM)[1]
+
+    def _estimate_resp(self, X: np.ndarray) -> np.ndarray:
+        return self._run_score(X, _kernels().MODE_RESP)[2]
+
+    def _estimate_weighted_log_prob(self, X: np.ndarray) -> np.ndarray:
+        return self._run_score(X, _kernels().MODE_WEIGHTED)[2]
+
+    def _run_score(self, X: np.ndarray, mode: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Run the scoring kernel in ``mode`` (a ``MODE_*`` constant of
+        :mod:`bgmix._kernels.mixture`): ``(labels, log_prob_norm, out)``, the arrays
+        the mode does not write being empty."""
         kern = _kernels()
         n_samples = X.shape[0]
         k = self.means_.shape[0]
@@ -352,13 +365,8 @@ class GaussianMixture(BaseMixture):
         )
         rows, _ = kern.block_layout(n_samples, 1)
         score = kern.score_full if family == "full" else kern.score_diag
-        with num_threads(self.n_jobs):
-            score(X, means, factor, log_norm, mode, labels, norm, out, rows)
-        if mode == kern.MODE_LABELS:
-            return labels
-        if mode == kern.MODE_LOG_NORM:
-            return norm
-        return out
+        score(X, means, factor, log_norm, mode, labels, norm, out, rows, self._n_threads)
+        return labels, norm, out
 
     # ------------------------------------------------------------- extras
     def sample(self, n_samples: int = 1) -> tuple[np.ndarray, np.ndarray]:

@@ -10,9 +10,10 @@ from typing import Any, ClassVar
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from bgmix._threads import resolve_n_jobs
 from bgmix._validation import Interval, Options, check_random_state, validate_params
 from bgmix.exceptions import ConvergenceWarning, ParameterError
-from bgmix.mixture._checks import check_array, check_n_features
+from bgmix.mixture._checks import check_array
 from bgmix.mixture._estimator import BaseEstimator
 
 __all__ = ["KMeans", "kmeans_plusplus"]
@@ -79,10 +80,7 @@ def kmeans_plusplus(
     if n_local_trials is not None:
         n_local_trials = _check_count("n_local_trials", n_local_trials, None)
     rng = check_random_state(random_state)
-    from bgmix._kernels._config import num_threads
-
-    with num_threads(n_jobs):
-        indices = _plusplus(X, n_clusters, rng, n_local_trials)
+    indices = _plusplus(X, n_clusters, rng, n_local_trials, resolve_n_jobs(n_jobs))
     return X[indices].copy(), indices
 
 
@@ -95,7 +93,11 @@ def _check_count(name: str, value: Any, most: int | None) -> int:
 
 
 def _plusplus(
-    X: np.ndarray, n_clusters: int, rng: np.random.Generator, n_local_trials: int | None
+    X: np.ndarray,
+    n_clusters: int,
+    rng: np.random.Generator,
+    n_local_trials: int | None,
+    threads: int,
 ) -> NDArray[np.int64]:
     kern = _kernels()
     n_samples = X.shape[0]
@@ -105,17 +107,19 @@ def _plusplus(
     indices = np.empty(n_clusters, np.int64)
     indices[0] = rng.integers(n_samples)
     closest = np.empty(n_samples, np.float64)
-    kern.sq_dist_to_point(X, X[indices[0]].astype(np.float64), closest, rows)
+    kern.sq_dist_to_point(X, X[indices[0]].astype(np.float64), closest, rows, threads)
     potential = float(closest.sum())
     for c in range(1, n_clusters):
         cumulative = np.cumsum(closest)
         draws = rng.uniform(size=n_local_trials) * potential
         candidates = np.minimum(np.searchsorted(cumulative, draws), n_samples - 1)
-        pots = kern.candidate_potentials(X, X[candidates].astype(np.float64), closest, rows)
+        pots = kern.candidate_potentials(
+            X, X[candidates].astype(np.float64), closest, rows, threads
+        )
         best = int(np.argmin(pots))
         potential = float(pots[best])
         indices[c] = candidates[best]
-        kern.update_closest(X, X[indices[c]].astype(np.float64), closest, rows)
+        kern.update_closest(X, X[indices[c]].astype(np.float64), closest, rows, threads)
     return indices
 
 
@@ -266,30 +270,26 @@ class KMeans(BaseEstimator):
         n_init = self._n_init_runs(init_centers is not None)
         tol = float(np.mean(np.var(X_fit, axis=0, dtype=np.float64))) * self.tol
 
-        from bgmix._kernels._config import num_threads
-
+        threads = resolve_n_jobs(self.n_jobs)
         best: tuple[float, np.ndarray, np.ndarray, int] | None = None
-        with num_threads(self.n_jobs):
-            for run in range(n_init):
-                if init_centers is not None:
-                    centers = init_centers.copy()
-                elif self.init == "k-means++":
-                    centers = X_fit[_plusplus(X_fit, k, rng, None)].astype(np.float64)
-                else:
-                    centers = X_fit[rng.choice(X_fit.shape[0], size=k, replace=False)].astype(
-                        np.float64
-                    )
-                labels, inertia, centers, n_iter = _lloyd(X_fit, centers, self.max_iter, tol)
-                if self.verbose:
-                    logger.info(
-                        "%s: run %d, %d iterations, inertia %.6g", name, run, n_iter, inertia
-                    )
-                if best is None or inertia < best[0]:
-                    best = (inertia, labels, centers, n_iter)
-            assert best is not None
-            inertia, labels, centers, n_iter = best
-            if X_fit is not X:
-                labels, inertia = _assign(X, centers)
+        for run in range(n_init):
+            if init_centers is not None:
+                centers = init_centers.copy()
+            elif self.init == "k-means++":
+                centers = X_fit[_plusplus(X_fit, k, rng, None, threads)].astype(np.float64)
+            else:
+                centers = X_fit[rng.choice(X_fit.shape[0], size=k, replace=False)].astype(
+                    np.float64
+                )
+            labels, inertia, centers, n_iter = _lloyd(X_fit, centers, self.max_iter, tol, threads)
+            if self.verbose:
+                logger.info("%s: run %d, %d iterations, inertia %.6g", name, run, n_iter, inertia)
+            if best is None or inertia < best[0]:
+                best = (inertia, labels, centers, n_iter)
+        assert best is not None
+        inertia, labels, centers, n_iter = best
+        if X_fit is not X:
+            labels, inertia = _assign(X, centers, threads)
         distinct = np.unique(labels).size
         if distinct < k:
             warnings.warn(
@@ -347,13 +347,6 @@ class KMeans(BaseEstimator):
         return self.fit(X).transform(X)
 
     # ------------------------------------------------------------ inference
-    def _validate_new(self, X: ArrayLike) -> np.ndarray:
-        self._check_is_fitted()
-        name = type(self).__name__
-        X = check_array(X, estimator=name)
-        check_n_features(X, self.n_features_in_, estimator=name)
-        return X
-
     def predict(self, X: ArrayLike) -> NDArray[np.int32]:
         """Nearest centre of each sample.
 
@@ -366,10 +359,7 @@ class KMeans(BaseEstimator):
         labels : (n_samples,) int32 ndarray
         """
         X = self._validate_new(X)
-        from bgmix._kernels._config import num_threads
-
-        with num_threads(self.n_jobs):
-            return _assign(X, self._centers64())[0]
+        return _assign(X, self._centers64(), resolve_n_jobs(self.n_jobs))[0]
 
     def transform(self, X: ArrayLike) -> np.ndarray:
         """Euclidean distance of every sample to every cluster centre.
@@ -383,11 +373,9 @@ class KMeans(BaseEstimator):
         distances : (n_samples, n_clusters) ndarray, dtype of ``X``
         """
         X = self._validate_new(X)
-        from bgmix._kernels._config import num_threads
-
         out = np.empty((X.shape[0], self.cluster_centers_.shape[0]), X.dtype)
-        with num_threads(self.n_jobs):
-            _kernels().distances(X, self._centers64(), out, _rows(X.shape[0], 1))
+        threads = resolve_n_jobs(self.n_jobs)
+        _kernels().distances(X, self._centers64(), out, _rows(X.shape[0], 1), threads)
         return out
 
     def score(self, X: ArrayLike, y: Any = None) -> float:
@@ -403,10 +391,7 @@ class KMeans(BaseEstimator):
         float
         """
         X = self._validate_new(X)
-        from bgmix._kernels._config import num_threads
-
-        with num_threads(self.n_jobs):
-            return -float(_assign(X, self._centers64())[1])
+        return -float(_assign(X, self._centers64(), resolve_n_jobs(self.n_jobs))[1])
 
     def _centers64(self) -> np.ndarray:
         # A fresh writable float64 copy: one kernel signature for any attribute storage.
@@ -416,15 +401,15 @@ class KMeans(BaseEstimator):
         return {"preserves_dtype": ["float64", "float32"]}
 
 
-def _assign(X: np.ndarray, centers: np.ndarray) -> tuple[NDArray[np.int32], float]:
+def _assign(X: np.ndarray, centers: np.ndarray, threads: int) -> tuple[NDArray[np.int32], float]:
     labels = np.empty(X.shape[0], np.int32)
     dist = np.empty(X.shape[0], np.float64)
-    inertia = _kernels().assign(X, centers, labels, dist, _rows(X.shape[0], 1))
+    inertia = _kernels().assign(X, centers, labels, dist, _rows(X.shape[0], 1), threads)
     return labels, float(inertia)
 
 
 def _lloyd(
-    X: np.ndarray, centers: np.ndarray, max_iter: int, tol: float
+    X: np.ndarray, centers: np.ndarray, max_iter: int, tol: float, threads: int
 ) -> tuple[NDArray[np.int32], float, np.ndarray, int]:
     """One k-means run from ``centers``: ``(labels, inertia, centers, n_iter)``."""
     kern = _kernels()
@@ -436,7 +421,7 @@ def _lloyd(
     n_iter = 0
     while n_iter < max_iter:
         n_iter += 1
-        sums, counts, _, n_changed = kern.lloyd_step(X, centers, labels, dist, rows)
+        sums, counts, _, n_changed = kern.lloyd_step(X, centers, labels, dist, rows, threads)
         totals = sums + counts[:, None] * centers  # sum of the members, per cluster
         empty = np.flatnonzero(counts == 0)
         if empty.size:
@@ -457,5 +442,5 @@ def _lloyd(
             break
         if shift <= tol:
             break
-    labels, inertia = _assign(X, centers)
+    labels, inertia = _assign(X, centers, threads)
     return labels, inertia, centers, n_iter

@@ -290,13 +290,14 @@ def _cluster_moments(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Pixel fraction and empirical covariance of each k-means cluster."""
     from bgmix._kernels import mixture as kern
-    from bgmix._kernels._config import num_threads
+    from bgmix._threads import resolve_n_jobs
 
     n, d = features.shape
     k = centers.shape[0]
     rows, _ = kern.block_layout(n, k * (1 + d + d * d))
-    with num_threads(n_jobs):
-        counts, s1, s2 = kern.hard_stats(features, labels.astype(np.int64), centers, True, rows)
+    counts, s1, s2 = kern.hard_stats(
+        features, labels.astype(np.int64), centers, True, rows, resolve_n_jobs(n_jobs)
+    )
     safe = np.maximum(counts, 1.0)
     offset = s1 / safe[:, None]
     cov = s2 / safe[:, None, None] - offset[:, :, None] * offset[:, None, :]
