@@ -201,6 +201,14 @@ def summarise(records: list[dict]) -> dict[str, dict]:
     return out
 
 
+def _shown(path: Path) -> str:
+    """``path`` relative to the repository when inside it."""
+    try:
+        return str(path.resolve().relative_to(ROOT))
+    except ValueError:
+        return str(path)
+
+
 def _fmt(x: Any, spec: str = ".2f") -> str:
     return "-" if x is None else format(x, spec)
 
@@ -342,7 +350,7 @@ def main() -> None:
             },
         },
         "set": {
-            "manifest": str(args.manifest),
+            "manifest": _shown(args.manifest),
             "split": args.split,
             "videos": len(videos),
             "frames": sum(v["frames"] for v in videos),
