@@ -25,7 +25,7 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 def readme_commands() -> list[list[str]]:
     """The ``bgmix ...`` lines of the README's code blocks, split as a shell would."""
     blocks = re.findall(r"^```[^\n]*\n(.*?)^```", README.read_text(), flags=re.S | re.M)
-    lines = [line for block in blocks for line in block.splitlines()]
+    lines = [line for block in blocks for line in block.replace("\\\n", " ").splitlines()]
     return [shlex.split(line, comments=True) for line in lines if line.startswith("bgmix ")]
 
 

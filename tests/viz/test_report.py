@@ -192,7 +192,7 @@ def test_cli_evaluate_report(report_inputs, tmp_path):
     res = CliRunner().invoke(
         cli,
         ["evaluate", *seqs, "-m", "running-mean", "--report", str(out), "-o", str(scores),
-         "--no-progress"],
+         "-q"],
     )  # fmt: skip
     assert res.exit_code == 0, res.output
     assert "running-mean" in res.stdout
