@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from bgmix._cli._options import parse_params
+from bgmix._cli._options import parse_params, scheduler_option
 from bgmix._validation import parse_train
 from bgmix.exceptions import ParameterError
 
@@ -39,6 +39,71 @@ def split_method_params(items: tuple[str, ...], methods: list[str]) -> dict[str,
     return {m: _merge(common, parse_params(targeted[m])) for m in methods}
 
 
+def split_grid(items: tuple[str, ...]) -> tuple[tuple[str, ...], dict[str, list[Any]]]:
+    """Separate ``-p KEY=V1,V2`` grid items (a comma outside brackets and quotes) from
+    plain ones.
+
+    Returns
+    -------
+    plain : tuple of str
+        The items with one value.
+    grid : dict
+        ``"[method:]key"`` -> list of parsed values.
+
+    Examples
+    --------
+    >>> split_grid(("history=200,500", "mog2:postprocess.median=3,5", "x=[1,2]"))
+    (('x=[1,2]',), {'history': [200, 500], 'mog2:postprocess.median': [3, 5]})
+    """
+    plain: list[str] = []
+    grid: dict[str, list[Any]] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        parts = _top_level_split(value) if sep else [value]
+        if len(parts) < 2:
+            plain.append(item)
+            continue
+        values = [parse_params([f"v={v}"])["v"] for v in parts]
+        grid[key.strip()] = values
+    return tuple(plain), grid
+
+
+def _top_level_split(text: str) -> list[str]:
+    parts, depth, quote, start = [], 0, "", 0
+    for i, ch in enumerate(text):
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "\"'":
+            quote = ch
+        elif ch in "[{(":
+            depth += 1
+        elif ch in "]})":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    parts.append(text[start:])
+    return [p.strip() for p in parts]
+
+
+def grid_per_method(grid: dict[str, list[Any]], methods: list[str]) -> dict[str, dict[str, Any]]:
+    """``split_grid``'s ``"[method:]key"`` axes -> ``{method: {key: values}}``."""
+    out: dict[str, dict[str, Any]] = {m: {} for m in methods}
+    for key, values in grid.items():
+        method, colon, name = key.partition(":")
+        if not colon:
+            for m in methods:
+                out[m][key] = values
+        elif method.strip() not in out:
+            raise ParameterError(
+                f"-p {key}=...: method {method.strip()!r} is not evaluated; "
+                f"the methods given with -m are: {', '.join(methods)}"
+            )
+        else:
+            out[method.strip()][name.strip()] = values
+    return out
+
+
 def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     out = dict(base)
     for key, value in override.items():
@@ -67,10 +132,11 @@ def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     "--param",
     "params",
     multiple=True,
-    metavar="[METHOD:]KEY=VALUE",
+    metavar="[METHOD:]KEY=VALUE[,VALUE...]",
     help="A method parameter (repeatable). KEY=VALUE applies to every method; "
     "METHOD:KEY=VALUE to that method only (and overrides a shared value). "
-    "Dotted keys nest: -p postprocess.median=5.",
+    "Dotted keys nest: -p postprocess.median=5. Several values (-p history=200,500) "
+    "sweep a grid: every combination is evaluated, labelled mog2[history=200].",
 )
 @click.option(
     "--train",
@@ -99,6 +165,7 @@ def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     default=None,
     help="Show a progress bar on stderr (default: when stderr is a terminal).",
 )
+@scheduler_option
 def evaluate(
     seq_dirs: tuple[Path, ...],
     methods: tuple[str, ...],
@@ -107,6 +174,7 @@ def evaluate(
     json_path: Path | None,
     category: str | None,
     progress: bool | None,
+    scheduler: str | None,
 ) -> None:
     """Score methods on sequences with ground truth, with CDnet 2014's metrics.
 
@@ -134,20 +202,40 @@ def evaluate(
     from bgmix.metrics import find_sequences, read_sequence
 
     method_list = list(dict.fromkeys(methods))
+    params, grid = split_grid(params)
     per_method = split_method_params(params, method_list)
     train_mode = parse_train(train)
     if json_path is not None:
         check_output_parent(json_path, what="--json file")
         if json_path.is_dir():
             raise ParameterError(f"--json {str(json_path)!r} is a folder; give a file name")
+    show = sys.stderr.isatty() if progress is None else progress
+    if grid or scheduler is not None:
+        from bgmix.parallel import evaluate as run_units
+
+        report = run_units(
+            list(seq_dirs),
+            method_list,
+            per_method,
+            grid=grid_per_method(grid, method_list),
+            train=train_mode,
+            category=category,
+            scheduler=scheduler,
+            progress=show,
+        )
+        _finish(report, json_path)
+        return
     if category is not None:
         sequences: list[Any] = [
             read_sequence(p, category=category) for d in seq_dirs for p in find_sequences(d)
         ]
     else:
         sequences = list(seq_dirs)
-    show = sys.stderr.isatty() if progress is None else progress
     report = run_evaluation(sequences, method_list, per_method, train=train_mode, progress=show)
+    _finish(report, json_path)
+
+
+def _finish(report: Any, json_path: Path | None) -> None:
     click.echo(report.table())
     if json_path is not None:
         report.to_json(json_path)

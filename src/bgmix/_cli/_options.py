@@ -18,6 +18,7 @@ __all__ = [
     "params_option",
     "parse_params",
     "quiet_option",
+    "scheduler_option",
     "source_options",
     "train_option",
 ]
@@ -163,3 +164,14 @@ def source_options(func):
     for opt in reversed(opts):
         func = opt(func)
     return func
+
+
+scheduler_option = click.option(
+    "--scheduler",
+    default=None,
+    metavar="ADDRESS|local|local:N",
+    help="Run on a Dask cluster: a scheduler address (tcp://host:8786), 'local' (one "
+    "worker process per CPU) or 'local:N' (N worker processes). Workers read the inputs "
+    "and write the outputs themselves: every machine must see the same paths. Needs "
+    "pip install 'bgmix[distributed]'.",
+)

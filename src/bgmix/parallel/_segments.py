@@ -79,7 +79,7 @@ def plan_segments(begin: int, end: int, n_segments: int, warmup: int) -> list[tu
     Examples
     --------
     >>> plan_segments(0, 10, 3, 2)
-    [(0, 0, 4), (2, 4, 7), (5, 7, 10)]
+    [(0, 0, 3), (1, 3, 6), (4, 6, 10)]
     """
     if end <= begin:
         raise ParameterError(f"no frame to cut into segments: frames [{begin}, {end})")
