@@ -12,11 +12,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tests.parallel.conftest import leftovers, read_masks, write_scene, write_video
 
 import bgmix
 import bgmix.parallel as bp
 from bgmix.metrics import evaluate as serial_evaluate
+from tests.parallel.conftest import leftovers, read_masks, write_scene, write_video
 
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import sys
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from bgmix.parallel._segments import concat_mp4
 def test_segments_tile_the_range_in_order(begin, end, n, warm) -> None:
     plan = bp.plan_segments(begin, end, n, warm)
     assert plan[0][1] == begin and plan[-1][2] == end
-    assert all(a[2] == b[1] for a, b in zip(plan, plan[1:], strict=False))
+    assert all(a[2] == b[1] for a, b in itertools.pairwise(plan))
     assert all(s < e and w == max(begin, s - warm) for w, s, e in plan)
     assert len(plan) == min(n, end - begin)
     sizes = [e - s for _, s, e in plan]
