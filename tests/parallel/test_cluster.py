@@ -190,3 +190,25 @@ def test_interrupt_leaves_nothing_half_written(tmp_path: Path, monkeypatch) -> N
     assert not (tmp_path / "o").exists()
     assert [p for p in leftovers(tmp_path) if "partial" in p] == []
     shutil.rmtree(tmp_path / ".o.bgmix-parts", ignore_errors=True)
+
+
+def test_ctrl_c_on_a_local_cluster_leaves_nothing_half_written(tmp_path: Path) -> None:
+    import _thread
+
+    video = write_video(tmp_path / "long.mp4", n=600)
+    out = tmp_path / "run"
+    out.mkdir()
+
+    def interrupt_when_writing() -> None:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if any(".partial" in p.name for p in out.rglob("*")):
+                _thread.interrupt_main()
+                return
+            time.sleep(0.02)
+
+    threading.Thread(target=interrupt_when_writing, daemon=True).start()
+    with pytest.raises(KeyboardInterrupt):
+        bp.subtract(video, out / "seg", scheduler="local:2", params={"history": 30}, segments=2)
+    assert not (out / "seg").exists()
+    assert [p for p in leftovers(tmp_path) if "partial" in p] == []

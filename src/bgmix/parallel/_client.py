@@ -222,6 +222,22 @@ class Runner:
                     future.result()  # raises the unit's exception here
                 bar.update(1)
             return self.client.gather(futures)
-        except BaseException:
+        except BaseException as exc:
             self.client.cancel(futures)
+            if isinstance(exc, KeyboardInterrupt) and self.kind == "local":
+                self._stop_and_sweep(units)
             raise
+
+    def _stop_and_sweep(self, units: list[dict[str, Any]]) -> None:
+        """Ctrl-C on a cluster started here: stop its workers (tasks die mid-write),
+        then remove the temporary outputs they leave. A remote cluster's running
+        tasks finish on their own: their outputs appear complete or not at all."""
+        from pathlib import Path
+
+        from bgmix.parallel._manifest import remove_stale
+
+        self.__exit__(None, None, None)
+        for u in units:
+            for key in ("out", "part"):
+                if isinstance(u.get(key), str):
+                    remove_stale(Path(u[key]))
