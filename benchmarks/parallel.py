@@ -36,9 +36,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT))
 
+from benchmarks._peers import data_root, h264_video  # noqa: E402
+
 import bgmix  # noqa: E402
 import bgmix.parallel as bp  # noqa: E402
-from benchmarks._peers import data_root, h264_video  # noqa: E402
 from bgmix.metrics import evaluate, find_sequences, read_sequence  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "parallel.json"
@@ -159,9 +160,10 @@ def part_segments(loops: int, segments: int, repeats: int, work: Path) -> dict:
     out["events_serial"] = len(ev_serial)
     out["events_segments"] = len(ev_seg)
     out["events_identical"] = ev_serial == ev_seg
+    agree = 100 * out["mask_agreement_after_first_warmup"]
     print(f"    local:2 vs local:1 {out['local2_vs_local1']:.2f}x, vs serial "
-          f"{out['local2_vs_serial']:.2f}x; masks equal {100 * out['mask_agreement_after_first_warmup']:.3f} % "
-          f"after the first warm-up; events {len(ev_serial)} / {len(ev_seg)}, identical: "
+          f"{out['local2_vs_serial']:.2f}x; masks equal {agree:.3f} % after the first "
+          f"warm-up; events {len(ev_serial)} / {len(ev_seg)}, identical: "
           f"{out['events_identical']}")  # fmt: skip
     return out
 
