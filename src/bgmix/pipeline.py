@@ -169,6 +169,7 @@ def subtract(
     progress: bool = False,
     source_options: dict[str, Any] | None = None,
     on_mask: Callable[[int, np.ndarray, np.ndarray], None] | None = None,
+    scheduler: Any = None,
 ) -> RunSummary:
     """Separate foreground from background in ``src`` and write the results to ``out_dir``.
 
@@ -197,6 +198,11 @@ def subtract(
         Options of :func:`bgmix.open_source` (``grey``, ``scale``, ``start``, ...).
     on_mask : callable(number, frame, mask), optional
         Also called for every classified frame.
+    scheduler : distributed.Client, str, optional
+        Run on a Dask cluster (an address, ``"local"``, ``"local:N"`` or a ``Client``):
+        a video of an online method is cut into time segments run as tasks (see
+        :func:`bgmix.parallel.subtract`, which also takes many inputs). Not with a
+        subtractor instance or ``on_mask``.
 
     Returns
     -------
@@ -207,6 +213,8 @@ def subtract(
     OutputError
         ``out_dir`` is an input of the run or cannot be created.
     """
+    if scheduler is not None:
+        return _on_cluster(src, out_dir, scheduler, method, params, train, on_mask, locals())
     sub = make_subtractor(method, **(params or {})) if isinstance(method, str) else method
     from bgmix.io import check_output_path, open_sink, open_source, side_by_side
 
@@ -313,3 +321,39 @@ def _progress_bar(total: int | None, desc: str, *, enabled: bool) -> Any:
     return tqdm(
         total=total, desc=desc, unit="frame", disable=not enabled, leave=False, dynamic_ncols=True
     )
+
+
+def _on_cluster(
+    src: Any,
+    out_dir: StrPath,
+    scheduler: Any,
+    method: Any,
+    params: dict[str, Any] | None,
+    train: Any,
+    on_mask: Any,
+    options: dict[str, Any],
+) -> RunSummary:
+    """``subtract(..., scheduler=...)``: the run as tasks of :mod:`bgmix.parallel`."""
+    if not isinstance(method, str) or on_mask is not None:
+        raise ParameterError(
+            "subtract(scheduler=...) takes a method name and no on_mask: tasks run in "
+            "other processes"
+        )
+    from bgmix.parallel import subtract as run
+
+    sub = make_subtractor(method, **(params or {}))
+    online = train is None and not sub.requires_fit
+    run(
+        src,
+        out_dir,
+        scheduler=scheduler,
+        method=method,
+        params=params,
+        train=train,
+        segments="auto" if online else None,
+        **{k: options[k] for k in ("masks", "video", "background", "fps", "progress")},
+        source_options=options["source_options"],
+    )
+    data = json.loads((Path(out_dir) / "run.json").read_text(encoding="utf-8"))
+    fields = ("method", "params", "source", "n_frames", "n_trained", "model_seconds", "outputs")
+    return RunSummary(**{k: data[k] for k in fields})

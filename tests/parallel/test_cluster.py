@@ -212,3 +212,19 @@ def test_ctrl_c_on_a_local_cluster_leaves_nothing_half_written(tmp_path: Path) -
         bp.subtract(video, out / "seg", scheduler="local:2", params={"history": 30}, segments=2)
     assert not (out / "seg").exists()
     assert [p for p in leftovers(tmp_path) if "partial" in p] == []
+
+
+def test_public_subtract_and_evaluate_take_a_scheduler(tmp_path: Path, client) -> None:
+    video = write_video(tmp_path / "a.mp4", n=120)
+    summary = bgmix.subtract(video, tmp_path / "o", params={"history": 20}, scheduler=client)
+    assert summary.n_frames == 120 and summary.method == "mog2"
+    assert summary.outputs["masks"] == str(tmp_path / "o" / "masks")
+    assert len(read_masks(tmp_path / "o" / "masks")[0]) == 120
+    seq = write_scene(tmp_path / "cat" / "s", "shadows", seed=1)
+    there = bgmix.evaluate(seq, ["mog2", "running-mean"], scheduler=client)
+    here = bgmix.evaluate(seq, ["mog2", "running-mean"])
+    assert [r.counts.to_dict() for r in there.results] == [
+        r.counts.to_dict() for r in here.results
+    ]
+    with pytest.raises(bgmix.exceptions.ParameterError, match="method name"):
+        bgmix.subtract(video, tmp_path / "p", method=bgmix.make_subtractor("mog2"), scheduler=client)

@@ -128,6 +128,7 @@ def evaluate(
     *,
     train: Train = None,
     progress: bool = False,
+    scheduler: Any = None,
 ) -> EvaluationReport:
     """Evaluate one or several methods on one or several sequences.
 
@@ -149,6 +150,11 @@ def evaluate(
         Training mode, as in :func:`evaluate_sequence`, for every method.
     progress : bool, default False
         Show one progress bar (frames) for the whole evaluation.
+    scheduler : distributed.Client or str, optional
+        Run one task per (sequence, method) on a Dask cluster (an address, ``"local"``,
+        ``"local:N"`` or a ``Client``; method names only): see
+        :func:`bgmix.parallel.evaluate`, which also sweeps parameter grids. The
+        F-measures are the same.
 
     Returns
     -------
@@ -164,6 +170,12 @@ def evaluate(
     and every method classifies each frame in turn; each method's time is
     measured separately.
     """
+    if scheduler is not None:
+        from bgmix.parallel import evaluate as run_tasks
+
+        return run_tasks(
+            seq_dirs, methods, params, train=train, scheduler=scheduler, progress=progress
+        )
     sequences = _gather_sequences(seq_dirs)
     method_list = (
         [methods] if isinstance(methods, str) or _is_subtractor(methods) else list(methods)
