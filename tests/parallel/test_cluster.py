@@ -223,8 +223,8 @@ def test_public_subtract_and_evaluate_take_a_scheduler(tmp_path: Path, client) -
     seq = write_scene(tmp_path / "cat" / "s", "shadows", seed=1)
     there = bgmix.evaluate(seq, ["mog2", "running-mean"], scheduler=client)
     here = bgmix.evaluate(seq, ["mog2", "running-mean"])
-    assert [r.counts.to_dict() for r in there.results] == [
-        r.counts.to_dict() for r in here.results
-    ]
+    assert [r.counts.to_dict() for r in there.results] == [r.counts.to_dict() for r in here.results]
     with pytest.raises(bgmix.exceptions.ParameterError, match="method name"):
-        bgmix.subtract(video, tmp_path / "p", method=bgmix.make_subtractor("mog2"), scheduler=client)
+        bgmix.subtract(
+            video, tmp_path / "p", method=bgmix.make_subtractor("mog2"), scheduler=client
+        )

@@ -291,6 +291,11 @@ def evaluate(
     EvaluationReport
         Results in the order the serial evaluation gives them (sequences, then
         methods); the F-measures equal the serial run's exactly.
+
+    Notes
+    -----
+    A task scores several points of the grid on one sequence, decoding it once (as
+    the serial evaluation does), as long as that leaves two tasks per worker thread.
     """
     from bgmix.metrics import EvaluationReport, SequenceResult, read_sequence
     from bgmix.metrics._evaluate import (
@@ -316,28 +321,35 @@ def evaluate(
         _check_batch_methods(_resolve_methods([method], p), mode)
     if cache is not None:
         Path(cache).mkdir(parents=True, exist_ok=True)
-    units = []
-    for s in sequences:
-        for label, method, p in points:
-            task = {"kind": "evaluate", "method": method, "params": p, "train": mode}
-            units.append(
-                {
-                    "seq": str(s.path),
-                    "category": s.category,
-                    "method": method,
-                    "label": label,
-                    "params": p,
-                    "train": mode,
-                    "cache": None if cache is None else str(cache),
-                    "task": dict(task, category=s.category),
-                }
-            )
+    records = [{"label": lb, "method": m, "params": p} for lb, m, p in points]
     with Runner(scheduler, progress=progress) if runner is None else _Borrowed(runner) as run:
-        rows = run.map(evaluate_unit, units, desc="evaluations")
+        size = _points_per_task(len(points), len(sequences), run)
+        units = [
+            {
+                "seq": str(s.path),
+                "category": s.category,
+                "points": records[i : i + size],
+                "train": mode,
+                "cache": None if cache is None else str(cache),
+                "task": {"kind": "evaluate", "train": mode, "category": s.category},
+            }
+            for s in sequences
+            for i in range(0, len(records), size)
+        ]
+        rows = [r for rows in run.map(evaluate_unit, units, desc="sequences") for r in rows]
     results = [SequenceResult.from_dict(r) for r in rows]
     for r, row in zip(results, rows, strict=True):
         r.path = row.get("path")
     return EvaluationReport(results, methods=[label for label, _, _ in points])
+
+
+def _points_per_task(n_points: int, n_sequences: int, run: Runner) -> int:
+    """Grid points per task: a task decodes its sequence once for all its points, so
+    as many as keep two tasks per worker thread (all of them in this process)."""
+    if run.client is None:
+        return n_points
+    threads = max(1, sum(run.client.nthreads().values()))
+    return max(1, min(n_points, -(-n_points * n_sequences // (2 * threads))))
 
 
 class _Borrowed:

@@ -114,7 +114,7 @@ def _client(spec: Any, *, timeout: float = CONNECT_TIMEOUT) -> Iterator[Any]:
         n_workers=n,
         threads_per_worker=1,
         processes=True,
-        dashboard_address=None,
+        dashboard_address=":0",
         silence_logs=logging.ERROR,
     )
     try:

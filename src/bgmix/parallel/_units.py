@@ -94,32 +94,47 @@ def subtract_unit(unit: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def evaluate_unit(unit: dict[str, Any]) -> dict[str, Any]:
-    """Score one method with one parameter set on one sequence; returns
-    :meth:`SequenceResult.to_dict` with ``method`` set to the unit's label.
+def evaluate_unit(unit: dict[str, Any]) -> list[dict[str, Any]]:
+    """Score some (method, parameters) points on one sequence, decoding it once; returns
+    one :meth:`SequenceResult.to_dict` per point, with ``method`` set to its label.
 
-    With ``unit["cache"]`` (a folder), the result is also stored there under a key of
-    the sequence's identity and the parameters, and a stored result is returned
+    With ``unit["cache"]`` (a folder), each point's result is also stored there under a
+    key of the sequence's identity and the parameters, and stored results are returned
     without running again.
     """
-    from bgmix.metrics import evaluate_sequence, read_sequence
+    from bgmix.metrics import read_sequence
+    from bgmix.metrics._evaluate import _MethodSpec, _NoBar, _run_sequence
 
-    cache = unit.get("cache")
-    target = None
-    if cache is not None:
-        key = unit_key({"input": identity(unit["seq"]), "task": unit["task"]})
-        target = Path(cache) / f"{key}.json"
-        try:
-            return json.loads(target.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            remove_stale(target)
-    sequence = read_sequence(unit["seq"], category=unit.get("category"))
-    params = worker_params(unit["method"], unit["params"], unit.get("threads"))
-    result = evaluate_sequence(sequence, unit["method"], params, train=unit.get("train"))
-    data = result.to_dict()
-    data["method"] = unit["label"]
-    data["params"] = _user_params(data["params"], unit["params"])
-    if target is not None:
-        with atomic_output(target, what="cached evaluation result") as tmp:
-            tmp.write_text(json.dumps(data), encoding="utf-8")
-    return data
+    points = unit["points"]
+    targets: list[Path | None] = [None] * len(points)
+    done: list[dict[str, Any] | None] = [None] * len(points)
+    if unit.get("cache") is not None:
+        seq_id = identity(unit["seq"])
+        for i, p in enumerate(points):
+            key = unit_key({"input": seq_id, "task": dict(unit["task"], **p)})
+            targets[i] = Path(unit["cache"]) / f"{key}.json"
+            try:
+                done[i] = json.loads(targets[i].read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                remove_stale(targets[i])
+    todo = [i for i, d in enumerate(done) if d is None]
+    if todo:
+        from bgmix.background import make_subtractor
+
+        sequence = read_sequence(unit["seq"], category=unit.get("category"))
+        specs = []
+        for i in todo:
+            p = points[i]
+            kw = worker_params(p["method"], p["params"], unit.get("threads"))
+            specs.append(
+                _MethodSpec(p["label"], lambda m=p["method"], kw=kw: make_subtractor(m, **kw))
+            )
+        results = _run_sequence(sequence, specs, unit.get("train"), _NoBar())
+        for i, result in zip(todo, results, strict=True):
+            data = result.to_dict()
+            data["params"] = _user_params(data["params"], points[i]["params"])
+            done[i] = data
+            if targets[i] is not None:
+                with atomic_output(targets[i], what="cached evaluation result") as tmp:
+                    tmp.write_text(json.dumps(data), encoding="utf-8")
+    return [d for d in done if d is not None]
