@@ -112,8 +112,7 @@ def subtract(
                 f"inputs {', '.join(dupes)} would share an output folder; give inputs "
                 "with distinct names"
             )
-        out.mkdir(parents=True, exist_ok=True)
-        targets = [out / n for n in names]
+        targets = [out / n for n in names]  # OUTPUT is made by the tasks
     if segments is not None and segments != "auto":
         segments = check_int("segments", segments, low=1)
     common = {
@@ -129,7 +128,8 @@ def subtract(
     with Runner(scheduler, progress=progress) if runner is None else _Borrowed(runner) as run:
         if segments is None:
             units = [
-                dict(common, src=s, out=str(t), task=_task("subtract", common))
+                dict(common, src=s, out=str(t), make_parent=len(sources) > 1)
+                | {"task": _task("subtract", common)}
                 for s, t in zip(sources, targets, strict=True)
             ]
             return run.map(subtract_unit, units, desc="inputs")
@@ -171,8 +171,7 @@ def _segmented(
     plan = plan_segments(begin, end, segments, warm)
     fps = common["fps"] or info["fps"] or 25.0
     base = dict(common, src=src, fps=fps, source_options=options)
-    parts_dir = out.parent / f".{out.name}.bgmix-parts"
-    parts_dir.mkdir(parents=True, exist_ok=True)
+    parts_dir = out.parent / f".{out.name}.bgmix-parts"  # made by the tasks
     units = []
     for i, (w, a, b) in enumerate(plan):
         task = _task("segment", dict(base, warm_start=w, start=a, stop=b))

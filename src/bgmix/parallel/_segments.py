@@ -123,6 +123,7 @@ def segment_unit(unit: dict[str, Any]) -> dict[str, Any]:
     if is_complete(part, record):
         return {"part": str(part), "skipped": True}
     remove_stale(part)
+    part.parent.mkdir(parents=True, exist_ok=True)
     params = worker_params(unit["method"], unit["params"], unit.get("threads"))
     sub = make_subtractor(unit["method"], **params)
     options = dict(unit.get("source_options", {}), start=warm_start, stop=stop)

@@ -65,6 +65,8 @@ def subtract_unit(unit: dict[str, Any]) -> dict[str, Any]:
     if is_complete(out, record):
         return {"out": str(out), "skipped": True}
     remove_stale(out)
+    if unit.get("make_parent"):
+        out.parent.mkdir(parents=True, exist_ok=True)
     params = worker_params(unit["method"], unit["params"], unit.get("threads"))
     with atomic_directory(out) as tmp:
         summary = subtract(
