@@ -267,6 +267,7 @@ def subtract(
     video_preset: str = "ultrafast",
     background_every: int | None = None,
     overwrite: bool = False,
+    scheduler: Any = None,
 ) -> RunSummary:
     """Separate foreground from background in ``src`` and write the results to ``out_dir``.
 
@@ -333,6 +334,11 @@ def subtract(
         :func:`default_background_every`).
     overwrite : bool, default False
         Replace an existing non-empty ``out_dir`` as a whole.
+    scheduler : distributed.Client, str, optional
+        Run on a Dask cluster (an address, ``"local"``, ``"local:N"`` or a ``Client``):
+        a video of an online method is cut into time segments run as tasks (see
+        :func:`bgmix.parallel.subtract`, which also takes many inputs). Not with a
+        subtractor instance or ``on_mask``.
 
     Returns
     -------
@@ -350,6 +356,8 @@ def subtract(
     KeyboardInterrupt
         Ctrl-C or SIGTERM: the run stops and no partial output is left.
     """
+    if scheduler is not None:
+        return _on_cluster(src, out_dir, scheduler, method, params, train, on_mask, locals())
     with terminate_as_interrupt():
         return _subtract(
             src, out_dir, method=method, params=params, model=model, train=train, masks=masks,
@@ -523,3 +531,41 @@ def _fit_first(
         sub.fit(training())
         summary.model_seconds += time.perf_counter() - t0
         summary.n_trained = taken
+
+
+def _on_cluster(
+    src: Any,
+    out_dir: StrPath,
+    scheduler: Any,
+    method: Any,
+    params: dict[str, Any] | None,
+    train: Any,
+    on_mask: Any,
+    options: dict[str, Any],
+) -> RunSummary:
+    """``subtract(..., scheduler=...)``: the run as tasks of :mod:`bgmix.parallel`."""
+    if not isinstance(method, str) or on_mask is not None:
+        raise ParameterError(
+            "subtract(scheduler=...) takes a method name and no on_mask: tasks run in "
+            "other processes"
+        )
+    if options["model"] is not None or options["roi"] is not None:
+        raise ParameterError("subtract(scheduler=...) takes neither model nor roi")
+    from bgmix.parallel import subtract as run
+
+    sub = make_subtractor(method, **(params or {}))
+    online = train is None and not sub.requires_fit
+    run(
+        src,
+        out_dir,
+        scheduler=scheduler,
+        method=method,
+        params=params,
+        train=train,
+        segments="auto" if online else None,
+        **{k: options[k] for k in ("masks", "video", "background", "fps", "progress")},
+        source_options=options["source_options"],
+    )
+    data = json.loads((Path(out_dir) / "run.json").read_text(encoding="utf-8"))
+    fields = ("method", "params", "source", "n_frames", "n_trained", "model_seconds", "outputs")
+    return RunSummary(**{k: data[k] for k in fields})

@@ -221,3 +221,72 @@ def test_stride_does_not_convert_skipped_frames(tmp_path: Path, monkeypatch) -> 
     with open_source(path, start=1, stride=4) as src:
         assert len(list(src)) == 3
     assert len(calls) == 3
+
+
+# ---- seeking: open_source(video, start=N) equals sequential decoding -------------------
+def _seek_clip(n: int = 150) -> np.ndarray:
+    """Frames that all differ (a counter patch), so a frame off by one is detected."""
+    frames = np.concatenate([smooth_clip(15, 48, 64)] * (n // 15 + 1))[:n].copy()
+    frames[:, :8, :8] = (np.arange(n) * 5 % 256).astype(np.uint8)[:, None, None, None]
+    return frames
+
+
+@pytest.mark.parametrize(
+    ("name", "codec"),
+    [("h264.mp4", "libx264"), ("mpeg4.avi", "mpeg4"), ("h264.mkv", "libx264")],
+)
+def test_seek_gives_the_frames_and_numbers_of_sequential_decoding(
+    tmp_path: Path, name: str, codec: str, caplog
+) -> None:
+    path = write_video(
+        tmp_path / name, _seek_clip(), codec=codec, stream_options={"g": "12", "bf": "2"}
+    )
+    with open_source(path) as src:
+        ref = list(src.numbered())
+    caplog.set_level(logging.DEBUG, logger="bgmix.io._video")
+    for start in (48, 49, 60, 61, 97, 149):
+        with open_source(path, start=start, stop=start + 30) as src:
+            got = list(src.numbered())
+        want = ref[start : start + 30]
+        assert [n for n, _ in got] == [n for n, _ in want]
+        for (_, a), (_, b) in zip(got, want, strict=True):
+            np.testing.assert_array_equal(a, b)
+    assert "decoding from 0" not in caplog.text  # every start above was reached by a seek
+
+
+def test_seek_with_stride_and_grey(tmp_path: Path) -> None:
+    path = write_video(tmp_path / "a.mp4", _seek_clip(), stream_options={"g": "10"})
+    ref = read_frames(path, grey=True)
+    with open_source(path, start=77, stride=3, grey=True) as src:
+        got = list(src.numbered())
+    assert [n for n, _ in got] == list(range(77, 150, 3))
+    np.testing.assert_array_equal(np.stack([f for _, f in got]), ref[77::3])
+
+
+def test_irregular_time_stamps_fall_back_to_sequential_numbering(tmp_path: Path, caplog) -> None:
+    frames = _seek_clip(90)
+    path = tmp_path / "vfr.mp4"
+    container = av.open(str(path), mode="w")
+    stream = container.add_stream("libx264", rate=25)
+    stream.height, stream.width = frames.shape[1:3]
+    stream.pix_fmt = "yuv420p"
+    stream.options = {"g": "10", "bf": "0"}
+    stream.codec_context.time_base = Fraction(1, 25)
+    for i, f in enumerate(frames):
+        vf = av.VideoFrame.from_ndarray(f, "rgb24")
+        vf.pts = i + (i >= 30) * 7  # a 7-frame gap: time stamps no longer count frames
+        vf.time_base = Fraction(1, 25)
+        for packet in stream.encode(vf):
+            container.mux(packet)
+    for packet in stream.encode(None):
+        container.mux(packet)
+    container.close()
+    with open_source(path) as src:
+        ref = list(src.numbered())
+    caplog.set_level(logging.DEBUG, logger="bgmix.io._video")
+    with open_source(path, start=60) as src:
+        got = list(src.numbered())
+    assert [n for n, _ in got] == [n for n, _ in ref[60:]]
+    for (_, a), (_, b) in zip(got, ref[60:], strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert "decoding from 0" in caplog.text

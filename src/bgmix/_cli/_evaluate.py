@@ -38,6 +38,71 @@ def split_method_params(items: tuple[str, ...], methods: list[str]) -> dict[str,
     return {m: _merge(common, opt.parse_params(targeted[m])) for m in methods}
 
 
+def split_grid(items: tuple[str, ...]) -> tuple[tuple[str, ...], dict[str, list[Any]]]:
+    """Separate ``-p KEY=V1,V2`` grid items (a comma outside brackets and quotes) from
+    plain ones.
+
+    Returns
+    -------
+    plain : tuple of str
+        The items with one value.
+    grid : dict
+        ``"[method:]key"`` -> list of parsed values.
+
+    Examples
+    --------
+    >>> split_grid(("history=200,500", "mog2:postprocess.median=3,5", "x=[1,2]"))
+    (('x=[1,2]',), {'history': [200, 500], 'mog2:postprocess.median': [3, 5]})
+    """
+    plain: list[str] = []
+    grid: dict[str, list[Any]] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        parts = _top_level_split(value) if sep else [value]
+        if len(parts) < 2:
+            plain.append(item)
+            continue
+        values = [opt.parse_params([f"v={v}"])["v"] for v in parts]
+        grid[key.strip()] = values
+    return tuple(plain), grid
+
+
+def _top_level_split(text: str) -> list[str]:
+    parts, depth, quote, start = [], 0, "", 0
+    for i, ch in enumerate(text):
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "\"'":
+            quote = ch
+        elif ch in "[{(":
+            depth += 1
+        elif ch in "]})":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    parts.append(text[start:])
+    return [p.strip() for p in parts]
+
+
+def grid_per_method(grid: dict[str, list[Any]], methods: list[str]) -> dict[str, dict[str, Any]]:
+    """``split_grid``'s ``"[method:]key"`` axes -> ``{method: {key: values}}``."""
+    out: dict[str, dict[str, Any]] = {m: {} for m in methods}
+    for key, values in grid.items():
+        method, colon, name = key.partition(":")
+        if not colon:
+            for m in methods:
+                out[m][key] = values
+        elif method.strip() not in out:
+            raise ParameterError(
+                f"-p {key}=...: method {method.strip()!r} is not evaluated; "
+                f"the methods given with -m are: {', '.join(methods)}"
+            )
+        else:
+            out[method.strip()][name.strip()] = values
+    return out
+
+
 def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     out = dict(base)
     for key, value in override.items():
@@ -62,10 +127,11 @@ def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     help="Method to evaluate (repeatable); see `bgmix methods`.",
 )
 @opt.param_option(
-    metavar="[METHOD:]KEY=VALUE",
+    metavar="[METHOD:]KEY=VALUE[,VALUE...]",
     help="A method parameter (repeatable). KEY=VALUE applies to every method; "
     "METHOD:KEY=VALUE to that method only (and overrides a shared value). "
-    "Dotted keys nest: -p postprocess.median=5.",
+    "Dotted keys nest: -p postprocess.median=5. Several values (-p history=200,500) "
+    "sweep a grid: every combination is evaluated, labelled mog2[history=200].",
 )
 @opt.train_option
 @opt.output_option(
@@ -91,6 +157,7 @@ def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
 @opt.frame_options
 @opt.overwrite_option
 @opt.quiet_option
+@opt.scheduler_option
 def evaluate(
     seq_dirs: tuple[Path, ...],
     methods: tuple[str, ...],
@@ -101,6 +168,7 @@ def evaluate(
     category: str | None,
     overwrite: bool,
     quiet: bool,
+    scheduler: str | None,
     **frames: Any,
 ) -> None:
     """Score methods on sequences with ground truth, with CDnet 2014's metrics.
@@ -129,17 +197,39 @@ def evaluate(
     from bgmix.metrics import find_sequences, read_sequence
 
     method_list = list(dict.fromkeys(methods))
+    params, grid = split_grid(params)
     per_method = split_method_params(params, method_list)
     train_mode = parse_train(train)
     if output is not None:
         check_overwrite(output, overwrite=overwrite, folder=False, what="JSON report")
+    source_options = opt.source_kwargs(frames)
+    if grid or scheduler is not None:
+        if source_options or report_dir is not None:
+            raise ParameterError(
+                "--scheduler and -p grids (KEY=V1,V2) evaluate whole sequences: drop the "
+                "frame options and --report, or run them without a cluster"
+            )
+        from bgmix.parallel import evaluate as run_units
+
+        report = run_units(
+            list(seq_dirs),
+            method_list,
+            per_method,
+            grid=grid_per_method(grid, method_list),
+            train=train_mode,
+            category=category,
+            scheduler=scheduler,
+            progress=not quiet,
+        )
+        _finish(report, output, overwrite=overwrite, quiet=quiet)
+        return
     if category is not None:
         sequences: list[Any] = [
             read_sequence(p, category=category) for d in seq_dirs for p in find_sequences(d)
         ]
     else:
         sequences = list(seq_dirs)
-    options = dict(train=train_mode, progress=not quiet, source_options=opt.source_kwargs(frames))
+    options = dict(train=train_mode, progress=not quiet, source_options=source_options)
     if report_dir is not None:
         from bgmix.viz import evaluate_report
 
@@ -150,6 +240,10 @@ def evaluate(
             click.echo(f"bgmix: wrote {report_dir / 'index.html'}", err=True)
     else:
         report = run_evaluation(sequences, method_list, per_method, **options)
+    _finish(report, output, overwrite=overwrite, quiet=quiet)
+
+
+def _finish(report: Any, output: Path | None, *, overwrite: bool, quiet: bool) -> None:
     click.echo(report.table())
     if output is not None:
         report.to_json(output, overwrite=overwrite)

@@ -21,6 +21,7 @@ __all__ = [
     "parse_params",
     "quiet_option",
     "scene_options",
+    "scheduler_option",
     "seed_option",
     "source_arg",
     "source_kwargs",
@@ -227,3 +228,14 @@ def source_kwargs(options: dict[str, Any]) -> dict[str, Any]:
 def source_arg(src: str) -> str | int:
     """A SRC argument: a digit string is a camera index, anything else a path or URL."""
     return int(src) if src.isdigit() else src
+
+
+scheduler_option = click.option(
+    "--scheduler",
+    default=None,
+    metavar="ADDRESS|local|local:N",
+    help="Run on a Dask cluster: a scheduler address (tcp://host:8786), 'local' (one "
+    "worker process per CPU) or 'local:N' (N worker processes). Workers read the inputs "
+    "and write the outputs themselves: every machine must see the same paths. Needs "
+    "pip install 'bgmix[distributed]'.",
+)

@@ -26,7 +26,7 @@ def _on_off(name: str, help: str):
 
 
 @click.command("subtract")
-@click.argument("src")
+@click.argument("srcs", nargs=-1, required=True, metavar="SRC...")
 @opt.output_option(help="Output folder (missing parents are created).")
 @opt.method_option
 @opt.params_option
@@ -71,10 +71,30 @@ def _on_off(name: str, help: str):
 @opt.frame_options
 @opt.overwrite_option
 @opt.quiet_option
-def subtract(src, output, method, params, model, masks, mask_format, video_width, roi, quiet, **kw):
+@opt.scheduler_option
+@click.option(
+    "--segments",
+    default=None,
+    metavar="N|auto",
+    help="Cut a video into N time segments run as separate tasks, each after a warm-up "
+    "(default with --scheduler and one input of an online method: auto, two per worker).",
+)
+@click.option(
+    "--warmup",
+    type=int,
+    default=None,
+    help="Frames run through the model before each segment (default: twice its history).",
+)
+def subtract(
+    srcs, output, method, params, model, masks, mask_format, video_width, roi, quiet,
+    scheduler, segments, warmup, **kw,
+):  # fmt: skip
     """Separate foreground from background in SRC (video file, image folder, GIF, camera
     index or stream URL) with METHOD, writing under OUTPUT the masks (masks.mkv), a
     side-by-side MP4, the background image and run.json.
+
+    Several SRCs (or --scheduler) run as tasks on a Dask cluster, one output folder per
+    input under OUTPUT; a long video can be cut into time segments (--segments).
 
     Decoding, the model and each output run concurrently. For long footage: --scale 0.5
     (downscale factor: 4x fewer pixels), --stride N (every N-th frame), --roi (only this
@@ -86,6 +106,15 @@ def subtract(src, output, method, params, model, masks, mask_format, video_width
 
     if model is not None and (params or method != "mog2"):
         raise ParameterError("--model brings its own method and parameters; drop -m/-p")
+    if len(srcs) > 1 or scheduler is not None or segments is not None:
+        if model is not None or roi or mask_format != "video" or video_width != "1920":
+            raise ParameterError(
+                "--model, --roi, --mask-format and --video-width apply to one input run "
+                "in this process; drop them with several inputs or --scheduler"
+            )
+        _parallel(srcs, output, method, params, masks, quiet, scheduler, segments, warmup, kw)
+        return
+    (src,) = srcs
     summary = run(
         opt.source_arg(src),
         output,
@@ -100,3 +129,36 @@ def subtract(src, output, method, params, model, masks, mask_format, video_width
         **kw,
     )
     click.echo(summary.closing_line(output))
+
+
+def _parallel(srcs, output, method, params, masks, quiet, scheduler, segments, warmup, kw):
+    """Many inputs, or one video in time segments, through :mod:`bgmix.parallel`."""
+    from bgmix.background import make_subtractor
+    from bgmix.parallel import subtract as run
+
+    params = opt.parse_params(params)
+    options = opt.source_kwargs(kw)
+    train = kw.pop("train")
+    if segments is None and len(srcs) == 1 and scheduler is not None and train is None:
+        online = not make_subtractor(method, **params).requires_fit
+        segments = "auto" if online else None
+    elif segments is not None and segments != "auto":
+        segments = int(segments) if segments.isdigit() else segments
+    records = run(
+        list(srcs),
+        output,
+        scheduler=scheduler,
+        method=method,
+        params=params,
+        train=train,
+        segments=segments,
+        warmup=warmup,
+        masks=masks,
+        video=kw["video"],
+        fps=kw["fps"],
+        source_options=options,
+        progress=not quiet,
+    )
+    for r in records:
+        done = "complete already, skipped" if r["skipped"] else f"{r['n_frames']} frames"
+        click.echo(f"{method}: {done} -> {r['out']}")

@@ -151,6 +151,7 @@ def evaluate(
     source_options: Mapping[str, Any] | None = None,
     record: StrPath | None = None,
     overwrite: bool = False,
+    scheduler: Any = None,
 ) -> EvaluationReport:
     """Evaluate one or several methods on one or several sequences.
 
@@ -186,6 +187,11 @@ def evaluate(
         ``background.png``. Each result's ``media`` lists those files.
     overwrite : bool, default False
         Replace an existing non-empty ``record`` folder as a whole.
+    scheduler : distributed.Client or str, optional
+        Run one task per (sequence, method) on a Dask cluster (an address, ``"local"``,
+        ``"local:N"`` or a ``Client``; method names only): see
+        :func:`bgmix.parallel.evaluate`, which also sweeps parameter grids. The
+        F-measures are the same.
 
     Returns
     -------
@@ -201,6 +207,17 @@ def evaluate(
     and every method classifies each frame in turn; each method's time is
     measured separately.
     """
+    if scheduler is not None:
+        if source_options or record is not None:
+            raise ParameterError(
+                "evaluate(scheduler=...) evaluates whole sequences: source_options and "
+                "record apply to an evaluation in this process"
+            )
+        from bgmix.parallel import evaluate as run_tasks
+
+        return run_tasks(
+            seq_dirs, methods, params, train=train, scheduler=scheduler, progress=progress
+        )
     options = _frame_options(source_options)
     sequences = [_select(s, options) for s in _gather_sequences(seq_dirs)]
     method_list = (

@@ -1,0 +1,214 @@
+"""Scale-out on Dask: the engine's own scaling, against one worker and the serial run.
+
+Same run, same inputs, wall-clock times with the cluster's start-up included:
+
+(i)   ``evaluate`` of the shared sequences × 3 methods: serial ``bgmix.metrics.evaluate``
+      (kernels on both cores) against ``bgmix.parallel.evaluate`` on ``local:1`` (one
+      single-threaded worker process) and ``local:2``; the F-measures must be identical.
+(ii)  one long H.264 video (vtest.avi at 320x240 looped to >= 20,000 frames): serial
+      ``bgmix.subtract`` against ``bgmix.parallel.subtract`` in time segments (the same
+      segments for ``local:1`` and ``local:2``); mask agreement with the serial run after
+      the first warm-up, and the events found in the per-frame foreground share.
+(iii) scheduler overhead per task (a no-op task on ``local:2``) and bytes sent to the
+      scheduler per task (pickled function and arguments of every submitted task).
+
+Writes ``benchmarks/results/parallel.json``. The events of (ii) come from a plain
+threshold state machine over the per-frame foreground share (frames above 0.5 % of
+the image, events of at least 10 frames, gaps under 10 frames merged), the same for
+both runs, standing in for ``bgmix.events`` until it is wired in.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT))
+
+from benchmarks._peers import data_root, h264_video  # noqa: E402
+
+import bgmix  # noqa: E402
+import bgmix.parallel as bp  # noqa: E402
+from bgmix.metrics import evaluate, find_sequences, read_sequence  # noqa: E402
+
+RESULTS = ROOT / "benchmarks" / "results" / "parallel.json"
+METHODS = ["mog2", "mog", "opencv-mog2"]
+
+
+def _timed(fn, repeats: int) -> tuple[float, object]:
+    times, out = [], None
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), out
+
+
+def part_evaluate(repeats: int) -> dict:
+    seqs = [read_sequence(p) for p in find_sequences(data_root() / "sequences")]
+    frames = sum(s.n_frames for s in seqs)
+    print(f"\n(i) evaluate: {len(seqs)} sequences ({frames} frames) x {len(METHODS)} methods")
+    t_serial, serial = _timed(lambda: evaluate(seqs, METHODS), repeats)
+    print(f"    serial      {t_serial:7.1f} s")
+    out = {"sequences": len(seqs), "frames": frames, "methods": METHODS, "serial_s": t_serial}
+    f_serial = [(r.sequence, r.method, r.f_measure) for r in serial.results]
+    for n in (1, 2):
+        stats = {}
+
+        def run(n=n, stats=stats):
+            with bp.Runner(f"local:{n}") as runner:
+                report = bp.evaluate(seqs, METHODS, runner=runner)
+                stats.update(runner.stats)
+            return report
+
+        t, report = _timed(run, repeats)
+        same = [(r.sequence, r.method, r.f_measure) for r in report.results] == f_serial
+        print(f"    local:{n}     {t:7.1f} s  (start-up {stats['startup_seconds']:.1f} s)  "
+              f"identical F: {same}")  # fmt: skip
+        out[f"local{n}_s"] = t
+        out[f"local{n}_startup_s"] = stats["startup_seconds"]
+        out[f"local{n}_identical_f"] = same
+        out["bytes_per_task"] = stats["bytes_sent"] / max(1, stats["tasks"])
+        out["tasks"] = stats["tasks"]
+    out["local2_vs_local1"] = out["local1_s"] / out["local2_s"]
+    out["local2_vs_serial"] = out["serial_s"] / out["local2_s"]
+    print(f"    local:2 vs local:1 {out['local2_vs_local1']:.2f}x, "
+          f"vs serial {out['local2_vs_serial']:.2f}x")  # fmt: skip
+    return out
+
+
+def _fg_share(masks: Path) -> np.ndarray:
+    from PIL import Image
+
+    files = sorted(masks.iterdir())
+    return np.array([np.count_nonzero(np.asarray(Image.open(f)) == 255) for f in files])
+
+
+def _events(share: np.ndarray, n_pixels: int) -> list[tuple[int, int]]:
+    active = share > 0.005 * n_pixels
+    events: list[list[int]] = []
+    for i in np.flatnonzero(active):
+        if events and i - events[-1][1] <= 10:
+            events[-1][1] = int(i)
+        else:
+            events.append([int(i), int(i)])
+    return [(a, b) for a, b in events if b - a + 1 >= 10]
+
+
+def _agreement(a: Path, b: Path, first: int) -> float:
+    from PIL import Image
+
+    fa, fb = sorted(a.iterdir()), sorted(b.iterdir())
+    assert [f.name for f in fa] == [f.name for f in fb]
+    equal = total = 0
+    for x, y in zip(fa[first:], fb[first:], strict=True):
+        ma, mb = np.asarray(Image.open(x)), np.asarray(Image.open(y))
+        equal += int(np.count_nonzero(ma == mb))
+        total += ma.size
+    return equal / total
+
+
+def part_segments(loops: int, segments: int, repeats: int, work: Path) -> dict:
+    video = h264_video(data_root() / "videos" / "vtest.avi", (320, 240), loops=loops)
+    with bgmix.open_source(video) as src:
+        n = src.info.frame_count
+    warm = bp.default_warmup("mog2")
+    print(f"\n(ii) segments: {video.name}, {n} frames, {segments} segments, warm-up {warm}")
+    out = {"video": video.name, "frames": n, "segments": segments, "warmup": warm}
+
+    def serial():
+        shutil.rmtree(work / "serial", ignore_errors=True)
+        return bgmix.subtract(video, work / "serial", method="mog2")
+
+    t, _ = _timed(serial, repeats)
+    out["serial_s"] = t
+    print(f"    serial      {t:7.1f} s  ({n / t:.0f} frames/s)")
+    for k in (1, 2):
+        stats = {}
+
+        def run(k=k, stats=stats):
+            shutil.rmtree(work / f"local{k}", ignore_errors=True)
+            with bp.Runner(f"local:{k}") as runner:
+                bp.subtract(video, work / f"local{k}", segments=segments, runner=runner)
+                stats.update(runner.stats)
+
+        t, _ = _timed(run, repeats)
+        out[f"local{k}_s"] = t
+        out[f"local{k}_startup_s"] = stats["startup_seconds"]
+        out["bytes_per_task"] = stats["bytes_sent"] / max(1, stats["tasks"])
+        print(f"    local:{k}     {t:7.1f} s  ({n / t:.0f} frames/s, start-up "
+              f"{stats['startup_seconds']:.1f} s)")  # fmt: skip
+    out["local2_vs_local1"] = out["local1_s"] / out["local2_s"]
+    out["local2_vs_serial"] = out["serial_s"] / out["local2_s"]
+    out["mask_agreement_after_first_warmup"] = _agreement(
+        work / "serial" / "masks", work / "local2" / "masks", warm
+    )
+    out["mask_agreement_all"] = _agreement(work / "serial" / "masks", work / "local2" / "masks", 0)
+    ev_serial = _events(_fg_share(work / "serial" / "masks"), 320 * 240)
+    ev_seg = _events(_fg_share(work / "local2" / "masks"), 320 * 240)
+    out["events_serial"] = len(ev_serial)
+    out["events_segments"] = len(ev_seg)
+    out["events_identical"] = ev_serial == ev_seg
+    agree = 100 * out["mask_agreement_after_first_warmup"]
+    print(f"    local:2 vs local:1 {out['local2_vs_local1']:.2f}x, vs serial "
+          f"{out['local2_vs_serial']:.2f}x; masks equal {agree:.3f} % after the first "
+          f"warm-up; events {len(ev_serial)} / {len(ev_seg)}, identical: "
+          f"{out['events_identical']}")  # fmt: skip
+    return out
+
+
+def _noop(unit: dict) -> dict:
+    return {"ok": True}
+
+
+def part_overhead(n_tasks: int) -> dict:
+    print(f"\n(iii) scheduler overhead: {n_tasks} no-op tasks on local:2")
+    with bp.Runner("local:2") as runner:
+        runner.map(_noop, [{"i": i} for i in range(50)])  # warm the workers
+        t0 = time.perf_counter()
+        runner.map(_noop, [{"i": i} for i in range(n_tasks)])
+        t = time.perf_counter() - t0
+        sent = runner.stats["bytes_sent"] / runner.stats["tasks"]
+    print(f"    {1000 * t / n_tasks:.2f} ms per task, {sent:.0f} bytes sent per no-op task")
+    return {"tasks": n_tasks, "ms_per_task": 1000 * t / n_tasks, "noop_bytes_per_task": sent}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--loops", type=int, default=26, help="vtest.avi loops (795 frames each)")
+    ap.add_argument("--segments", type=int, default=4)
+    ap.add_argument("--repeats", type=int, default=1)
+    ap.add_argument("--parts", default="i,ii,iii")
+    args = ap.parse_args()
+    parts = args.parts.split(",")
+    result = {
+        "machine": {"cpus": os.cpu_count(), "loadavg_start": os.getloadavg()},
+        "note": "wall-clock seconds, cluster start-up included; medians of --repeats",
+        "repeats": args.repeats,
+    }
+    with tempfile.TemporaryDirectory(prefix="bgmix-parallel-") as tmp:
+        if "i" in parts:
+            result["evaluate"] = part_evaluate(args.repeats)
+        if "ii" in parts:
+            result["segments"] = part_segments(args.loops, args.segments, args.repeats, Path(tmp))
+        if "iii" in parts:
+            result["overhead"] = part_overhead(500)
+    result["machine"]["loadavg_end"] = os.getloadavg()
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"\nwrote {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()

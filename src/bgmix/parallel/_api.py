@@ -1,0 +1,364 @@
+"""``bgmix.parallel.subtract`` and ``bgmix.parallel.evaluate``: the runs of
+:mod:`bgmix.pipeline` and :mod:`bgmix.metrics` cut into units and run by a
+:class:`~bgmix.parallel.Runner`."""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from bgmix._typing import StrPath
+from bgmix._validation import check_int, parse_train
+from bgmix.exceptions import ParameterError
+from bgmix.parallel._client import Runner
+from bgmix.parallel._segments import (
+    default_warmup,
+    merge_unit,
+    plan_segments,
+    probe_unit,
+    segment_unit,
+)
+from bgmix.parallel._units import evaluate_unit, subtract_unit
+
+__all__ = ["evaluate", "expand_grid", "subtract"]
+
+
+def _sources(inputs: Any) -> list[str]:
+    items = [inputs] if isinstance(inputs, str | os.PathLike) else list(inputs)
+    if not items:
+        raise ParameterError("inputs: give at least one video file or image folder")
+    bad = [i for i in items if not isinstance(i, str | os.PathLike)]
+    if bad:
+        raise ParameterError(
+            f"inputs must be paths (workers read them themselves); got {type(bad[0]).__name__}"
+        )
+    return [os.fspath(i) for i in items]
+
+
+def subtract(
+    inputs: StrPath | Iterable[StrPath],
+    output: StrPath,
+    *,
+    scheduler: Any = None,
+    method: str = "mog2",
+    params: Mapping[str, Any] | None = None,
+    train: float | int | str | None = None,
+    segments: int | str | None = None,
+    warmup: int | None = None,
+    masks: bool = True,
+    video: bool = True,
+    background: bool = True,
+    fps: float | None = None,
+    source_options: Mapping[str, Any] | None = None,
+    progress: bool = False,
+    runner: Runner | None = None,
+) -> list[dict[str, Any]]:
+    """:func:`bgmix.subtract` over many inputs, or over one long video in segments.
+
+    Parameters
+    ----------
+    inputs : path or iterable of paths
+        Video files or image folders, on storage every worker can read.
+    output : path
+        With one input: its output folder (as :func:`bgmix.subtract`). With several:
+        a folder that receives one output folder per input, named after the input
+        (``OUTPUT/cam07`` for ``cam07.mp4``).
+    scheduler : None, distributed.Client or str
+        Where to run (see :class:`Runner`): ``None`` in this process, ``"local"``,
+        ``"local:N"``, a scheduler address, or a ``Client``.
+    method, params, train, masks, video, background, fps, source_options
+        As in :func:`bgmix.subtract`. ``source_options`` may hold ``grey``, ``scale``,
+        ``size``, ``start`` and ``stop`` (and ``stride`` without segments).
+    segments : int or "auto", optional
+        Cut each video into this many time segments, run as separate tasks (online
+        methods only). ``"auto"``: two per worker thread, no segment shorter than
+        four warm-ups. None: one task per input.
+    warmup : int, optional
+        Frames run through the model before each segment without output (default:
+        the method's ``history``, else 200).
+    progress : bool
+        Report finished units.
+    runner : Runner, optional
+        An open runner to reuse (then ``scheduler`` is ignored).
+
+    Returns
+    -------
+    list of dict
+        One small record per input: ``out``, ``skipped`` (its outputs were already
+        complete: same input and parameters), ``n_frames``.
+
+    Notes
+    -----
+    Outputs are published whole: an input's output folder appears complete or not at
+    all, also when a worker is killed mid-task (the task runs again elsewhere) or the
+    run is interrupted. Running the same call again skips the inputs (and segments)
+    whose outputs are complete.
+    """
+    sources = _sources(inputs)
+    out = Path(output)
+    params = dict(params or {})
+    options = dict(source_options or {})
+    train = parse_train(train)
+    if len(sources) == 1:
+        targets = [out]
+    else:
+        names = [Path(s).stem if Path(s).suffix else Path(s).name for s in sources]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ParameterError(
+                f"inputs {', '.join(dupes)} would share an output folder; give inputs "
+                "with distinct names"
+            )
+        targets = [out / n for n in names]  # OUTPUT is made by the tasks
+    if segments is not None and segments != "auto":
+        segments = check_int("segments", segments, low=1)
+    common = {
+        "method": method,
+        "params": params,
+        "train": train,
+        "masks": masks,
+        "video": video,
+        "background": background,
+        "fps": fps,
+        "source_options": options,
+    }
+    with Runner(scheduler, progress=progress) if runner is None else _Borrowed(runner) as run:
+        if segments is None:
+            units = [
+                dict(common, src=s, out=str(t), make_parent=len(sources) > 1)
+                | {"task": _task("subtract", common)}
+                for s, t in zip(sources, targets, strict=True)
+            ]
+            return run.map(subtract_unit, units, desc="inputs")
+        return [
+            _segmented(run, s, t, common, segments, warmup)
+            for s, t in zip(sources, targets, strict=True)
+        ]
+
+
+def _task(kind: str, record: Mapping[str, Any]) -> dict[str, Any]:
+    return {"kind": kind, **{k: v for k, v in record.items() if k != "threads"}}
+
+
+def _segmented(
+    run: Runner, src: str, out: Path, common: dict[str, Any], segments: Any, warmup: int | None
+) -> dict[str, Any]:
+    from bgmix.background import make_subtractor
+
+    method, params = common["method"], common["params"]
+    if common["train"] is not None or make_subtractor(method, **params).requires_fit:
+        raise ParameterError(
+            f"method {method!r} with train={common['train']!r}: time segments need an online "
+            "method (one that learns as it goes, without a training part)"
+        )
+    options = dict(common["source_options"])
+    if options.pop("stride", 1) not in (None, 1):
+        raise ParameterError("stride cannot be combined with time segments")
+    begin = options.pop("start", None) or 0
+    stop = options.pop("stop", None)
+    warm = default_warmup(method, params) if warmup is None else check_int("warmup", warmup, low=0)
+    (info,) = run.map(probe_unit, [{"src": src, "source_options": options}], desc="probe")
+    n = info["frame_count"]
+    if n is None:
+        raise ParameterError(f"{src!r}: the number of frames is unknown; it cannot be cut")
+    end = n if stop is None else min(stop, n)
+    if segments == "auto":
+        threads = 1 if run.client is None else sum(run.client.nthreads().values())
+        segments = max(1, min(2 * threads, (end - begin) // max(1, 4 * warm)))
+    plan = plan_segments(begin, end, segments, warm)
+    fps = common["fps"] or info["fps"] or 25.0
+    base = dict(common, src=src, fps=fps, source_options=options)
+    parts_dir = out.parent / f".{out.name}.bgmix-parts"  # made by the tasks
+    units = []
+    for i, (w, a, b) in enumerate(plan):
+        task = _task("segment", dict(base, warm_start=w, start=a, stop=b))
+        part = str(parts_dir / f"seg{i:05d}")
+        units.append(dict(base, part=part, warm_start=w, start=a, stop=b, task=task))
+    run.map(segment_unit, units, desc=f"segments of {Path(src).name}")
+    merge = dict(
+        base,
+        out=str(out),
+        parts=[u["part"] for u in units],
+        segments=plan,
+        method_name=make_subtractor(method, **params).name,
+        task=_task("merge", dict(base, segments=plan)),
+    )
+    (record,) = run.map(merge_unit, [merge], desc="merge")
+    return record
+
+
+# ------------------------------------------------------------------------ evaluation
+def expand_grid(
+    methods: list[str],
+    params: Mapping[str, Any] | None = None,
+    grid: Mapping[str, Any] | None = None,
+) -> list[tuple[str, str, dict[str, Any]]]:
+    """Methods × parameter values -> ``(label, method, params)`` points.
+
+    ``params`` and ``grid`` are either shared by every method or keyed by method name
+    (as in :func:`bgmix.metrics.evaluate`); ``grid`` maps a parameter (dotted keys
+    reach nested ones: ``postprocess.median``) to a list of values. A method with grid
+    values is labelled ``mog2[history=200]``; one without keeps its name.
+
+    Examples
+    --------
+    >>> [p[0] for p in expand_grid(["mog2", "mog"], grid={"mog2": {"history": [200, 500]}})]
+    ['mog2[history=200]', 'mog2[history=500]', 'mog']
+    """
+    from bgmix.metrics._evaluate import _split_params
+
+    base = _split_params(params, methods)
+    axes = _split_params(grid, methods)
+    points = []
+    for m in methods:
+        keys = list(axes[m])
+        for key in keys:
+            values = axes[m][key]
+            if isinstance(values, str) or not isinstance(values, Iterable) or not list(values):
+                raise ParameterError(
+                    f"grid[{key!r}] must be a non-empty list of values; got {values!r}"
+                )
+        if not keys:
+            points.append((m, m, dict(base[m])))
+            continue
+        for combo in itertools.product(*(list(axes[m][k]) for k in keys)):
+            p = dict(base[m])
+            for key, value in zip(keys, combo, strict=True):
+                _set_dotted(p, key, value)
+            label = ",".join(f"{k}={_text(v)}" for k, v in zip(keys, combo, strict=True))
+            points.append((f"{m}[{label}]", m, p))
+    return points
+
+
+def _set_dotted(target: dict[str, Any], key: str, value: Any) -> None:
+    *parents, leaf = key.split(".")
+    node = target
+    for part in parents:
+        child = node.get(part)
+        node[part] = child = dict(child) if isinstance(child, dict) else {}
+        node = child
+    node[leaf] = value
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool) or value is None:
+        return str(value).lower()
+    return str(value)
+
+
+def evaluate(
+    seq_dirs: StrPath | Iterable[StrPath],
+    methods: str | Iterable[str],
+    params: Mapping[str, Any] | None = None,
+    *,
+    grid: Mapping[str, Any] | None = None,
+    train: float | int | str | None = None,
+    category: str | None = None,
+    scheduler: Any = None,
+    cache: StrPath | None = None,
+    progress: bool = False,
+    runner: Runner | None = None,
+) -> Any:
+    """:func:`bgmix.metrics.evaluate` over methods × sequences × parameter values, one
+    task per (sequence, method, parameter set).
+
+    Parameters
+    ----------
+    seq_dirs, methods, params, train
+        As in :func:`bgmix.metrics.evaluate` (method names only).
+    grid : dict, optional
+        Parameter values to sweep, ``{"history": [200, 500]}`` (or per method,
+        ``{"mog2": {"history": [200, 500]}}``): every combination is a point of the
+        grid, reported as a method labelled ``mog2[history=200]``.
+    category : str, optional
+        Category of every sequence (default: each sequence's parent folder).
+    scheduler : None, distributed.Client or str
+        Where to run (see :class:`Runner`); None runs the units here, one by one.
+    cache : path, optional
+        A folder keeping each finished unit's result (keyed by the sequence's identity
+        and the parameters), so that a rerun skips the units already done.
+    progress : bool
+        Report finished units.
+    runner : Runner, optional
+        An open runner to reuse.
+
+    Returns
+    -------
+    EvaluationReport
+        Results in the order the serial evaluation gives them (sequences, then
+        methods); the F-measures equal the serial run's exactly.
+
+    Notes
+    -----
+    A task scores several points of the grid on one sequence, decoding it once (as
+    the serial evaluation does), as long as that leaves two tasks per worker thread.
+    """
+    from bgmix.metrics import EvaluationReport, SequenceResult, read_sequence
+    from bgmix.metrics._evaluate import (
+        _check_batch_methods,
+        _gather_sequences,
+        _resolve_methods,
+    )
+
+    if category is not None:
+        from bgmix.metrics import find_sequences
+
+        dirs = [seq_dirs] if isinstance(seq_dirs, str | os.PathLike) else list(seq_dirs)
+        seqs = [read_sequence(p, category=category) for d in dirs for p in find_sequences(d)]
+        sequences = _gather_sequences(seqs)
+    else:
+        sequences = _gather_sequences(seq_dirs)
+    names = [methods] if isinstance(methods, str) else list(methods)
+    if not names or not all(isinstance(m, str) for m in names):
+        raise ParameterError("methods: give one or more method names")
+    points = expand_grid(names, params, grid)
+    mode = parse_train(train)
+    for _label, method, p in points:  # every point built once: a typo fails here
+        _check_batch_methods(_resolve_methods([method], p), mode)
+    if cache is not None:
+        Path(cache).mkdir(parents=True, exist_ok=True)
+    records = [{"label": lb, "method": m, "params": p} for lb, m, p in points]
+    with Runner(scheduler, progress=progress) if runner is None else _Borrowed(runner) as run:
+        size = _points_per_task(len(points), len(sequences), run)
+        units = [
+            {
+                "seq": str(s.path),
+                "category": s.category,
+                "points": records[i : i + size],
+                "train": mode,
+                "cache": None if cache is None else str(cache),
+                "task": {"kind": "evaluate", "train": mode, "category": s.category},
+            }
+            for s in sequences
+            for i in range(0, len(records), size)
+        ]
+        rows = [r for rows in run.map(evaluate_unit, units, desc="sequences") for r in rows]
+    results = [SequenceResult.from_dict(r) for r in rows]
+    for r, row in zip(results, rows, strict=True):
+        r.path = row.get("path")
+    return EvaluationReport(results, methods=[label for label, _, _ in points])
+
+
+def _points_per_task(n_points: int, n_sequences: int, run: Runner) -> int:
+    """Grid points per task: a task decodes its sequence once for all its points, so
+    as many as keep two tasks per worker thread (all of them in this process)."""
+    if run.client is None:
+        return n_points
+    threads = max(1, sum(run.client.nthreads().values()))
+    return max(1, min(n_points, -(-n_points * n_sequences // (2 * threads))))
+
+
+class _Borrowed:
+    """A runner opened by the caller: entered and left without closing it."""
+
+    def __init__(self, runner: Runner) -> None:
+        self.runner = runner
+
+    def __enter__(self) -> Runner:
+        return self.runner
+
+    def __exit__(self, *exc: Any) -> None:
+        pass

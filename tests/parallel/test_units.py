@@ -1,0 +1,93 @@
+"""The pieces of bgmix.parallel that need no cluster."""
+
+from __future__ import annotations
+
+import itertools
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import bgmix
+import bgmix.parallel as bp
+from bgmix.exceptions import ParameterError
+from bgmix.parallel._manifest import identity, is_complete, remove_stale, write_manifest
+from bgmix.parallel._segments import concat_mp4
+
+
+@pytest.mark.parametrize(
+    ("begin", "end", "n", "warm"), [(0, 10, 3, 2), (5, 1000, 7, 100), (0, 3, 8, 0), (0, 1, 1, 9)]
+)
+def test_segments_tile_the_range_in_order(begin, end, n, warm) -> None:
+    plan = bp.plan_segments(begin, end, n, warm)
+    assert plan[0][1] == begin and plan[-1][2] == end
+    assert all(a[2] == b[1] for a, b in itertools.pairwise(plan))
+    assert all(s < e and w == max(begin, s - warm) for w, s, e in plan)
+    assert len(plan) == min(n, end - begin)
+    sizes = [e - s for _, s, e in plan]
+    assert max(sizes) - min(sizes) <= 1
+
+
+def test_default_warmup_follows_history() -> None:
+    assert bp.default_warmup("mog2", {"history": 123}) == 246
+    assert bp.default_warmup("frame-difference") == 200
+
+
+@pytest.mark.parametrize("spec", ["local:0", "locale", "", 3.5])
+def test_bad_scheduler_specs(spec) -> None:
+    with pytest.raises(ParameterError):
+        bp.parse_scheduler(spec)
+
+
+def test_missing_dask_names_the_extra(monkeypatch) -> None:
+    monkeypatch.setitem(sys.modules, "distributed", None)
+    with pytest.raises(bp.ExtraNotInstalledError, match=r"bgmix\[distributed\]"):
+        with bp.Runner("local:1"):
+            pass
+
+
+def test_in_process_runner_needs_no_dask(monkeypatch) -> None:
+    monkeypatch.setitem(sys.modules, "distributed", None)
+    with bp.Runner(None) as run:
+        assert run.map(dict, [{"a": 1}, {"a": 2}]) == [
+            {"a": 1, "threads": None},
+            {"a": 2, "threads": None},
+        ]
+
+
+def test_manifest_tracks_input_parameters_and_outputs(tmp_path: Path) -> None:
+    src = tmp_path / "in.txt"
+    src.write_text("x")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "a.png").write_bytes(b"1")
+    record = {"input": identity(src), "task": {"p": 1}}
+    write_manifest(out, record, ["a.png"])
+    assert is_complete(out, record)
+    assert not is_complete(out, {"input": identity(src), "task": {"p": 2}})
+    src.write_text("xy")
+    assert not is_complete(out, {"input": identity(src), "task": {"p": 1}})
+    (out / "a.png").unlink()
+    assert not is_complete(out, record)
+    (tmp_path / ".out.abc.partial").mkdir()
+    (tmp_path / ".other.abc.partial").mkdir()
+    assert remove_stale(out) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".other.abc.partial", "in.txt", "out"]
+
+
+def test_concat_mp4_copies_every_frame_in_order(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    clips = [rng.integers(0, 255, (n, 32, 48, 3), dtype=np.uint8) for n in (7, 5, 9)]
+    paths = []
+    for i, clip in enumerate(clips):
+        with bgmix.open_sink(tmp_path / f"{i}.mp4", fps=25, crf=0) as sink:
+            for f in clip:
+                sink.write(f)
+        paths.append(tmp_path / f"{i}.mp4")
+    concat_mp4(paths, tmp_path / "all.mp4")
+    joined = bgmix.read_frames(tmp_path / "all.mp4")
+    parts = np.concatenate([bgmix.read_frames(p) for p in paths])
+    np.testing.assert_array_equal(joined, parts)
+    with bgmix.open_source(tmp_path / "all.mp4") as src:
+        assert src.info.frame_count == 21 and src.info.fps == 25.0
