@@ -59,6 +59,7 @@ __all__ = [
     "VIDEO_WIDTH",
     "FrameResult",
     "RunSummary",
+    "mask_formats",
     "model_stage",
     "postprocess_stage",
     "resolve_train",
@@ -368,7 +369,7 @@ def subtract(
         )  # fmt: skip
 
 
-def _mask_formats(masks: Any) -> tuple[bool, bool]:
+def mask_formats(masks: Any) -> tuple[bool, bool]:
     """``masks`` -> (write the video, write the PNG folder)."""
     if masks is True:
         masks = "video"
@@ -384,7 +385,7 @@ def _subtract(src: Any, out_dir: StrPath, **kw: Any) -> RunSummary:
     from bgmix._roi import as_roi
     from bgmix.io import check_output_path, open_sink, open_source
 
-    mask_video, mask_png = _mask_formats(kw["masks"])
+    mask_video, mask_png = mask_formats(kw["masks"])
     video = bool(kw["video"])
     width = kw["video_width"]
     if width is not None:

@@ -54,8 +54,8 @@ def test_evaluate_grid_on_a_cluster_equals_the_serial_grid(tmp_path: Path, clust
     write_scene(tmp_path / "data" / "cat" / "b", "baseline", seed=2)
     args = ("evaluate", tmp_path / "data", "-m", "mog2", "-m", "mean", "--train", "10")
     args += ("-p", "mog2:history=20,50")
-    here = run(*args, "--json", tmp_path / "here.json")
-    there = run(*args, "--json", tmp_path / "there.json", "--scheduler", cluster.scheduler_address)
+    here = run(*args, "-o", tmp_path / "here.json")
+    there = run(*args, "-o", tmp_path / "there.json", "--scheduler", cluster.scheduler_address)
     assert here.exit_code == 0 and there.exit_code == 0, here.output + there.output
     a = json.loads((tmp_path / "here.json").read_text())
     b = json.loads((tmp_path / "there.json").read_text())

@@ -13,7 +13,7 @@ import bgmix
 import bgmix.parallel as bp
 from bgmix.exceptions import ParameterError
 from bgmix.parallel._manifest import identity, is_complete, remove_stale, write_manifest
-from bgmix.parallel._segments import concat_mp4
+from bgmix.parallel._segments import concat_videos
 
 
 @pytest.mark.parametrize(
@@ -76,7 +76,7 @@ def test_manifest_tracks_input_parameters_and_outputs(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == [".other.abc.partial", "in.txt", "out"]
 
 
-def test_concat_mp4_copies_every_frame_in_order(tmp_path: Path) -> None:
+def test_concat_videos_copies_every_frame_in_order(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     clips = [rng.integers(0, 255, (n, 32, 48, 3), dtype=np.uint8) for n in (7, 5, 9)]
     paths = []
@@ -85,7 +85,7 @@ def test_concat_mp4_copies_every_frame_in_order(tmp_path: Path) -> None:
             for f in clip:
                 sink.write(f)
         paths.append(tmp_path / f"{i}.mp4")
-    concat_mp4(paths, tmp_path / "all.mp4")
+    concat_videos(paths, tmp_path / "all.mp4")
     joined = bgmix.read_frames(tmp_path / "all.mp4")
     parts = np.concatenate([bgmix.read_frames(p) for p in paths])
     np.testing.assert_array_equal(joined, parts)

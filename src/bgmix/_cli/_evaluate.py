@@ -204,7 +204,7 @@ def evaluate(
         check_overwrite(output, overwrite=overwrite, folder=False, what="JSON report")
     source_options = opt.source_kwargs(frames)
     if grid or scheduler is not None:
-        if source_options or report_dir is not None:
+        if any(k != "grey" or v for k, v in source_options.items()) or report_dir is not None:
             raise ParameterError(
                 "--scheduler and -p grids (KEY=V1,V2) evaluate whole sequences: drop the "
                 "frame options and --report, or run them without a cluster"

@@ -24,7 +24,6 @@ import json
 import logging
 import os
 import shutil
-import time
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +36,7 @@ from bgmix.parallel._units import worker_params
 
 __all__ = [
     "DEFAULT_WARMUP",
-    "concat_mp4",
+    "concat_videos",
     "default_warmup",
     "merge_unit",
     "plan_segments",
@@ -111,11 +110,21 @@ def foreground_fraction(mask: np.ndarray) -> float:
 
 
 def segment_unit(unit: dict[str, Any]) -> dict[str, Any]:
-    """Run one segment; publish its part folder ``unit["part"]`` atomically."""
+    """Run one segment; publish its part folder ``unit["part"]`` atomically.
+
+    The segment runs on the pipeline of :func:`bgmix.pipeline.run_subtractor` (the same
+    stages and writers as a serial ``bgmix subtract``): the warm-up frames go to the
+    model's ``fit`` (for the online methods, ``apply`` with the automatic rate, nothing
+    written), then the segment's frames are classified and written.
+    """
+    from contextlib import ExitStack
+
     from PIL import Image
 
+    from bgmix._subtract_stages import mask_writer, side_by_side_writer
     from bgmix.background import make_subtractor
-    from bgmix.io import open_sink, open_source, side_by_side
+    from bgmix.io import open_sink, open_source
+    from bgmix.pipeline import RunSummary, default_background_every, mask_formats, run_subtractor
 
     part = Path(unit["part"])
     warm_start, start, stop = unit["warm_start"], unit["start"], unit["stop"]
@@ -127,43 +136,48 @@ def segment_unit(unit: dict[str, Any]) -> dict[str, Any]:
     params = worker_params(unit["method"], unit["params"], unit.get("threads"))
     sub = make_subtractor(unit["method"], **params)
     options = dict(unit.get("source_options", {}), start=warm_start, stop=stop)
+    mask_video, mask_png = mask_formats(unit["masks"])
     scores: list[float] = []
-    seconds = 0.0
-    with atomic_directory(part) as tmp:
-        with open_source(unit["src"], prefetch=4, **options) as source:
-            masks = open_sink(tmp / "masks", kind="folder") if unit["masks"] else None
-            video = open_sink(tmp / "side_by_side.mp4", fps=unit["fps"]) if unit["video"] else None
-            try:
-                for number, frame in source.numbered():
-                    t0 = time.perf_counter()
-                    mask = sub.apply(frame)
-                    seconds += time.perf_counter() - t0
-                    if number < start:
-                        continue  # warm-up: the model learns, nothing is written
-                    scores.append(foreground_fraction(mask))
-                    if masks is not None:
-                        masks.write(mask, number=number)
-                    if video is not None:
-                        video.write(side_by_side(frame, mask, sub.get_background_image()))
-            except BaseException:
-                for sink in (masks, video):
-                    if sink is not None:
-                        sink.abort()
-                raise
-            for sink in (masks, video):
-                if sink is not None:
-                    sink.close()
+    with atomic_directory(part, overwrite=True) as tmp:  # the manifest said: incomplete
+        with open_source(unit["src"], **options) as source, ExitStack() as stack:
+            info = source.info
+            summary = RunSummary(method=sub.name, params=sub.json_params(), source=info.source)
+            sinks = []
+            if mask_video:
+                sink = stack.enter_context(open_sink(tmp / "masks.mkv", fps=unit["fps"]))
+                sinks.append(mask_writer(sink))
+            if mask_png:
+                sink = stack.enter_context(open_sink(tmp / "masks", kind="folder"))
+                sinks.append(mask_writer(sink))
+            if unit["video"]:
+                sink = stack.enter_context(
+                    open_sink(tmp / "side_by_side.mp4", fps=unit["fps"], preset="ultrafast", crf=23)
+                )
+                sinks.append(side_by_side_writer(sink))
+            run_subtractor(
+                source.numbered(),
+                sub,
+                n_train=start - warm_start,
+                on_mask=lambda number, frame, mask: scores.append(foreground_fraction(mask)),
+                summary=summary,
+                sinks=sinks,
+                background_every=default_background_every(info.width, info.height)
+                if unit["video"]
+                else 0,
+            )
         if len(scores) != stop - start:
             raise ParameterError(
                 f"{unit['src']}: segment [{start}, {stop}) gave {len(scores)} frames "
                 f"(corrupt frames skipped, or a shorter video than announced)"
             )
+        seconds = summary.model_seconds
         np.save(tmp / "scores.npy", np.asarray(scores, np.float64))
         Image.fromarray(sub.get_background_image()).save(tmp / "background.png")
-        info = {"n_frames": len(scores), "model_seconds": seconds, "params": sub.json_params()}
-        (tmp / "part.json").write_text(json.dumps(info, default=str), encoding="utf-8")
+        info_json = {"n_frames": len(scores), "model_seconds": seconds, "params": sub.json_params()}
+        (tmp / "part.json").write_text(json.dumps(info_json, default=str), encoding="utf-8")
         outputs = ["scores.npy", "background.png", "part.json"]
-        outputs += ["masks"] * bool(masks) + ["side_by_side.mp4"] * bool(video)
+        outputs += ["masks.mkv"] * mask_video + ["masks"] * mask_png
+        outputs += ["side_by_side.mp4"] * bool(unit["video"])
         write_manifest(tmp, record, outputs)
     return {"part": str(part), "skipped": False, "n_frames": len(scores), "seconds": seconds}
 
@@ -179,15 +193,21 @@ def merge_unit(unit: dict[str, Any]) -> dict[str, Any]:
     remove_stale(out)
     infos = [json.loads((p / "part.json").read_text(encoding="utf-8")) for p in parts]
     outputs = ["run.json"]
-    with atomic_directory(out) as tmp:
-        if unit["masks"]:
+    from bgmix.pipeline import mask_formats
+
+    mask_video, mask_png = mask_formats(unit["masks"])
+    with atomic_directory(out, overwrite=True) as tmp:  # the manifest said: incomplete
+        if mask_png:
             (tmp / "masks").mkdir()
             for p in parts:
                 for f in sorted((p / "masks").iterdir()):
                     _link_or_copy(f, tmp / "masks" / f.name)
             outputs.append("masks")
+        if mask_video:  # time stamps are frame numbers already: no shift
+            concat_videos([p / "masks.mkv" for p in parts], tmp / "masks.mkv", shift=False)
+            outputs.append("masks.mkv")
         if unit["video"]:
-            concat_mp4([p / "side_by_side.mp4" for p in parts], tmp / "side_by_side.mp4")
+            concat_videos([p / "side_by_side.mp4" for p in parts], tmp / "side_by_side.mp4")
             outputs.append("side_by_side.mp4")
         if unit["background"]:
             shutil.copyfile(parts[-1] / "background.png", tmp / "background.png")
@@ -196,7 +216,12 @@ def merge_unit(unit: dict[str, Any]) -> dict[str, Any]:
             scores = np.concatenate([np.load(p / "scores.npy") for p in parts])
             np.save(tmp / "scores.npy", scores)
             outputs.append("scores.npy")
-        names = {"masks": "masks", "video": "side_by_side.mp4", "background": "background.png"}
+        names = {
+            "masks": "masks",
+            "mask_video": "masks.mkv",
+            "video": "side_by_side.mp4",
+            "background": "background.png",
+        }
         summary = {
             "method": unit["method_name"],
             "params": dict(infos[0]["params"], **_restored(unit)),
@@ -204,9 +229,7 @@ def merge_unit(unit: dict[str, Any]) -> dict[str, Any]:
             "n_frames": sum(i["n_frames"] for i in infos),
             "n_trained": 0,
             "model_seconds": sum(i["model_seconds"] for i in infos),
-            "outputs": {
-                k: str(out / v) for k, v in names.items() if unit[k] and (tmp / v).exists()
-            },
+            "outputs": {k: str(out / v) for k, v in names.items() if (tmp / v).exists()},
             "segments": [{"start": s, "stop": e, "warmup": s - w} for w, s, e in unit["segments"]],
         }
         summary["outputs"]["summary"] = str(out / "run.json")
@@ -235,16 +258,20 @@ def _link_or_copy(src: Path, dst: Path) -> None:
         shutil.copyfile(src, dst)
 
 
-def concat_mp4(paths: list[Path], target: Path) -> None:
-    """Concatenate MP4 files of one encoding (same codec, size and rate, each starting
-    with a key frame) into ``target`` by copying packets: no re-encoding.
+def concat_videos(paths: list[Path], target: Path, *, shift: bool = True) -> None:
+    """Concatenate video files of one encoding (same codec, size and rate, each starting
+    with a key frame) into ``target`` (MP4 or MKV, by its suffix) by copying packets: no
+    re-encoding.
 
-    Time stamps of each file are shifted by the duration of the files before it.
+    With ``shift`` the time stamps of each file are shifted by the duration of the files
+    before it; without, they are kept (the mask videos' time stamps are frame numbers).
     """
     import av
 
+    mp4 = target.suffix.lower() == ".mp4"
+    fmt, opts = ("mp4", {"movflags": "+faststart"}) if mp4 else ("matroska", {})
     with atomic_output(target, what="video") as tmp:
-        with av.open(str(tmp), mode="w", format="mp4", options={"movflags": "+faststart"}) as out:
+        with av.open(str(tmp), mode="w", format=fmt, options=opts) as out:
             stream = None
             offset = 0
             for path in paths:
@@ -257,8 +284,9 @@ def concat_mp4(paths: list[Path], target: Path) -> None:
                         if packet.dts is None:
                             continue  # the demuxer's final empty packet
                         duration = packet.duration or 0
-                        packet.pts = None if packet.pts is None else packet.pts + offset
-                        packet.dts += offset
+                        if shift:
+                            packet.pts = None if packet.pts is None else packet.pts + offset
+                            packet.dts += offset
                         end = max(end, (packet.pts or packet.dts) + duration)
                         packet.stream = stream
                         out.mux(packet)

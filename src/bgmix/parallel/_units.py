@@ -68,7 +68,7 @@ def subtract_unit(unit: dict[str, Any]) -> dict[str, Any]:
     if unit.get("make_parent"):
         out.parent.mkdir(parents=True, exist_ok=True)
     params = worker_params(unit["method"], unit["params"], unit.get("threads"))
-    with atomic_directory(out) as tmp:
+    with atomic_directory(out, overwrite=True) as tmp:  # the manifest said: incomplete
         summary = subtract(
             unit["src"],
             tmp,
@@ -104,8 +104,9 @@ def evaluate_unit(unit: dict[str, Any]) -> list[dict[str, Any]]:
     key of the sequence's identity and the parameters, and stored results are returned
     without running again.
     """
+    from bgmix._progress import progress_bar
     from bgmix.metrics import read_sequence
-    from bgmix.metrics._evaluate import _MethodSpec, _NoBar, _run_sequence
+    from bgmix.metrics._evaluate import _frame_options, _MethodSpec, _run_sequence
 
     points = unit["points"]
     targets: list[Path | None] = [None] * len(points)
@@ -131,7 +132,8 @@ def evaluate_unit(unit: dict[str, Any]) -> list[dict[str, Any]]:
             specs.append(
                 _MethodSpec(p["label"], lambda m=p["method"], kw=kw: make_subtractor(m, **kw))
             )
-        results = _run_sequence(sequence, specs, unit.get("train"), _NoBar())
+        with progress_bar(None, "evaluate", enabled=False) as bar:
+            results = _run_sequence(sequence, specs, unit.get("train"), bar, _frame_options(None))
         for i, result in zip(todo, results, strict=True):
             data = result.to_dict()
             data["params"] = _user_params(data["params"], points[i]["params"])
