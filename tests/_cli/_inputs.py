@@ -24,11 +24,11 @@ def frames_folder(path: Path, *, n_frames: int = N_FRAMES, bad_frame: int | None
     return path
 
 
-def video(path: Path, *, n_frames: int = N_FRAMES) -> Path:
-    """An H.264 MP4 (48x36) of the moving square."""
+def video(path: Path, *, n_frames: int = N_FRAMES, height: int = 36, width: int = 48) -> Path:
+    """An H.264 MP4 (48x36 by default) of the moving square."""
     from bgmix.io import open_sink
 
-    frames, _ = moving_square(n_frames=n_frames, height=36, width=48)
+    frames, _ = moving_square(n_frames=n_frames, height=height, width=width)
     path.parent.mkdir(parents=True, exist_ok=True)
     with open_sink(path, fps=10) as sink:
         for frame in frames:
