@@ -84,11 +84,7 @@ class BatchMedian(BatchSubtractor):
         n_jobs: int | None = None,
         postprocess: Any = None,
     ) -> None:
-        self.threshold = threshold
-        self.step = step
-        super().__init__(
-            max_memory=max_memory, block_rows=block_rows, n_jobs=n_jobs, postprocess=postprocess
-        )
+        self._store_params(locals())
 
     def _validate_params(self) -> None:
         super()._validate_params()
@@ -177,11 +173,7 @@ class BatchMean(BatchSubtractor):
         n_jobs: int | None = None,
         postprocess: Any = None,
     ) -> None:
-        self.threshold = threshold
-        self.alpha = alpha
-        super().__init__(
-            max_memory=max_memory, block_rows=block_rows, n_jobs=n_jobs, postprocess=postprocess
-        )
+        self._store_params(locals())
 
     def _validate_params(self) -> None:
         super()._validate_params()

@@ -130,17 +130,7 @@ class MOG(OnlineMixtureSubtractor):
         n_jobs: int | None = None,
         postprocess: PostProcess | dict[str, Any] | None = MOG_DEFAULT_POSTPROCESS,
     ) -> None:
-        self.n_mixtures = n_mixtures
-        self.history = history
-        self.background_ratio = background_ratio
-        self.match_threshold = match_threshold
-        self.covariance = covariance
-        self.var_init = var_init
-        self.var_min = var_min
-        self.weight_init = weight_init
-        self.hold_frames = hold_frames
-        self.n_jobs = n_jobs
-        super().__init__(postprocess=postprocess)
+        self._store_params(locals())
 
     def _validate_params(self) -> None:
         super()._validate_params()

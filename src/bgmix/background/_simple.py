@@ -63,8 +63,7 @@ class FrameDifference(BackgroundSubtractor):
     _state_attrs = ("_reference",)
 
     def __init__(self, *, threshold: float = 25.0, postprocess: Any = None) -> None:
-        self.threshold = threshold
-        super().__init__(postprocess=postprocess)
+        self._store_params(locals())
 
     def _validate_params(self) -> None:
         super()._validate_params()
@@ -124,9 +123,7 @@ class RunningMean(BackgroundSubtractor):
     def __init__(
         self, *, alpha: float = 0.05, threshold: float = 30.0, postprocess: Any = None
     ) -> None:
-        self.alpha = alpha
-        self.threshold = threshold
-        super().__init__(postprocess=postprocess)
+        self._store_params(locals())
 
     def _validate_params(self) -> None:
         super()._validate_params()
