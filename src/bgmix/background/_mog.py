@@ -175,12 +175,7 @@ class MOG(OnlineMixtureSubtractor):
         )
         if shape_changed or learning_rate >= 1.0:
             self._allocate(h, w, c)
-        n = int(self._model_frames) + 1
-        self._model_frames = n
-        if learning_rate >= 0.0 and n > 1:
-            alpha = float(learning_rate)
-        else:
-            alpha = 1.0 / min(n, int(self.history))
+        alpha = self._automatic_rate(learning_rate, 1)
         mask = np.empty((h, w), np.uint8)
         state = MOGState(self._weight, self._mean, self._var, self._hold)
         self._run(mog_rows, frame, state, mask, self._params._replace(alpha=np.float32(alpha)))

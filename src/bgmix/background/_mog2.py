@@ -235,12 +235,7 @@ class MOG2(OnlineMixtureSubtractor):
         self._check_state_size()
         if learning_rate >= 1.0:
             self._restart()
-        n = int(self._model_frames) + 1
-        self._model_frames = n
-        if learning_rate >= 0.0 and n > 1:
-            lr = float(learning_rate)
-        else:
-            lr = 1.0 / min(2 * n, int(self.history))
+        lr = self._automatic_rate(learning_rate, 2)
         params = self._params._replace(alpha=np.float32(lr), prune=np.float32(-lr * self._ct32))
         state = MOG2State(self._weight, self._var, self._mean, self._nmodes, self._hold)
         h, w, _ = frame.shape
