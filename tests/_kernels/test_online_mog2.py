@@ -7,13 +7,12 @@ for bit (masks and state).
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 import pytest
 
 from bgmix._kernels.online_mog2 import MOG2State, mog2_background, mog2_rows
 from bgmix._kernels.online_params import MOG2Params
+from tests._kernels._banded import run_in_bands
 
 F = np.float32
 
@@ -171,27 +170,22 @@ class Kernel:
         self.hold = np.zeros((h, w), np.uint16)
 
     def apply(self, frame, p, *, hold_frames=0, bands=1):
-        h = frame.shape[0]
-        mask = np.full(frame.shape[:2], 7, np.uint8)
-        edges = np.linspace(0, h, bands + 1).astype(int)
-        for y0, y1 in itertools.pairwise(edges):
-            state = MOG2State(self.weight, self.var, self.mean, self.nmodes, self.hold)
-            prm = MOG2Params(
-                alpha=p["alpha"],
-                prune=p["prune"],
-                tb=p["tb"],
-                tbr=p["tbr"],
-                tg=p["tg"],
-                var_init=p["vinit"],
-                var_min=p["vmin"],
-                var_max=p["vmax"],
-                detect_shadows=p["shadows"],
-                tau=p["tau"],
-                shadow_value=p["shadow_value"],
-                hold_frames=hold_frames,
-            )
-            mog2_rows(y0, y1, frame, state, mask, prm)
-        return mask
+        state = MOG2State(self.weight, self.var, self.mean, self.nmodes, self.hold)
+        prm = MOG2Params(
+            alpha=p["alpha"],
+            prune=p["prune"],
+            tb=p["tb"],
+            tbr=p["tbr"],
+            tg=p["tg"],
+            var_init=p["vinit"],
+            var_min=p["vmin"],
+            var_max=p["vmax"],
+            detect_shadows=p["shadows"],
+            tau=p["tau"],
+            shadow_value=p["shadow_value"],
+            hold_frames=hold_frames,
+        )
+        return run_in_bands(mog2_rows, frame, state, prm, bands)
 
 
 def auto_alpha(n, history=500):
