@@ -30,7 +30,9 @@ from bgmix._kernels.batch_em_apply import em_apply, em_sort
 from bgmix._kernels.batch_em_init import (
     INIT_QUANTILE,
     INIT_RANDOM,
+    _init_buffers,
     _init_pixel,
+    _load_samples,
     em_init,
     pixel_hash,
 )
@@ -386,14 +388,7 @@ def _em_rows(
     K = weights.shape[2]
     Tp = _padded(T)
     for r in range(r0, r1):
-        w = np.empty(K)
-        mu = np.empty((K, C))
-        cov = np.empty((K, C, C))
-        key = np.empty(T)
-        group = np.empty(T, np.int64)
-        gm = np.empty(C)
-        gcov = np.empty((C, C))
-        chosen = np.empty(K, np.int64)
+        w, mu, cov, key, group, gm, gcov, chosen = _init_buffers(T, C, K)
         xp = np.empty((C, Tp))
         msk = np.zeros(Tp)
         msk[:T] = 1.0
@@ -402,9 +397,7 @@ def _em_rows(
         s = np.empty(Tp)
         acc = np.empty((K, 10))
         for j in range(W):
-            for t in range(T):
-                for c in range(C):
-                    xp[c, t] = float(data[t, r, j, c])
+            _load_samples(data, r, j, xp)
             for t in range(T, Tp):
                 for c in range(C):
                     xp[c, t] = xp[c, 0]
