@@ -388,7 +388,8 @@ def _em_rows(
     K = weights.shape[2]
     Tp = _padded(T)
     for r in range(r0, r1):
-        w, mu, cov, key, group, gm, gcov, chosen = _init_buffers(T, C, K)
+        buffers = _init_buffers(T, C, K)
+        w, mu, cov = buffers[0], buffers[1], buffers[2]
         xp = np.empty((C, Tp))
         msk = np.zeros(Tp)
         msk[:T] = 1.0
@@ -404,9 +405,7 @@ def _em_rows(
             if init:
                 pix = (row0 + r) * width + j
                 x = xp[:, :T]
-                _init_pixel(
-                    x, K, method, seed, pix, reg, diag, w, mu, cov, key, group, gm, gcov, chosen
-                )
+                _init_pixel(x, K, method, seed, pix, reg, diag, buffers)
             else:
                 w[:] = weights[r, j]
                 mu[:] = means[r, j]

@@ -60,12 +60,14 @@ def _load_samples(data, r, j, x):
 
 
 @njit(fastmath=FASTMATH)
-def _init_pixel(x, K, method, seed, pix, reg, diag, w, mu, cov, key, group, gm, gcov, chosen):
+def _init_pixel(x, K, method, seed, pix, reg, diag, buffers):
     """Initial weights, means and covariances of one pixel from its samples ``x`` (C, T).
 
-    ``key`` (T,) float, ``group`` (T,) int, ``gm`` (C,), ``gcov`` (C, C) and
-    ``chosen`` (K,) int are scratch buffers.
+    ``buffers`` is :func:`_init_buffers`'s tuple: the results go to ``w`` (K,), ``mu``
+    (K, C) and ``cov`` (K, C, C); ``key`` (T,) float, ``group`` (T,) int, ``gm``
+    (C,), ``gcov`` (C, C) and ``chosen`` (K,) int are scratch.
     """
+    w, mu, cov, key, group, gm, gcov, chosen = buffers
     C, T = x.shape
     if method == INIT_RANDOM or T < K:
         # Overall mean and covariance: the random init's covariance, and the fallback
@@ -224,26 +226,11 @@ def _em_init_rows(r0, r1, data, K, method, seed, row0, width, reg, diag, weights
     T, _R, W, C = data.shape
     for r in range(r0, r1):
         x = np.empty((C, T))
-        w, mu, cov, key, order, gm, gcov, chosen = _init_buffers(T, C, K)
+        buffers = _init_buffers(T, C, K)
+        w, mu, cov = buffers[0], buffers[1], buffers[2]
         for j in range(W):
             _load_samples(data, r, j, x)
-            _init_pixel(
-                x,
-                K,
-                method,
-                seed,
-                (row0 + r) * width + j,
-                reg,
-                diag,
-                w,
-                mu,
-                cov,
-                key,
-                order,
-                gm,
-                gcov,
-                chosen,
-            )
+            _init_pixel(x, K, method, seed, (row0 + r) * width + j, reg, diag, buffers)
             for k in range(K):
                 weights[r, j, k] = w[k]
                 for a in range(C):

@@ -71,30 +71,15 @@ def _kmeans_fit_rows(
     T, _R, W, C = data.shape
     for r in range(r0, r1):
         x = np.empty((C, T))
-        w, mu, cov, key, order, gm, gcov, chosen = _init_buffers(T, C, K)
+        buffers = _init_buffers(T, C, K)
+        mu = buffers[1]
         label = np.empty(T, np.int64)
         count = np.empty(K, np.int64)
         acc = np.empty((K, C))
         for j in range(W):
             label[:] = -1
             _load_samples(data, r, j, x)
-            _init_pixel(
-                x,
-                K,
-                method,
-                seed,
-                (row0 + r) * width + j,
-                0.0,
-                True,
-                w,
-                mu,
-                cov,
-                key,
-                order,
-                gm,
-                gcov,
-                chosen,
-            )
+            _init_pixel(x, K, method, seed, (row0 + r) * width + j, 0.0, True, buffers)
             n_iter[r, j] = _lloyd(x, mu, label, count, acc, max_iter)
             # stable order by decreasing count
             for i in range(1, K):
