@@ -83,31 +83,6 @@ def _sort_pixel(weights, means, covs, r, j):
             m -= 1
 
 
-@njit(fastmath=FASTMATH, inline="always")
-def _ranked_foreground(d2, weights, r, j, thr2, bg_ratio):
-    """True when pixel ``(r, j)`` matches none of its background components: those
-    first in ``weights[r, j]`` (sorted) whose weights reach ``bg_ratio``, a match
-    being a squared distance ``d2[k]`` below ``thr2``."""
-    cum = 0.0
-    for k in range(d2.shape[0]):
-        if d2[k] < thr2:
-            return False
-        cum += weights[r, j, k]
-        if cum >= bg_ratio:
-            break
-    return True
-
-
-@njit(fastmath=FASTMATH, inline="always")
-def _restart_pixel(weights, means, r, j, x):
-    """Pixel ``(r, j)`` becomes one component of weight 1 at ``x`` (learning rate 1)."""
-    weights[r, j, 0] = 1.0
-    for k in range(1, weights.shape[2]):
-        weights[r, j, k] = 0.0
-    for c in range(x.shape[0]):
-        means[r, j, 0, c] = x[c]
-
-
 @njit(cache=True, nogil=True)
 def _em_sort_rows(r0, r1, weights, means, covs):
     """Rows ``[r0, r1)`` of :func:`em_sort` (IN ``r0, r1``: the row band; the
@@ -163,12 +138,24 @@ def _em_apply_rows(
                     gb = mu[0, 0]
                 fg = abs(g - gb) > grey_thr
             else:
-                fg = _ranked_foreground(d2, weights, r, j, thr2, bg_ratio)
+                fg = True
+                cum = 0.0
+                for k in range(K):
+                    if d2[k] < thr2:
+                        fg = False
+                        break
+                    cum += weights[r, j, k]
+                    if cum >= bg_ratio:
+                        break
             mask[r, j] = 255 if fg else 0
             if alpha <= 0.0:
                 continue
             if alpha >= 1.0:
-                _restart_pixel(weights, means, r, j, xs[0])
+                weights[r, j, 0] = 1.0
+                for k in range(1, K):
+                    weights[r, j, k] = 0.0
+                for c in range(C):
+                    means[r, j, 0, c] = xs[0, c]
                 continue
             matched = -1
             for k in range(K):

@@ -13,7 +13,6 @@ import numpy as np
 from numba import njit
 
 from bgmix._kernels._config import FASTMATH
-from bgmix._kernels.batch_em_apply import _ranked_foreground, _restart_pixel
 from bgmix._kernels.batch_em_init import _init_buffers, _init_pixel, _load_samples
 from bgmix._threads import run_bands
 
@@ -117,12 +116,24 @@ def _kmeans_apply_rows(r0, r1, frame, centers, weights, bg_ratio, thr2, alpha, m
                     e = xs[c] - centers[r, j, k, c]
                     d += e * e
                 d2[k] = d
-            fg = _ranked_foreground(d2, weights, r, j, thr2, bg_ratio)
+            fg = True
+            cum = 0.0
+            for k in range(K):
+                if d2[k] < thr2:
+                    fg = False
+                    break
+                cum += weights[r, j, k]
+                if cum >= bg_ratio:
+                    break
             mask[r, j] = 255 if fg else 0
             if alpha <= 0.0:
                 continue
             if alpha >= 1.0:
-                _restart_pixel(weights, centers, r, j, xs)
+                weights[r, j, 0] = 1.0
+                for k in range(1, K):
+                    weights[r, j, k] = 0.0
+                for c in range(C):
+                    centers[r, j, 0, c] = xs[c]
                 continue
             matched = -1
             best = thr2
