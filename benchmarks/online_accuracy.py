@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import tempfile
 import time
@@ -39,6 +38,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 import bgmix  # noqa: E402
+from _peers import data_root  # noqa: E402
+from bgmix._atomic import atomic_output  # noqa: E402
 from bgmix.background import make_subtractor  # noqa: E402
 from bgmix.background._gmm_full import GMMFull  # noqa: E402
 from bgmix.background._mog import MOG  # noqa: E402
@@ -50,11 +51,6 @@ RESULTS = ROOT / "benchmarks" / "results" / "online_accuracy.json"
 TUNING_FAMILIES = ("cdnet", "sbi2015")
 HELD_OUT_FAMILIES = ("ucsd", "wallflower")
 HOLD_FRAMES = 150
-
-
-def data_root() -> Path:
-    env = os.environ.get("BGMIX_DATA")
-    return Path(env) if env else ROOT.parent / "shared" / "data"
 
 
 # Classic (untuned) configurations, as benchmark-local methods with their own names so
@@ -228,10 +224,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bgmix-online-accuracy-") as tmp:
         payload["synthetic"] = synthetic_scenes(Path(tmp))
     payload["stop_and_stay"] = stop_and_stay()
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    tmp_path = RESULTS.with_suffix(".json.tmp")
-    tmp_path.write_text(json.dumps(payload, indent=2))
-    tmp_path.replace(RESULTS)
+    with atomic_output(RESULTS, what="benchmark results") as tmp_path:
+        tmp_path.write_text(json.dumps(payload, indent=2))
     print(f"\nwrote {RESULTS.relative_to(ROOT)}")
 
 

@@ -44,17 +44,14 @@ sys.path.insert(0, str(ROOT / "src"))
 import cv2  # noqa: E402
 
 import bgmix  # noqa: E402
+from _peers import data_root  # noqa: E402
+from bgmix._atomic import atomic_output  # noqa: E402
 from bgmix.background import make_subtractor  # noqa: E402
 from bgmix.background._mog2 import MOG2  # noqa: E402
 
 SIZES = [(320, 240), (640, 480), (1280, 720), (1920, 1080)]
 THREADS = [1, 2]
 RESULTS = ROOT / "benchmarks" / "results" / "online_speed.json"
-
-
-def data_root() -> Path:
-    env = os.environ.get("BGMIX_DATA")
-    return Path(env) if env else ROOT.parent / "shared" / "data"
 
 
 # --------------------------------------------------------------------------- input
@@ -356,9 +353,8 @@ def main() -> None:
         "rows": rows,
         "gmm_full_vs_numpy": numpy_cmp,
     }
-    tmp = RESULTS.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(payload, indent=2))
-    tmp.replace(RESULTS)
+    with atomic_output(RESULTS, what="benchmark results") as tmp:
+        tmp.write_text(json.dumps(payload, indent=2))
     print(f"wrote {RESULTS.relative_to(ROOT)}")
 
 

@@ -6,18 +6,14 @@ import subprocess
 import sys
 
 import bgmix
+from tests._imports import modules_loaded_by
 
 HEAVY = ("numba", "cv2", "av", "matplotlib", "dask", "distributed", "scipy", "sklearn", "PIL")
 
 
 def test_import_does_not_load_heavy_modules():
-    code = (
-        "import sys, bgmix, bgmix.exceptions\n"
-        f"heavy = [m for m in {HEAVY!r} if m in sys.modules]\n"
-        "print(','.join(heavy))\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "", f"import bgmix loaded: {out.stdout.strip()}"
+    loaded = modules_loaded_by("bgmix, bgmix.exceptions", HEAVY)
+    assert loaded == [], f"import bgmix loaded: {','.join(loaded)}"
 
 
 def test_import_has_no_logging_or_warning_side_effects():

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -12,6 +10,7 @@ from hypothesis.extra.numpy import arrays
 
 from bgmix._kernels.online_gmm_full import RULE_ANY, RULE_RANKED, GMMFullState, gmm_full_rows
 from bgmix._kernels.online_params import GMMFullParams
+from tests._kernels._banded import run_in_bands
 
 F = np.float32
 TRIU = ((0, 0), (0, 1), (0, 2), (1, 1), (1, 2), (2, 2))
@@ -41,22 +40,17 @@ class Kernel:
         hold_frames=0,
         bands=1,
     ):
-        h = frame.shape[0]
-        mask = np.full(frame.shape[:2], 7, np.uint8)
-        edges = np.linspace(0, h, bands + 1).astype(int)
-        for y0, y1 in itertools.pairwise(edges):
-            prm = GMMFullParams(
-                alpha=F(alpha),
-                lam2=F(lam * lam),
-                var_init=F(var_init),
-                var_min=F(var_min),
-                rule=rule,
-                tbr=F(ratio),
-                hold_frames=hold_frames,
-            )
-            state = GMMFullState(self.weight, self.mean, self.cov, self.hold)
-            gmm_full_rows(y0, y1, frame, state, mask, prm)
-        return mask
+        prm = GMMFullParams(
+            alpha=F(alpha),
+            lam2=F(lam * lam),
+            var_init=F(var_init),
+            var_min=F(var_min),
+            rule=rule,
+            tbr=F(ratio),
+            hold_frames=hold_frames,
+        )
+        state = GMMFullState(self.weight, self.mean, self.cov, self.hold)
+        return run_in_bands(gmm_full_rows, frame, state, prm, bands)
 
     def matrices(self):
         k, s, h, w = self.cov.shape

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 import pytest
 
 from bgmix._kernels.online_mog import MOGState, mog_background, mog_rows
 from bgmix._kernels.online_params import MOGParams
+from tests._kernels._banded import run_in_bands
 
 F = np.float32
 
@@ -22,22 +21,17 @@ class Kernel:
         self.hold = np.zeros((h, w), np.uint16)
 
     def apply(self, frame, p, *, hold_frames=0, bands=1):
-        h = frame.shape[0]
-        mask = np.full(frame.shape[:2], 7, np.uint8)
-        edges = np.linspace(0, h, bands + 1).astype(int)
-        for y0, y1 in itertools.pairwise(edges):
-            prm = MOGParams(
-                alpha=F(p["alpha"]),
-                lam2=F(p["lam"] ** 2),
-                var_init=F(p["var_init"]),
-                var_min=F(p["var_min"]),
-                w_init=F(p["w_init"]),
-                tbr=F(p["ratio"]),
-                hold_frames=hold_frames,
-            )
-            state = MOGState(self.weight, self.mean, self.var, self.hold)
-            mog_rows(y0, y1, frame, state, mask, prm)
-        return mask
+        prm = MOGParams(
+            alpha=F(p["alpha"]),
+            lam2=F(p["lam"] ** 2),
+            var_init=F(p["var_init"]),
+            var_min=F(p["var_min"]),
+            w_init=F(p["w_init"]),
+            tbr=F(p["ratio"]),
+            hold_frames=hold_frames,
+        )
+        state = MOGState(self.weight, self.mean, self.var, self.hold)
+        return run_in_bands(mog_rows, frame, state, prm, bands)
 
 
 class Oracle:

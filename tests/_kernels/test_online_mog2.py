@@ -7,13 +7,12 @@ for bit (masks and state).
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 import pytest
 
 from bgmix._kernels.online_mog2 import MOG2State, mog2_background, mog2_rows
 from bgmix._kernels.online_params import MOG2Params
+from tests._kernels._banded import run_in_bands
 
 F = np.float32
 
@@ -171,27 +170,22 @@ class Kernel:
         self.hold = np.zeros((h, w), np.uint16)
 
     def apply(self, frame, p, *, hold_frames=0, bands=1):
-        h = frame.shape[0]
-        mask = np.full(frame.shape[:2], 7, np.uint8)
-        edges = np.linspace(0, h, bands + 1).astype(int)
-        for y0, y1 in itertools.pairwise(edges):
-            state = MOG2State(self.weight, self.var, self.mean, self.nmodes, self.hold)
-            prm = MOG2Params(
-                alpha=p["alpha"],
-                prune=p["prune"],
-                tb=p["tb"],
-                tbr=p["tbr"],
-                tg=p["tg"],
-                var_init=p["vinit"],
-                var_min=p["vmin"],
-                var_max=p["vmax"],
-                detect_shadows=p["shadows"],
-                tau=p["tau"],
-                shadow_value=p["shadow_value"],
-                hold_frames=hold_frames,
-            )
-            mog2_rows(y0, y1, frame, state, mask, prm)
-        return mask
+        state = MOG2State(self.weight, self.var, self.mean, self.nmodes, self.hold)
+        prm = MOG2Params(
+            alpha=p["alpha"],
+            prune=p["prune"],
+            tb=p["tb"],
+            tbr=p["tbr"],
+            tg=p["tg"],
+            var_init=p["vinit"],
+            var_min=p["vmin"],
+            var_max=p["vmax"],
+            detect_shadows=p["shadows"],
+            tau=p["tau"],
+            shadow_value=p["shadow_value"],
+            hold_frames=hold_frames,
+        )
+        return run_in_bands(mog2_rows, frame, state, prm, bands)
 
 
 def auto_alpha(n, history=500):
@@ -250,23 +244,24 @@ def test_kernel_matches_oracle_on_saturated_and_constant_input():
     assert np.isfinite(kern.weight).all() and np.isfinite(kern.var).all()
 
 
-def test_kernel_float_frames_equal_uint8_frames():
-    rng = np.random.default_rng(1)
-    frames = noisy_clip(rng, 8, 3, 5, 3)
-    a, b = Kernel((3, 5), 3, 5), Kernel((3, 5), 3, 5)
+def run_two_ways(seed, n_frames, shape, other):
+    """Masks of a plain kernel and of one run by ``other(kernel, frame, params)`` on the
+    same clip must be equal; returns both kernels for a check of their state."""
+    frames = noisy_clip(np.random.default_rng(seed), n_frames, *shape, 3)
+    a, b = Kernel(shape, 3, 5), Kernel(shape, 3, 5)
     for n, frame in enumerate(frames, 1):
         p = params(auto_alpha(n))
-        np.testing.assert_array_equal(a.apply(frame, p), b.apply(frame.astype(F), p))
+        np.testing.assert_array_equal(a.apply(frame, p), other(b, frame, p))
+    return a, b
+
+
+def test_kernel_float_frames_equal_uint8_frames():
+    a, b = run_two_ways(1, 8, (3, 5), lambda kern, frame, p: kern.apply(frame.astype(F), p))
     np.testing.assert_array_equal(a.mean, b.mean)
 
 
 def test_bands_of_rows_give_the_same_result_as_one_band():
-    rng = np.random.default_rng(2)
-    frames = noisy_clip(rng, 10, 9, 6, 3)
-    a, b = Kernel((9, 6), 3, 5), Kernel((9, 6), 3, 5)
-    for n, frame in enumerate(frames, 1):
-        p = params(auto_alpha(n))
-        np.testing.assert_array_equal(a.apply(frame, p), b.apply(frame, p, bands=3))
+    a, b = run_two_ways(2, 10, (9, 6), lambda kern, frame, p: kern.apply(frame, p, bands=3))
     np.testing.assert_array_equal(a.weight, b.weight)
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +9,7 @@ import pytest
 
 from bgmix.exceptions import InputError, ParameterError, SourceOpenError
 from bgmix.io import FrameSource, open_source, read_frames
+from tests._imports import modules_loaded_by
 from tests.io.conftest import smooth_clip, write_images, write_video
 
 CLIP = smooth_clip(6, 16, 24)
@@ -119,13 +118,7 @@ def test_read_frames_with_an_inexact_container_count(tmp_path: Path, monkeypatch
 
 
 def test_importing_bgmix_io_stays_light() -> None:
-    code = (
-        "import sys, bgmix.io\n"
-        "heavy = ('cv2', 'av', 'PIL', 'numba', 'matplotlib')\n"
-        "print(','.join(m for m in heavy if m in sys.modules))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == ""
+    assert modules_loaded_by("bgmix.io", ("cv2", "av", "PIL", "numba", "matplotlib")) == []
 
 
 def test_public_names() -> None:

@@ -58,6 +58,21 @@ class Bright(BackgroundSubtractor):
         return self._bg
 
 
+def failing_bright(method_name: str, at: int, message: str) -> Bright:
+    """A :class:`Bright` named ``method_name`` whose apply raises
+    ``FrameFormatError(message)`` once it has seen ``at`` frames."""
+
+    class Failing(Bright):
+        name = method_name
+
+        def _apply(self, frame: np.ndarray, learning_rate: float) -> np.ndarray:
+            if self.n_frames == at:
+                raise FrameFormatError(message)
+            return super()._apply(frame, learning_rate)
+
+    return Failing()
+
+
 class BatchBright(Bright):
     """A batch method: must be fitted; logs the shape of the training array."""
 
@@ -230,19 +245,10 @@ def test_frame_problems_name_the_file_sequence_and_method(tmp_path):
 
 def test_method_errors_get_the_sequence_and_frame(tmp_path):
     folder, _, _ = square_sequence(tmp_path / "c" / "s", n_frames=3)
-
-    class Broken(Bright):
-        name = "test-broken"
-
-        def _apply(self, frame, learning_rate):
-            if self.n_frames == 1:
-                raise FrameFormatError("boom")
-            return super()._apply(frame, learning_rate)
-
     with pytest.raises(
         FrameFormatError, match=r"sequence 's', method 'test-broken', frame in000002\.png: boom"
     ):
-        evaluate_sequence(folder, Broken())
+        evaluate_sequence(folder, failing_bright("test-broken", 1, "boom"))
 
     class BrokenFit(BatchBright):
         name = "test-broken-fit"
@@ -400,18 +406,9 @@ def test_json_errors(tmp_path, dataset):
 # ---------------------------------------------------------------------- reader thread
 def test_reader_thread_stops_when_a_method_fails_mid_sequence(tmp_path):
     folder, _, _ = square_sequence(tmp_path / "c" / "s", n_frames=40)
-
-    class FailsAt(Bright):
-        name = "test-fails"
-
-        def _apply(self, frame, learning_rate):
-            if self.n_frames == 3:
-                raise FrameFormatError("stop here")
-            return super()._apply(frame, learning_rate)
-
     before = threading.active_count()
     with pytest.raises(FrameFormatError, match="stop here"):
-        evaluate_sequence(folder, FailsAt())
+        evaluate_sequence(folder, failing_bright("test-fails", 3, "stop here"))
     assert threading.active_count() == before
     assert len(LOG) == 3
 

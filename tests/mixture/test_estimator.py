@@ -13,16 +13,13 @@ import pytest
 from bgmix._validation import Interval, Options, check_random_state, validate_params
 from bgmix.exceptions import NotFittedError, ParameterError
 from bgmix.mixture import GaussianMixture, KMeans
+from tests._imports import modules_loaded_by
+from tests.mixture.conftest import blobs
 
 
 def test_import_is_light():
-    code = (
-        "import sys, bgmix.mixture, bgmix.segment\n"
-        "print(','.join(m for m in ('numba', 'sklearn', 'scipy', 'matplotlib', 'cv2')"
-        " if m in sys.modules))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == ""
+    heavy = ("numba", "sklearn", "scipy", "matplotlib", "cv2")
+    assert modules_loaded_by("bgmix.mixture, bgmix.segment", heavy) == []
 
 
 def test_no_sklearn_import_anywhere_in_a_fit():
@@ -143,3 +140,26 @@ def test_docstring_examples_run(module):
 
     result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
     assert result.failed == 0 and result.attempted > 0
+
+
+@pytest.mark.parametrize(
+    ("make", "data", "attrs"),
+    [
+        (
+            lambda n_jobs: GaussianMixture(3, random_state=0, n_jobs=n_jobs),
+            {"n_per": 4000, "seed": 9},
+            ("means_", "lower_bound_"),
+        ),
+        (
+            lambda n_jobs: KMeans(5, random_state=1, n_jobs=n_jobs),
+            {"n_per": 5000, "seed": 4},
+            ("cluster_centers_", "inertia_"),
+        ),
+    ],
+    ids=["gaussian-mixture", "kmeans"],
+)
+def test_results_do_not_depend_on_n_jobs(make, data, attrs):
+    X = blobs(**data)
+    a, b = make(1).fit(X), make(2).fit(X)
+    for attr in attrs:
+        np.testing.assert_array_equal(getattr(a, attr), getattr(b, attr))

@@ -21,11 +21,10 @@ from tests.mixture.conftest import blobs, initial_parameters
 COV_TYPES = ["full", "tied", "diag", "spherical"]
 
 
-@pytest.mark.parametrize("covariance_type", COV_TYPES)
-@pytest.mark.parametrize("tol", [1e-3, 1e-8])
-def test_same_initialisation_gives_same_fit(covariance_type, tol):
-    X = blobs(seed=1)
-    w, m, p = initial_parameters(X, covariance_type)
+def fit_both(X, covariance_type, tol):
+    """bgmix's and scikit-learn's GaussianMixture fitted to ``X`` from the same start
+    (:func:`initial_parameters` of ``X`` in float64)."""
+    w, m, p = initial_parameters(X.astype(np.float64), covariance_type)
     params = dict(
         n_components=3,
         covariance_type=covariance_type,
@@ -35,8 +34,14 @@ def test_same_initialisation_gives_same_fit(covariance_type, tol):
         tol=tol,
         max_iter=300,
     )
-    ours = GaussianMixture(**params).fit(X)
-    ref = SkGaussianMixture(**params).fit(X)
+    return GaussianMixture(**params).fit(X), SkGaussianMixture(**params).fit(X)
+
+
+@pytest.mark.parametrize("covariance_type", COV_TYPES)
+@pytest.mark.parametrize("tol", [1e-3, 1e-8])
+def test_same_initialisation_gives_same_fit(covariance_type, tol):
+    X = blobs(seed=1)
+    ours, ref = fit_both(X, covariance_type, tol)
     # The targets of the issue: lower bound to 1e-6 relative, means to 1e-4.
     assert abs(ours.lower_bound_ - ref.lower_bound_) <= 1e-6 * abs(ref.lower_bound_)
     np.testing.assert_allclose(ours.means_, ref.means_, atol=1e-4, rtol=0)
@@ -60,18 +65,7 @@ def test_same_initialisation_gives_same_fit(covariance_type, tol):
 @pytest.mark.parametrize("covariance_type", COV_TYPES)
 def test_float32_parity(covariance_type):
     X = blobs(seed=2).astype(np.float32)
-    w, m, p = initial_parameters(X.astype(np.float64), covariance_type)
-    params = dict(
-        n_components=3,
-        covariance_type=covariance_type,
-        weights_init=w,
-        means_init=m,
-        precisions_init=p,
-        tol=1e-6,
-        max_iter=300,
-    )
-    ours = GaussianMixture(**params).fit(X)
-    ref = SkGaussianMixture(**params).fit(X)
+    ours, ref = fit_both(X, covariance_type, 1e-6)
     assert ours.means_.dtype == np.float32 and ours.covariances_.dtype == np.float32
     # scikit-learn computes in float32 (mixed with the float64 initial values), bgmix
     # accumulates in float64 and stores float32

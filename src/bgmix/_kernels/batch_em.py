@@ -30,7 +30,9 @@ from bgmix._kernels.batch_em_apply import em_apply, em_sort
 from bgmix._kernels.batch_em_init import (
     INIT_QUANTILE,
     INIT_RANDOM,
+    _init_buffers,
     _init_pixel,
+    _load_samples,
     em_init,
     pixel_hash,
 )
@@ -386,14 +388,8 @@ def _em_rows(
     K = weights.shape[2]
     Tp = _padded(T)
     for r in range(r0, r1):
-        w = np.empty(K)
-        mu = np.empty((K, C))
-        cov = np.empty((K, C, C))
-        key = np.empty(T)
-        group = np.empty(T, np.int64)
-        gm = np.empty(C)
-        gcov = np.empty((C, C))
-        chosen = np.empty(K, np.int64)
+        buffers = _init_buffers(T, C, K)
+        w, mu, cov = buffers[0], buffers[1], buffers[2]
         xp = np.empty((C, Tp))
         msk = np.zeros(Tp)
         msk[:T] = 1.0
@@ -402,18 +398,14 @@ def _em_rows(
         s = np.empty(Tp)
         acc = np.empty((K, 10))
         for j in range(W):
-            for t in range(T):
-                for c in range(C):
-                    xp[c, t] = float(data[t, r, j, c])
+            _load_samples(data, r, j, xp)
             for t in range(T, Tp):
                 for c in range(C):
                     xp[c, t] = xp[c, 0]
             if init:
                 pix = (row0 + r) * width + j
                 x = xp[:, :T]
-                _init_pixel(
-                    x, K, method, seed, pix, reg, diag, w, mu, cov, key, group, gm, gcov, chosen
-                )
+                _init_pixel(x, K, method, seed, pix, reg, diag, buffers)
             else:
                 w[:] = weights[r, j]
                 mu[:] = means[r, j]

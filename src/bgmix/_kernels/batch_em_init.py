@@ -33,13 +33,41 @@ def pixel_hash(seed, index):
     return float(z >> np.uint64(11)) * (1.0 / 9007199254740992.0)
 
 
+@njit(inline="always")
+def _init_buffers(T, C, K):
+    """The arrays :func:`_init_pixel` fills for ``T`` samples of ``C`` channels and
+    ``K`` components: ``w, mu, cov`` (its outputs) and the scratch ``key, group, gm,
+    gcov, chosen``."""
+    return (
+        np.empty(K),
+        np.empty((K, C)),
+        np.empty((K, C, C)),
+        np.empty(T),
+        np.empty(T, np.int64),
+        np.empty(C),
+        np.empty((C, C)),
+        np.empty(K, np.int64),
+    )
+
+
+@njit(inline="always")
+def _load_samples(data, r, j, x):
+    """``x[c, t] = data[t, r, j, c]`` as float: pixel ``(r, j)``'s samples, (C, T)."""
+    T, _R, _W, C = data.shape
+    for t in range(T):
+        for c in range(C):
+            x[c, t] = float(data[t, r, j, c])
+
+
 @njit(fastmath=FASTMATH)
-def _init_pixel(x, K, method, seed, pix, reg, diag, w, mu, cov, key, group, gm, gcov, chosen):
+def _init_pixel(x, K, method, seed, pix, reg, diag, buffers):
     """Initial weights, means and covariances of one pixel from its samples ``x`` (C, T).
 
-    ``key`` (T,) float, ``group`` (T,) int, ``gm`` (C,), ``gcov`` (C, C) and
-    ``chosen`` (K,) int are scratch buffers.
+    ``buffers`` is :func:`_init_buffers`'s tuple: the results go to ``w`` (K,), ``mu``
+    (K, C) and ``cov`` (K, C, C); ``key`` (T,) float, ``group`` (T,) int, ``gm``
+    (C,), ``gcov`` (C, C) and ``chosen`` (K,) int are scratch.
     """
+    w, mu, cov, key, group, gm, gcov, chosen = buffers
     C, T = x.shape
     if method == INIT_RANDOM or T < K:
         # Overall mean and covariance: the random init's covariance, and the fallback
@@ -198,35 +226,11 @@ def _em_init_rows(r0, r1, data, K, method, seed, row0, width, reg, diag, weights
     T, _R, W, C = data.shape
     for r in range(r0, r1):
         x = np.empty((C, T))
-        w = np.empty(K)
-        mu = np.empty((K, C))
-        cov = np.empty((K, C, C))
-        key = np.empty(T)
-        order = np.empty(T, np.int64)
-        gm = np.empty(C)
-        gcov = np.empty((C, C))
-        chosen = np.empty(K, np.int64)
+        buffers = _init_buffers(T, C, K)
+        w, mu, cov = buffers[0], buffers[1], buffers[2]
         for j in range(W):
-            for t in range(T):
-                for c in range(C):
-                    x[c, t] = float(data[t, r, j, c])
-            _init_pixel(
-                x,
-                K,
-                method,
-                seed,
-                (row0 + r) * width + j,
-                reg,
-                diag,
-                w,
-                mu,
-                cov,
-                key,
-                order,
-                gm,
-                gcov,
-                chosen,
-            )
+            _load_samples(data, r, j, x)
+            _init_pixel(x, K, method, seed, (row0 + r) * width + j, reg, diag, buffers)
             for k in range(K):
                 weights[r, j, k] = w[k]
                 for a in range(C):

@@ -13,7 +13,7 @@ import numpy as np
 from numba import njit
 
 from bgmix._kernels._config import FASTMATH
-from bgmix._kernels.batch_em_init import _init_pixel
+from bgmix._kernels.batch_em_init import _init_buffers, _init_pixel, _load_samples
 from bgmix._threads import run_bands
 
 __all__ = ["kmeans_apply", "kmeans_fit"]
@@ -70,39 +70,15 @@ def _kmeans_fit_rows(
     T, _R, W, C = data.shape
     for r in range(r0, r1):
         x = np.empty((C, T))
-        w = np.empty(K)
-        mu = np.empty((K, C))
-        cov = np.empty((K, C, C))
-        key = np.empty(T)
-        order = np.empty(T, np.int64)
-        gm = np.empty(C)
-        gcov = np.empty((C, C))
-        chosen = np.empty(K, np.int64)
+        buffers = _init_buffers(T, C, K)
+        mu = buffers[1]
         label = np.empty(T, np.int64)
         count = np.empty(K, np.int64)
         acc = np.empty((K, C))
         for j in range(W):
-            for t in range(T):
-                label[t] = -1
-                for c in range(C):
-                    x[c, t] = float(data[t, r, j, c])
-            _init_pixel(
-                x,
-                K,
-                method,
-                seed,
-                (row0 + r) * width + j,
-                0.0,
-                True,
-                w,
-                mu,
-                cov,
-                key,
-                order,
-                gm,
-                gcov,
-                chosen,
-            )
+            label[:] = -1
+            _load_samples(data, r, j, x)
+            _init_pixel(x, K, method, seed, (row0 + r) * width + j, 0.0, True, buffers)
             n_iter[r, j] = _lloyd(x, mu, label, count, acc, max_iter)
             # stable order by decreasing count
             for i in range(1, K):

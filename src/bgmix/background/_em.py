@@ -177,22 +177,7 @@ class PixelEM(BatchSubtractor):
         n_jobs: int | None = None,
         postprocess: Any = None,
     ) -> None:
-        self.n_components = n_components
-        self.covariance_type = covariance_type
-        self.tol = tol
-        self.max_iter = max_iter
-        self.init = init
-        self.reg_covar = reg_covar
-        self.rule = rule
-        self.threshold = threshold
-        self.background_ratio = background_ratio
-        self.grey_threshold = grey_threshold
-        self.online_rate = online_rate
-        self.var_init = var_init
-        self.random_state = random_state
-        super().__init__(
-            max_memory=max_memory, block_rows=block_rows, n_jobs=n_jobs, postprocess=postprocess
-        )
+        self._store_params(locals())
 
     def _validate_params(self) -> None:
         super()._validate_params()

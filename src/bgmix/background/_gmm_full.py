@@ -145,17 +145,7 @@ class GMMFull(OnlineMixtureSubtractor):
         n_jobs: int | None = None,
         postprocess: PostProcess | dict[str, Any] | None = GMM_FULL_DEFAULT_POSTPROCESS,
     ) -> None:
-        self.n_components = n_components
-        self.alpha = alpha
-        self.match_threshold = match_threshold
-        self.var_init = var_init
-        self.var_min = var_min
-        self.background_rule = background_rule
-        self.background_ratio = background_ratio
-        self.random_state = random_state
-        self.hold_frames = hold_frames
-        self.n_jobs = n_jobs
-        super().__init__(postprocess=postprocess)
+        self._store_params(locals())
 
     def _validate_params(self) -> None:
         super()._validate_params()

@@ -403,14 +403,7 @@ class SVDSubtractor(LowRankSubtractor):
         random_state: int | np.random.Generator | None = 0,
         postprocess: Any = None,
     ) -> None:
-        self.rank = rank
-        self.solver = solver
-        self.window = window
-        self.threshold = threshold
-        self.noise = noise
-        self.n_sigma = n_sigma
-        self.random_state = random_state
-        super().__init__(postprocess=postprocess)
+        self._store_params(locals())
 
     def _validate_params(self) -> None:
         super()._validate_params()
@@ -518,17 +511,7 @@ class RPCASubtractor(LowRankSubtractor):
         random_state: int | np.random.Generator | None = 0,
         postprocess: Any = None,
     ) -> None:
-        self.rank = rank
-        self.window = window
-        self.lam = lam
-        self.tol = tol
-        self.max_iter = max_iter
-        self.threshold = threshold
-        self.noise = noise
-        self.n_sigma = n_sigma
-        self.irls_iter = irls_iter
-        self.random_state = random_state
-        super().__init__(postprocess=postprocess)
+        self._store_params(locals())
 
     def _validate_params(self) -> None:
         super()._validate_params()

@@ -12,16 +12,10 @@ from typing import Any
 import numpy as np
 
 from bgmix._validation import check_real
-from bgmix.background._base import FOREGROUND
 from bgmix.background._batch import BatchSubtractor
+from bgmix.background._simple import difference_mask
 
 __all__ = ["BatchMean", "BatchMedian"]
-
-
-def _difference_mask(frame: np.ndarray, background: np.ndarray, threshold: float) -> np.ndarray:
-    """255 where the largest per-channel absolute difference exceeds ``threshold``."""
-    diff = np.abs(frame.astype(np.float32) - background).max(axis=2)
-    return np.where(diff > threshold, FOREGROUND, 0).astype(np.uint8)
 
 
 class BatchMedian(BatchSubtractor):
@@ -84,11 +78,7 @@ class BatchMedian(BatchSubtractor):
         n_jobs: int | None = None,
         postprocess: Any = None,
     ) -> None:
-        self.threshold = threshold
-        self.step = step
-        super().__init__(
-            max_memory=max_memory, block_rows=block_rows, n_jobs=n_jobs, postprocess=postprocess
-        )
+        self._store_params(locals())
 
     def _validate_params(self) -> None:
         super()._validate_params()
@@ -109,7 +99,7 @@ class BatchMedian(BatchSubtractor):
         self._median = frame.astype(np.float32)
 
     def _apply(self, frame: np.ndarray, learning_rate: float) -> np.ndarray:
-        mask = _difference_mask(frame, self._median, float(self.threshold))
+        mask = difference_mask(frame, self._median, float(self.threshold))
         if learning_rate == 1.0:
             self._median = frame.astype(np.float32)
         elif learning_rate != 0.0:
@@ -177,11 +167,7 @@ class BatchMean(BatchSubtractor):
         n_jobs: int | None = None,
         postprocess: Any = None,
     ) -> None:
-        self.threshold = threshold
-        self.alpha = alpha
-        super().__init__(
-            max_memory=max_memory, block_rows=block_rows, n_jobs=n_jobs, postprocess=postprocess
-        )
+        self._store_params(locals())
 
     def _validate_params(self) -> None:
         super()._validate_params()
@@ -201,7 +187,7 @@ class BatchMean(BatchSubtractor):
         self._count = np.int64(0)
 
     def _apply(self, frame: np.ndarray, learning_rate: float) -> np.ndarray:
-        mask = _difference_mask(frame, self._mean, float(self.threshold))
+        mask = difference_mask(frame, self._mean, float(self.threshold))
         if learning_rate == 0.0:
             return mask
         if learning_rate == 1.0:

@@ -130,17 +130,7 @@ class MOG(OnlineMixtureSubtractor):
         n_jobs: int | None = None,
         postprocess: PostProcess | dict[str, Any] | None = MOG_DEFAULT_POSTPROCESS,
     ) -> None:
-        self.n_mixtures = n_mixtures
-        self.history = history
-        self.background_ratio = background_ratio
-        self.match_threshold = match_threshold
-        self.covariance = covariance
-        self.var_init = var_init
-        self.var_min = var_min
-        self.weight_init = weight_init
-        self.hold_frames = hold_frames
-        self.n_jobs = n_jobs
-        super().__init__(postprocess=postprocess)
+        self._store_params(locals())
 
     def _validate_params(self) -> None:
         super()._validate_params()
@@ -185,12 +175,7 @@ class MOG(OnlineMixtureSubtractor):
         )
         if shape_changed or learning_rate >= 1.0:
             self._allocate(h, w, c)
-        n = int(self._model_frames) + 1
-        self._model_frames = n
-        if learning_rate >= 0.0 and n > 1:
-            alpha = float(learning_rate)
-        else:
-            alpha = 1.0 / min(n, int(self.history))
+        alpha = self._automatic_rate(learning_rate, 1)
         mask = np.empty((h, w), np.uint8)
         state = MOGState(self._weight, self._mean, self._var, self._hold)
         self._run(mog_rows, frame, state, mask, self._params._replace(alpha=np.float32(alpha)))

@@ -166,21 +166,7 @@ class MOG2(OnlineMixtureSubtractor):
         n_jobs: int | None = None,
         postprocess: PostProcess | dict[str, Any] | None = MOG2_DEFAULT_POSTPROCESS,
     ) -> None:
-        self.history = history
-        self.var_threshold = var_threshold
-        self.detect_shadows = detect_shadows
-        self.n_mixtures = n_mixtures
-        self.background_ratio = background_ratio
-        self.var_threshold_gen = var_threshold_gen
-        self.var_init = var_init
-        self.var_min = var_min
-        self.var_max = var_max
-        self.complexity_reduction_threshold = complexity_reduction_threshold
-        self.shadow_value = shadow_value
-        self.shadow_threshold = shadow_threshold
-        self.hold_frames = hold_frames
-        self.n_jobs = n_jobs
-        super().__init__(postprocess=postprocess)
+        self._store_params(locals())
 
     def _validate_params(self) -> None:
         super()._validate_params()
@@ -249,12 +235,7 @@ class MOG2(OnlineMixtureSubtractor):
         self._check_state_size()
         if learning_rate >= 1.0:
             self._restart()
-        n = int(self._model_frames) + 1
-        self._model_frames = n
-        if learning_rate >= 0.0 and n > 1:
-            lr = float(learning_rate)
-        else:
-            lr = 1.0 / min(2 * n, int(self.history))
+        lr = self._automatic_rate(learning_rate, 2)
         params = self._params._replace(alpha=np.float32(lr), prune=np.float32(-lr * self._ct32))
         state = MOG2State(self._weight, self._var, self._mean, self._nmodes, self._hold)
         h, w, _ = frame.shape

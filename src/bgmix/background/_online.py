@@ -96,6 +96,20 @@ class OnlineMixtureSubtractor(BackgroundSubtractor):
         h, w, _ = self.frame_shape
         return self.state_nbytes / float(h * w)
 
+    def _automatic_rate(self, learning_rate: float, frames_per_step: int) -> float:
+        r"""Count this frame in ``_model_frames`` and return its learning rate.
+
+        ``learning_rate`` itself when it is non-negative and the model has seen a
+        frame before, else the automatic :math:`1 / \min(f n, \text{history})` at the
+        n-th frame since the model started (``f = frames_per_step``), so the first
+        frame initialises the model.
+        """
+        n = int(self._model_frames) + 1
+        self._model_frames = n
+        if learning_rate >= 0.0 and n > 1:
+            return float(learning_rate)
+        return 1.0 / min(frames_per_step * n, int(self.history))  # type: ignore[attr-defined]
+
     def _run(self, kernel: Callable[..., Any], *args: Any) -> None:
         assert self.frame_shape is not None
         h, w, _ = self.frame_shape

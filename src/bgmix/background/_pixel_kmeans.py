@@ -103,16 +103,7 @@ class PixelKMeans(BatchSubtractor):
         n_jobs: int | None = None,
         postprocess: Any = None,
     ) -> None:
-        self.n_clusters = n_clusters
-        self.init = init
-        self.max_iter = max_iter
-        self.threshold = threshold
-        self.background_ratio = background_ratio
-        self.online_rate = online_rate
-        self.random_state = random_state
-        super().__init__(
-            max_memory=max_memory, block_rows=block_rows, n_jobs=n_jobs, postprocess=postprocess
-        )
+        self._store_params(locals())
 
     def _validate_params(self) -> None:
         super()._validate_params()

@@ -16,10 +16,20 @@ from bgmix.background._base import FOREGROUND, BackgroundSubtractor
 __all__ = ["FrameDifference", "RunningMean"]
 
 
-def _threshold_distance(frame: np.ndarray, reference: np.ndarray, threshold: float) -> np.ndarray:
+def difference_mask(frame: np.ndarray, reference: np.ndarray, threshold: float) -> np.ndarray:
     """255 where the largest per-channel absolute difference exceeds ``threshold``."""
     diff = np.abs(frame.astype(np.float32) - reference).max(axis=2)
     return np.where(diff > threshold, FOREGROUND, 0).astype(np.uint8)
+
+
+def _blend(reference: np.ndarray, frame: np.ndarray, rate: float) -> np.ndarray:
+    """``reference`` moved by ``rate`` towards ``frame`` (in place; 1: a float32 copy
+    of the frame, 0: unchanged)."""
+    if rate == 1.0:
+        return frame.astype(np.float32)
+    if rate > 0.0:
+        reference += np.float32(rate) * (frame - reference)
+    return reference
 
 
 class FrameDifference(BackgroundSubtractor):
@@ -63,8 +73,7 @@ class FrameDifference(BackgroundSubtractor):
     _state_attrs = ("_reference",)
 
     def __init__(self, *, threshold: float = 25.0, postprocess: Any = None) -> None:
-        self.threshold = threshold
-        super().__init__(postprocess=postprocess)
+        self._store_params(locals())
 
     def _validate_params(self) -> None:
         super()._validate_params()
@@ -74,12 +83,9 @@ class FrameDifference(BackgroundSubtractor):
         self._reference = frame.astype(np.float32)
 
     def _apply(self, frame: np.ndarray, learning_rate: float) -> np.ndarray:
-        mask = _threshold_distance(frame, self._reference, float(self.threshold))
+        mask = difference_mask(frame, self._reference, float(self.threshold))
         rate = 1.0 if learning_rate < 0 else learning_rate
-        if rate == 1.0:
-            self._reference = frame.astype(np.float32)
-        elif rate > 0.0:
-            self._reference += np.float32(rate) * (frame - self._reference)
+        self._reference = _blend(self._reference, frame, rate)
         return mask
 
     def _background(self) -> np.ndarray:
@@ -124,9 +130,7 @@ class RunningMean(BackgroundSubtractor):
     def __init__(
         self, *, alpha: float = 0.05, threshold: float = 30.0, postprocess: Any = None
     ) -> None:
-        self.alpha = alpha
-        self.threshold = threshold
-        super().__init__(postprocess=postprocess)
+        self._store_params(locals())
 
     def _validate_params(self) -> None:
         super()._validate_params()
@@ -137,12 +141,9 @@ class RunningMean(BackgroundSubtractor):
         self._mean = frame.astype(np.float32)
 
     def _apply(self, frame: np.ndarray, learning_rate: float) -> np.ndarray:
-        mask = _threshold_distance(frame, self._mean, float(self.threshold))
+        mask = difference_mask(frame, self._mean, float(self.threshold))
         rate = float(self.alpha) if learning_rate < 0 else learning_rate
-        if rate == 1.0:
-            self._mean = frame.astype(np.float32)
-        elif rate > 0.0:
-            self._mean += np.float32(rate) * (frame - self._mean)
+        self._mean = _blend(self._mean, frame, rate)
         return mask
 
     def _background(self) -> np.ndarray:

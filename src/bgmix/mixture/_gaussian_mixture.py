@@ -426,7 +426,7 @@ class GaussianMixture(BaseMixture):
         float
         """
         n = np.shape(X)[0]
-        return -2.0 * self.score(X) * n + self._n_parameters() * math.log(n)
+        return self._penalised_deviance(X, math.log(n))
 
     def aic(self, X: ArrayLike) -> float:
         """Akaike information criterion on ``X`` (lower is better): ``-2 log L(X) + 2p``.
@@ -439,8 +439,11 @@ class GaussianMixture(BaseMixture):
         -------
         float
         """
-        n = np.shape(X)[0]
-        return -2.0 * self.score(X) * n + 2.0 * self._n_parameters()
+        return self._penalised_deviance(X, 2.0)
+
+    def _penalised_deviance(self, X: ArrayLike, cost: float) -> float:
+        """``-2 log L(X) + cost * p``: the BIC with ``cost = log N``, the AIC with 2."""
+        return -2.0 * self.score(X) * np.shape(X)[0] + cost * self._n_parameters()
 
     def _tag_values(self) -> dict[str, Any]:
         return {}

@@ -220,29 +220,23 @@ def segment_image(
             f"n_components must be at most the number of pixels ({h * w}); got {n_components}"
         )
     features, scale = _frame_features(frame, color_space, spatial_weight)
+    # the options both models take alike
+    fit_options: dict[str, Any] = dict(
+        n_init=n_init, max_samples=max_samples, random_state=random_state, n_jobs=n_jobs
+    )
     if method == "gmm":
         model = GaussianMixture(
             n_components,
             covariance_type=covariance_type,
-            n_init=n_init,
             max_iter=100 if max_iter is None else max_iter,
-            max_samples=max_samples,
-            random_state=random_state,
-            n_jobs=n_jobs,
+            **fit_options,
         )
         raw_labels = model.fit_predict(features)
         weights = np.asarray(model.weights_, np.float64)
         means = np.asarray(model.means_, np.float64)
         covariances = _full_covariances(model, features.shape[1])
     else:
-        model = KMeans(
-            n_components,
-            n_init=n_init,
-            max_iter=300 if max_iter is None else max_iter,
-            max_samples=max_samples,
-            random_state=random_state,
-            n_jobs=n_jobs,
-        )
+        model = KMeans(n_components, max_iter=300 if max_iter is None else max_iter, **fit_options)
         raw_labels = model.fit_predict(features)
         means = np.asarray(model.cluster_centers_, np.float64)
         weights, covariances = _cluster_moments(features, raw_labels, means, n_jobs)
