@@ -88,11 +88,14 @@ def part_evaluate(repeats: int) -> dict:
     return out
 
 
-def _fg_share(masks: Path) -> np.ndarray:
-    from PIL import Image
+def _masks(run: Path):
+    """The masks of a run folder, in frame order (its ``masks.mkv``, read back exactly)."""
+    with bgmix.open_source(run / "masks.mkv") as video:
+        yield from video
 
-    files = sorted(masks.iterdir())
-    return np.array([np.count_nonzero(np.asarray(Image.open(f)) == 255) for f in files])
+
+def _fg_share(run: Path) -> np.ndarray:
+    return np.array([np.count_nonzero(m == 255) for m in _masks(run)])
 
 
 def _events(share: np.ndarray, n_pixels: int) -> list[tuple[int, int]]:
@@ -107,15 +110,11 @@ def _events(share: np.ndarray, n_pixels: int) -> list[tuple[int, int]]:
 
 
 def _agreement(a: Path, b: Path, first: int) -> float:
-    from PIL import Image
-
-    fa, fb = sorted(a.iterdir()), sorted(b.iterdir())
-    assert [f.name for f in fa] == [f.name for f in fb]
     equal = total = 0
-    for x, y in zip(fa[first:], fb[first:], strict=True):
-        ma, mb = np.asarray(Image.open(x)), np.asarray(Image.open(y))
-        equal += int(np.count_nonzero(ma == mb))
-        total += ma.size
+    for i, (ma, mb) in enumerate(zip(_masks(a), _masks(b), strict=True)):
+        if i >= first:
+            equal += int(np.count_nonzero(ma == mb))
+            total += ma.size
     return equal / total
 
 
@@ -151,12 +150,10 @@ def part_segments(loops: int, segments: int, repeats: int, work: Path) -> dict:
               f"{stats['startup_seconds']:.1f} s)")  # fmt: skip
     out["local2_vs_local1"] = out["local1_s"] / out["local2_s"]
     out["local2_vs_serial"] = out["serial_s"] / out["local2_s"]
-    out["mask_agreement_after_first_warmup"] = _agreement(
-        work / "serial" / "masks", work / "local2" / "masks", warm
-    )
-    out["mask_agreement_all"] = _agreement(work / "serial" / "masks", work / "local2" / "masks", 0)
-    ev_serial = _events(_fg_share(work / "serial" / "masks"), 320 * 240)
-    ev_seg = _events(_fg_share(work / "local2" / "masks"), 320 * 240)
+    out["mask_agreement_after_first_warmup"] = _agreement(work / "serial", work / "local2", warm)
+    out["mask_agreement_all"] = _agreement(work / "serial", work / "local2", 0)
+    ev_serial = _events(_fg_share(work / "serial"), 320 * 240)
+    ev_seg = _events(_fg_share(work / "local2"), 320 * 240)
     out["events_serial"] = len(ev_serial)
     out["events_segments"] = len(ev_seg)
     out["events_identical"] = ev_serial == ev_seg
