@@ -7,7 +7,8 @@ working when frames are read with ``scale`` (it is scaled with them).
 
 Accepted forms (:func:`as_roi`):
 
-* a polygon as text, ``"x0,y0 x1,y1 x2,y2 ..."`` (at least 3 points);
+* a polygon as text, ``"x0,y0 x1,y1 x2,y2 ..."`` (at least 3 points; two points are the
+  opposite corners of a rectangle);
 * a polygon as a sequence of ``(x, y)`` points;
 * a text file with one such polygon per line (blank lines and ``#`` comments are
   ignored);
@@ -33,7 +34,7 @@ import numpy as np
 
 from bgmix.exceptions import ParameterError
 
-__all__ = ["apply_roi", "as_roi", "parse_polygon"]
+__all__ = ["apply_roi", "as_roi", "check_roi", "parse_polygon"]
 
 _IMAGE_SUFFIXES = (".png", ".bmp", ".jpg", ".jpeg", ".tif", ".tiff")
 
@@ -84,8 +85,10 @@ def as_roi(
     Raises
     ------
     ParameterError
-        A polygon with fewer than 3 points or a point outside the frame, a mask image
-        of another size, an empty region, a file that does not exist or cannot be read.
+        A polygon with fewer than 3 points (2 make a rectangle) or a point outside the
+        frame, a mask image of another size, an empty region, a file that cannot be read.
+    SourceNotFoundError
+        A mask image that does not exist.
     """
     if roi is None:
         return None
@@ -97,11 +100,7 @@ def as_roi(
         if kind == "mask":
             inside |= _mask_image(item, label, (fw, fh), (sw, sh))
             continue
-        points = np.asarray(item, np.float64)
-        if points.ndim != 2 or points.shape[1] != 2:
-            raise ParameterError(f"{label}: expected a polygon of (x, y) points; got {item!r}")
-        if len(points) < 3:
-            raise ParameterError(f"{label}: a polygon needs at least 3 points; got {len(points)}")
+        points = _polygon(item, label)
         x, y = points[:, 0], points[:, 1]
         outside = (x < 0) | (x > sw) | (y < 0) | (y > sh) | ~np.isfinite(points).all(axis=1)
         if outside.any():
@@ -119,6 +118,30 @@ def as_roi(
     if not inside.any():
         raise ParameterError(f"{name}: the region covers no pixel of the {fw}x{fh} frames")
     return inside.astype(bool)
+
+
+def check_roi(roi: Any, *, name: str = "roi") -> None:
+    """Check the form of ``roi`` before any frame is read (its text, its files): the
+    errors of :func:`as_roi` that do not depend on the frame size, raised early."""
+    for kind, label, item in _items(roi, name) if roi is not None else []:
+        if kind == "polygon":
+            _polygon(item, label)
+
+
+def _polygon(item: Any, label: str) -> np.ndarray:
+    """A polygon's ``(N, 2)`` points, N >= 3 (two points: the rectangle they span)."""
+    points = np.asarray(item, np.float64)
+    if points.ndim != 2 or points.shape[1] != 2:
+        raise ParameterError(f"{label}: expected a polygon of (x, y) points; got {item!r}")
+    if len(points) == 2:  # opposite corners of a rectangle
+        (x0, y0), (x1, y1) = points
+        points = np.array([(x0, y0), (x1, y0), (x1, y1), (x0, y1)], np.float64)
+    if len(points) < 3:
+        raise ParameterError(
+            f"{label}: a polygon needs at least 3 points (or the 2 corners of a "
+            f"rectangle); got {len(points)}"
+        )
+    return points
 
 
 def apply_roi(mask: np.ndarray, inside: np.ndarray | None) -> np.ndarray:
@@ -170,9 +193,11 @@ def _from_text_or_path(roi: str | os.PathLike, name: str) -> list[tuple[str, str
     path = Path(text)
     looks_like_points = "," in text and not path.suffix
     if not looks_like_points and path.suffix.lower() in _IMAGE_SUFFIXES:
-        from bgmix.exceptions import InputError
+        from bgmix.exceptions import InputError, SourceNotFoundError
         from bgmix.io import read_image
 
+        if not path.is_file():
+            raise SourceNotFoundError(f"{name} mask image {text!r} does not exist")
         try:
             return [("mask", f"{name} mask {text!r}", read_image(path, mode="L") > 0)]
         except InputError as exc:

@@ -160,7 +160,7 @@ def test_roi_from_file_and_mask_image(tmp_path):
 @pytest.mark.parametrize(
     ("roi", "match"),
     [
-        ("0,0 10,0", "at least 3 points"),
+        ("0,0", "at least 3 points"),
         ([(0, 0), (10, 0), (10, 100)], "outside the 64x48 frame"),
         ("0,0 10,x 5,5", "not a point"),
         (np.ones((10, 10), bool), "is 10x10; the frames are 64x48"),

@@ -7,7 +7,6 @@
 """
 
 from bgmix.events._detect import Event, EventDetector, EventList
-from bgmix.events._roi import parse_region, rasterise_region
 from bgmix.events._run import DEFAULTS, detect_events, iter_events
 from bgmix.events._score import FrameScore, MotionScorer
 from bgmix.events._times import format_timecode, parse_time, to_frames
@@ -22,8 +21,6 @@ __all__ = [
     "detect_events",
     "format_timecode",
     "iter_events",
-    "parse_region",
     "parse_time",
-    "rasterise_region",
     "to_frames",
 ]

@@ -16,9 +16,9 @@ from typing import Any
 
 import numpy as np
 
+from bgmix._roi import as_roi, check_roi
 from bgmix._validation import check_int
 from bgmix.events._detect import Event, EventDetector, EventList
-from bgmix.events._roi import parse_region, rasterise_region
 from bgmix.events._score import FrameScore, MotionScorer
 from bgmix.events._times import to_frames
 from bgmix.exceptions import CorruptFrameError, FrameSizeError, ParameterError
@@ -192,7 +192,8 @@ class _Settings:
         self.values = DEFAULTS | {k: v for k, v in options.items() if k in DEFAULTS}
         self.method = method
         self.model_params = dict(options.get("params") or {})
-        self.roi = parse_region(options.get("roi"))
+        self.roi = options.get("roi")
+        check_roi(self.roi)
         self.fps = options.get("fps")
         self.start = options.get("start")
         self.stop = options.get("stop")
@@ -251,7 +252,7 @@ def _build(
 ) -> tuple[MotionScorer, EventDetector]:
     v = settings.values
     assert timeline.full_size is not None and timeline.size is not None
-    roi = rasterise_region(settings.roi, timeline.full_size, timeline.size)
+    roi = as_roi(settings.roi, frame_size=timeline.size, source_size=timeline.full_size)
     fw, fh = timeline.full_size
     w, h = timeline.size
     scorer = MotionScorer(
@@ -328,7 +329,7 @@ def detect_events(
         ``min_event`` ("0.3s"), ``pre`` ("1.5s"), ``post`` ("2s"), ``merge`` (0): times as
         frames (``75``), seconds (``"1.5s"``) or timecodes (``"00:00:01.500"``); see
         :class:`~bgmix.events.EventDetector`. ``roi``: polygons ``"x0,y0 x1,y1 ..."``,
-        a file or a mask (see :func:`~bgmix.events.parse_region`). ``max_side`` (320):
+        a file or a mask (see :mod:`bgmix._roi`). ``max_side`` (320):
         analyse frames downscaled to this longer side (0: full size). ``min_blob``,
         ``global_fraction``, ``persist``, ``normalise``, ``flatten``, ``busy_window``,
         ``busy_level``, ``busy_cell``, ``warmup``: the robustness tests of
