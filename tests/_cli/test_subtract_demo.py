@@ -55,7 +55,7 @@ def test_subtract_png_masks_video_width_and_roi(clip_folder, tmp_path):
 @pytest.mark.parametrize(
     ("extra", "needle"),
     [
-        (["--roi", "0,0 5,5"], "at least 3 points"),
+        (["--roi", "5,5"], "at least 3 points"),
         (["--roi", "0,0 500,0 0,5"], "outside the 32x24 frame"),
         (["--roi", "nonsense"], "neither a polygon"),
         (["--video-width", "wide"], "--video-width"),
