@@ -82,8 +82,10 @@ def test_loads_without_console_errors_or_outside_requests(browser, full_report):
     )
     _wait(browser, "return Array.from(document.images).every(i => i.complete)")
     # posters are set when their video comes near the screen
+    # (one at a time: a video scrolled past before the next frame is never seen near it)
     for video in browser.find_elements("tag name", "video"):
         browser.execute_script("arguments[0].scrollIntoView()", video)
+        _wait(browser, "return arguments[0].poster", 20.0, video)
     _wait(browser, "return Array.from(document.querySelectorAll('video')).every(v => v.poster)")
     time.sleep(0.5)
     errors = [e for e in browser.get_log("browser") if e["level"] in ("SEVERE", "ERROR")]
