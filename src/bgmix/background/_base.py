@@ -197,7 +197,9 @@ class BackgroundSubtractor(abc.ABC):
         (H, W) uint8 ndarray
             0 background, 255 foreground, 127 shadow.
         """
-        return self._postprocessor.apply(self.apply_raw(frame, learning_rate))
+        raw = self.apply_raw(frame, learning_rate)
+        # post-processing in row bands on the subtractor's own threads (``n_jobs``)
+        return self._postprocessor.apply(raw, n_jobs=getattr(self, "n_jobs", 1))
 
     def apply_raw(self, frame: Frame, learning_rate: float = -1.0) -> Mask:
         """:meth:`apply` without the post-processing: the model's own mask.
@@ -221,9 +223,14 @@ class BackgroundSubtractor(abc.ABC):
         self._n_frames += 1
         return mask
 
-    def postprocess_mask(self, mask: Mask) -> Mask:
-        """Apply this subtractor's post-processing (``postprocess``) to a raw mask."""
-        return self._postprocessor.apply(mask)
+    def postprocess_mask(self, mask: Mask, n_jobs: int | None = 1) -> Mask:
+        """Apply this subtractor's post-processing (``postprocess``) to a raw mask.
+
+        One thread by default: a pipeline runs it in a stage of its own, beside the
+        model's threads (:meth:`apply` uses the subtractor's ``n_jobs``). The result
+        does not depend on ``n_jobs``.
+        """
+        return self._postprocessor.apply(mask, n_jobs=n_jobs)
 
     def fit(self, frames: Iterable[Frame] | np.ndarray) -> Self:
         """Learn the background from ``frames``.

@@ -23,10 +23,14 @@ from typing import Any
 
 import numpy as np
 
+from bgmix._threads import resolve_n_jobs, run_bands
 from bgmix._validation import check_int
 from bgmix.exceptions import ParameterError
 
 __all__ = ["PostProcess", "as_postprocess"]
+
+#: Below this many pixels per band, filtering in one piece is cheaper.
+_MIN_BAND_PIXELS = 65536
 
 
 @dataclass(frozen=True)
@@ -80,13 +84,47 @@ class PostProcess:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
-    def apply(self, mask: np.ndarray) -> np.ndarray:
-        """Return the post-processed copy of a ``(H, W)`` uint8 mask (0/127/255)."""
+    @property
+    def reach(self) -> int | None:
+        """Rows of input on either side that one output row depends on (the radii of
+        the median, opening and closing added up), or None when a step looks at the
+        whole image (hole filling, blob area)."""
+        if self.fill_holes or self.min_area:
+            return None
+        return max(0, self.median // 2) + 2 * self.open + 2 * self.close
+
+    def apply(self, mask: np.ndarray, n_jobs: int | None = 1) -> np.ndarray:
+        """Return the post-processed copy of a ``(H, W)`` uint8 mask (0/127/255).
+
+        With ``n_jobs`` > 1 (the one rule of :mod:`bgmix._threads`) and only local
+        steps (median, opening, closing), the rows are cut into bands, each filtered
+        with :attr:`reach` rows of context on either side on the process-wide pool, so
+        the result is the same as in one piece, bit for bit.
+        """
         if not self.active:
             return mask
+        out = np.ascontiguousarray(mask)
+        reach = self.reach
+        threads = resolve_n_jobs(n_jobs)
+        h = out.shape[0]
+        if reach is None or threads < 2 or out.size < _MIN_BAND_PIXELS * 2:
+            return self._filter(out)
+        result = np.empty_like(out)
+        rows = max(4 * reach + 1, -(-_MIN_BAND_PIXELS // max(1, out.shape[1])))
+        run_bands(self._filter_band, h, threads, out, result, reach, min_items=rows)
+        return result
+
+    def _filter_band(self, y0: int, y1: int, mask: np.ndarray, out: np.ndarray, reach: int) -> None:
+        """Rows ``[y0, y1)`` of the filtered ``mask`` into ``out``, from the rows
+        ``[y0 - reach, y1 + reach)`` (OpenCV releases the GIL while it filters)."""
+        a = max(0, y0 - reach)
+        b = min(mask.shape[0], y1 + reach)
+        out[y0:y1] = self._filter(mask[a:b])[y0 - a : y1 - a]
+
+    def _filter(self, out: np.ndarray) -> np.ndarray:
+        """The enabled steps, in order, on one (contiguous) piece of mask."""
         import cv2
 
-        out = np.ascontiguousarray(mask)
         if self.median > 1:
             out = cv2.medianBlur(out, self.median)
         if self.open:
