@@ -43,6 +43,7 @@ from bgmix._kernels.online_mog2_passes import (
     renorm_pass,
     start_classify,
     start_update,
+    update_moments,
 )
 from bgmix._kernels.online_params import MOG2Params
 
@@ -137,7 +138,8 @@ def _scan(t0, nch, weight, var, mean, nmodes, mask, t, prm):
 
     ``weight``, ``var`` (K, N), ``mean`` (K, C, N), ``nmodes``, ``mask`` (N,): the
     flattened model and mask (IN/OUT); ``t`` the tile's scratch (IN); ``prm`` the
-    frame's :class:`MOG2Params`. A matched component below the first moves up past
+    frame's :class:`MOG2Params`. A matched component below the first gets its mean
+    and variance update (the vector pass updates only the first's), then moves up past
     lighter ones (weights before renormalising, as OpenCV does right after the match),
     then the pixel's weights are renormalised; an unmatched pixel gets a new
     component; a pixel that is not background gets the shadow test.
@@ -151,6 +153,7 @@ def _scan(t0, nch, weight, var, mean, nmodes, mask, t, prm):
         fm = t.fitm[x]
         if fm > I32(0) and fm != HELD:
             wgt = t.fitw[x]
+            update_moments(nch, (var, mean), fm, p, t.p0[x], t.p1[x], t.p2[x], wgt, prm)
             i = fm
             while i > 0:
                 if wgt < weight[i - 1, p]:
