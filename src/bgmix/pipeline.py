@@ -430,7 +430,7 @@ def _subtract(src: Any, out_dir: StrPath, **kw: Any) -> RunSummary:
             if video:
                 sink = stack.enter_context(
                     open_sink(tmp / "side_by_side.mp4", fps=rate, protect=protect,
-                              preset=kw["video_preset"], crf=23)
+                              preset=kw["video_preset"], crf=23, threads=1)
                 )  # fmt: skip
                 sinks.append(side_by_side_writer(sink, width=width))
             if video and every is None:
@@ -457,7 +457,11 @@ def _subtract(src: Any, out_dir: StrPath, **kw: Any) -> RunSummary:
         if kw["background"]:
             from PIL import Image
 
-            Image.fromarray(sub.get_background_image()).save(tmp / "background.png")
+            # zlib level 1, as the mask PNGs: a 1080p image in 0.14 s instead
+            # of 0.5 s (level 6) for files 20% larger
+            Image.fromarray(sub.get_background_image()).save(
+                tmp / "background.png", compress_level=1
+            )
             summary.outputs["background"] = str(out / "background.png")
         summary.outputs["summary"] = str(out / "run.json")
         summary.wall_seconds = time.perf_counter() - t_start

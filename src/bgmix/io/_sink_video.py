@@ -63,9 +63,10 @@ class Mp4Sink(_PyAVSink):
 
     kind = "mp4"
 
-    def _configure(self, *, crf: int = 18, preset: str = "veryfast") -> None:
+    def _configure(self, *, crf: int = 18, preset: str = "veryfast", threads: int = 0) -> None:
         self._crf = check_int("crf", crf, low=0, high=51)
         self._preset = check_choice("preset", preset, X264_PRESETS)
+        self._threads = check_int("threads", threads, low=0, high=64)
 
     def _start(self, height: int, width: int) -> None:
         import av
@@ -78,7 +79,10 @@ class Mp4Sink(_PyAVSink):
         stream.width = width + width % 2
         stream.height = height + height % 2
         stream.pix_fmt = "yuv420p"
-        stream.options = {"crf": str(self._crf), "preset": self._preset}
+        options = {"crf": str(self._crf), "preset": self._preset}
+        if self._threads:
+            options["threads"] = str(self._threads)
+        stream.options = options
         cc = stream.codec_context
         cc.colorspace = _SMPTE170M
         cc.color_primaries = _SMPTE170M
