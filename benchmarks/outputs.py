@@ -87,9 +87,7 @@ def bench_size(size: str, n_frames: int, rounds: int, work: Path) -> dict[str, f
         side_by_side_writer(_Drop())(iter(results))
 
     def side_by_side() -> None:
-        with open_sink(
-            work / "sbs.mp4", fps=25, preset="ultrafast", crf=23, threads=1, overwrite=True
-        ) as sink:
+        with open_sink(work / "sbs.mp4", fps=25, preset="ultrafast", crf=23) as sink:
             side_by_side_writer(sink)(iter(results))
 
     def png() -> None:

@@ -434,7 +434,7 @@ def _subtract(src: Any, out_dir: StrPath, **kw: Any) -> RunSummary:
             if video:
                 sink = stack.enter_context(
                     open_sink(tmp / "side_by_side.mp4", fps=rate, protect=protect,
-                              preset=kw["video_preset"], crf=23, threads=1)
+                              preset=kw["video_preset"], crf=23)
                 )  # fmt: skip
                 sinks.append(side_by_side_writer(sink, width=width))
             if video and every is None:
