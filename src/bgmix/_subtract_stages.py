@@ -145,23 +145,21 @@ def mask_writer(sink: Any) -> Sink:
 
 def side_by_side_writer(sink: Any, *, width: int | None = VIDEO_WIDTH) -> Sink:
     """A sink composing input | mask | foreground | background (at most ``width``
-    pixels wide, panels shrunk first) and writing it to ``sink``."""
-    from bgmix.io import side_by_side
-    from bgmix.io._compose import panel_size, shrink_panels
+    pixels wide, panels shrunk first) and writing it to ``sink``.
+
+    Every frame is drawn into one reused image (:class:`bgmix.io._compose.SideBySide`),
+    whose background panel is redrawn only when the model stage refreshed it.
+    """
+    from bgmix.io._compose import SideBySide, panel_size
 
     def write(results: Iterator[FrameResult]) -> None:
-        size: tuple[int, int] | None = None
-        last_bg: np.ndarray | None = None
-        small_bg: np.ndarray | None = None
+        canvas: SideBySide | None = None
         for r in results:
-            if size is None:
+            if canvas is None:
                 h, w = r.mask.shape
-                size = panel_size(w, h, 4, width)
-            frame, mask = shrink_panels(r.frame, r.mask, size)
-            if r.background is not last_bg:  # refreshed: shrink it once
-                last_bg = r.background
-                small_bg = None if last_bg is None else shrink_panels(last_bg, mask, size)[0]
-            sink.write(side_by_side(frame, mask, small_bg))
+                n = 3 if r.background is None else 4
+                canvas = SideBySide(panel_size(w, h, n, width), n, captions=True)
+            sink.write(canvas.draw(r.frame, r.mask, r.background))
 
     return _named(write, "side-by-side")
 

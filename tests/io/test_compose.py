@@ -84,3 +84,47 @@ def test_errors() -> None:
 def test_tiny_panels_do_not_break_captions() -> None:
     out = side_by_side(FRAME[:3, :3], MASK[:3, :3])
     assert out.shape[1] == 9 and out.shape[0] > 3
+
+
+def test_side_by_side_canvas_reuses_one_buffer_and_matches_side_by_side() -> None:
+    from bgmix.io._compose import SideBySide, shrink_panels
+
+    canvas = SideBySide((20, 15), 4, captions=True)
+    first = canvas.draw(FRAME, MASK, BACKGROUND)
+    np.testing.assert_array_equal(first, side_by_side(FRAME, MASK, BACKGROUND, width=80))
+    small, small_mask = shrink_panels(FRAME, MASK, (20, 15))
+    band = first.shape[0] - 15
+    np.testing.assert_array_equal(first[band:, :20], small)
+    np.testing.assert_array_equal(first[band:, 20:40, 2], small_mask)
+    other = FRAME[::-1].copy()
+    again = canvas.draw(other, MASK, BACKGROUND)
+    assert again is first  # the same buffer, redrawn
+    np.testing.assert_array_equal(again, side_by_side(other, MASK, BACKGROUND, width=80))
+
+
+def test_side_by_side_canvas_redraws_the_background_only_when_it_changes() -> None:
+    from bgmix.io._compose import SideBySide
+
+    canvas = SideBySide((40, 30), 4, captions=False)
+    background = BACKGROUND.copy()
+    canvas.draw(FRAME, MASK, background)
+    background[:] = 0  # the same object, changed in place: not redrawn
+    np.testing.assert_array_equal(canvas.draw(FRAME, MASK, background)[:, 120:], BACKGROUND)
+    fresh = np.zeros_like(BACKGROUND)
+    assert (canvas.draw(FRAME, MASK, fresh)[:, 120:] == 0).all()
+
+
+def test_side_by_side_canvas_grey_frames_and_panel_count_errors() -> None:
+    from bgmix.io._compose import SideBySide
+
+    grey = FRAME[..., 0]
+    out = SideBySide((40, 30), 3, captions=False).draw(grey, MASK)
+    for c in range(3):
+        np.testing.assert_array_equal(out[:, :40, c], grey)
+        np.testing.assert_array_equal(out[:, 80:, c], np.where(MASK == 255, grey, 0))
+    with pytest.raises(ParameterError, match="has a background panel"):
+        SideBySide((40, 30), 4, captions=False).draw(FRAME, MASK)
+    with pytest.raises(ParameterError, match="has no background panel"):
+        SideBySide((40, 30), 3, captions=False).draw(FRAME, MASK, BACKGROUND)
+    with pytest.raises(FrameSizeError, match="mask: size"):
+        SideBySide((40, 30), 3, captions=False).draw(FRAME, MASK[:10])

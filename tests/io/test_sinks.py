@@ -97,6 +97,19 @@ def test_mp4_pads_odd_sizes(tmp_path: Path) -> None:
     np.testing.assert_allclose(got[:, 31, :45].astype(int), got[:, 30, :45].astype(int), atol=6)
 
 
+def test_mp4_threads_reach_x264(tmp_path: Path) -> None:
+    clip = smooth_clip(4, 128, 96)
+    for threads in (1, 2):
+        path = tmp_path / f"t{threads}.mp4"
+        with open_sink(path, crf=0, threads=threads) as sink:
+            for f in clip:
+                sink.write(f)
+        assert f" threads={threads} ".encode() in path.read_bytes()  # x264's settings SEI
+        assert psnr(read_frames(path), clip) > 38
+    with pytest.raises(ParameterError, match="threads"):
+        open_sink(tmp_path / "a.mp4", threads=-1)
+
+
 def test_gif_loops_forever_and_keeps_timing(tmp_path: Path) -> None:
     from PIL import Image
 

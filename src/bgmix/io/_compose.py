@@ -12,19 +12,10 @@ from bgmix._typing import Frame, ImageU8
 from bgmix._validation import as_frame, check_int, check_real
 from bgmix.exceptions import FrameFormatError, FrameSizeError, ParameterError
 
-__all__ = ["DEFAULT_CAPTIONS", "panel_size", "shrink_panels", "side_by_side"]
+__all__ = ["DEFAULT_CAPTIONS", "SideBySide", "panel_size", "shrink_panels", "side_by_side"]
 
 #: Captions of the four panels.
 DEFAULT_CAPTIONS = ("input", "mask", "foreground", "background")
-
-
-def _rgb(image: Any, name: str) -> np.ndarray:
-    arr = as_frame(image, name=name)
-    if arr.dtype != np.uint8:
-        arr = np.rint(arr).astype(np.uint8)
-    if arr.shape[2] == 1:
-        arr = np.repeat(arr, 3, axis=2)
-    return np.ascontiguousarray(arr)
 
 
 def _mask(mask: Any, shape: tuple[int, int]) -> np.ndarray:
@@ -153,36 +144,113 @@ def side_by_side(
     import cv2
 
     scale = check_real("scale", scale, low=0.0, low_inclusive=False, high=16.0)
-    rgb = _rgb(frame, "frame")
-    h, w = rgb.shape[:2]
-    m = _mask(mask, (h, w))
-    if width is not None:
-        n = 3 if background is None else 4
-        size = panel_size(w, h, n, check_int("width", width, low=n))
-        rgb, m = shrink_panels(rgb, m, size)
-        if background is not None:
-            bg = _rgb(background, "background")
-            if bg.shape[:2] == (h, w):
-                background = shrink_panels(bg, m, size)[0]
-        h, w = rgb.shape[:2]
-    panels = [rgb, np.repeat(m[:, :, None], 3, axis=2), np.where((m == 255)[:, :, None], rgb, 0)]
-    if background is not None:
-        bg = _rgb(background, "background")
-        if bg.shape[:2] != (h, w):
-            raise FrameSizeError(
-                f"background: size {bg.shape[1]}x{bg.shape[0]} differs from the frame's {w}x{h}"
-            )
-        panels.append(bg)
-    labels = _captions(captions, len(panels))
-    if labels:
-        band = max(14, min(40, round(w / 10)))
-        panels = [_caption(p, text, band) for p, text in zip(panels, labels, strict=True)]
-    out = np.concatenate([p.astype(np.uint8, copy=False) for p in panels], axis=1)
+    image = _uint8(frame, "frame")
+    h, w = image.shape[:2]
+    n = 3 if background is None else 4
+    size = (w, h) if width is None else panel_size(w, h, n, check_int("width", width, low=n))
+    out = SideBySide(size, n, captions).draw(image, mask, background)
     if scale != 1.0:
         size = (max(1, round(out.shape[1] * scale)), max(1, round(out.shape[0] * scale)))
         interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_NEAREST
         out = cv2.resize(out, size, interpolation=interp)
-    return np.ascontiguousarray(out)
+    return out
+
+
+class SideBySide:
+    """One reusable side-by-side image: the panels of every frame are drawn into the
+    same buffer, so a video's frames cost no allocation and no concatenation.
+
+    The caption band is drawn once; the background panel is redrawn only when a new
+    background array is given (the same object again costs nothing).
+
+    Parameters
+    ----------
+    panel : (w, h)
+        Size of each panel (see :func:`panel_size`); larger inputs are shrunk to it
+        (:func:`shrink_panels`).
+    n_panels : {3, 4}
+        Input, mask, foreground and, with 4, background.
+    captions : bool or sequence of str
+        As in :func:`side_by_side`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> canvas = SideBySide((32, 24), 3, captions=False)
+    >>> frame = np.zeros((48, 64, 3), np.uint8); mask = np.zeros((48, 64), np.uint8)
+    >>> canvas.draw(frame, mask).shape
+    (24, 96, 3)
+    """
+
+    def __init__(self, panel: tuple[int, int], n_panels: int, captions: bool | Sequence[str]):
+        w, h = self.panel = (int(panel[0]), int(panel[1]))
+        self.n_panels = check_int("n_panels", n_panels, low=3, high=4)
+        labels = _captions(captions, n_panels)
+        band = max(14, min(40, round(w / 10))) if labels else 0
+        self.image = np.empty((band + h, n_panels * w, 3), np.uint8)
+        for k, text in enumerate(labels):
+            self.image[:band, k * w : (k + 1) * w] = _strip(text, w, band)
+        self._panels = [self.image[band:, k * w : (k + 1) * w] for k in range(n_panels)]
+        self._foreground = np.empty((h, w), np.uint8)
+        self._background: Any = None  # the array drawn in the background panel
+
+    def draw(self, frame: Frame, mask: np.ndarray, background: Frame | None = None) -> ImageU8:
+        """Draw one frame's panels and return the image (the same buffer every call:
+        copy it to keep it past the next call).
+
+        ``frame`` and ``mask`` (and ``background``) are of one size, shrunk to the
+        panels' (:func:`shrink_panels`); ``background`` may also be of the panel size
+        already.
+        """
+        import cv2
+
+        image = _uint8(frame, "frame")
+        h, w = image.shape[:2]
+        m = _mask(mask, (h, w))
+        small, m = shrink_panels(image, m, self.panel)
+        _to_rgb(small, self._panels[0])
+        cv2.cvtColor(m, cv2.COLOR_GRAY2RGB, dst=self._panels[1])
+        cv2.compare(m, 255, cv2.CMP_EQ, dst=self._foreground)  # not the shadows (127)
+        self._panels[2].fill(0)
+        cv2.copyTo(self._panels[0], self._foreground, self._panels[2])
+        if self.n_panels == 4:
+            if background is None:
+                raise ParameterError("background: this side-by-side image has a background panel")
+            if background is not self._background:
+                self._draw_background(background, (h, w), m)
+                self._background = background
+        elif background is not None:
+            raise ParameterError("background: this side-by-side image has no background panel")
+        return self.image
+
+    def _draw_background(self, background: Frame, shape: tuple[int, int], mask: np.ndarray) -> None:
+        bg = _uint8(background, "background")
+        if bg.shape[:2] == shape:
+            bg = shrink_panels(bg, mask, self.panel)[0]
+        if bg.shape[:2] != self._panels[3].shape[:2]:
+            raise FrameSizeError(
+                f"background: size {bg.shape[1]}x{bg.shape[0]} differs from the frame's "
+                f"{shape[1]}x{shape[0]}"
+            )
+        _to_rgb(bg, self._panels[3])
+
+
+def _uint8(image: Any, name: str) -> np.ndarray:
+    """A validated uint8 image, ``(H, W, 3)`` RGB or ``(H, W)`` grey."""
+    arr = as_frame(image, name=name)
+    if arr.dtype != np.uint8:
+        arr = np.rint(arr).astype(np.uint8)
+    return arr[:, :, 0] if arr.shape[2] == 1 else arr
+
+
+def _to_rgb(image: np.ndarray, panel: np.ndarray) -> None:
+    """Copy ``image`` (RGB or grey, of the panel's size) into ``panel`` as RGB."""
+    import cv2
+
+    if image.ndim == 2 or image.shape[2] == 1:
+        cv2.cvtColor(image, cv2.COLOR_GRAY2RGB, dst=panel)
+    else:
+        np.copyto(panel, image)
 
 
 def _captions(captions: Any, n: int) -> list[str]:
@@ -197,11 +265,6 @@ def _captions(captions: Any, n: int) -> list[str]:
             f"captions must hold {n} strings (one per panel); got {list(captions)!r}"
         )
     return list(captions)
-
-
-def _caption(panel: np.ndarray, text: str, band: int) -> np.ndarray:
-    """``panel`` with a dark band of height ``band`` above it holding ``text``."""
-    return np.concatenate([_strip(text, panel.shape[1], band), panel], axis=0)
 
 
 @functools.lru_cache(maxsize=64)

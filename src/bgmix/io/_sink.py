@@ -360,7 +360,8 @@ def open_sink(
 
         * mp4: ``crf`` (int 0–51, default 18: visually lossless), ``preset``
           (x264 preset, default ``"veryfast"``: about 3x faster than ``"medium"``
-          for slightly larger files);
+          for slightly larger files), ``threads`` (x264 threads, default 0: x264
+          chooses; 1 encodes in the writing thread, the least CPU per frame);
         * mkv: ``threads`` (FFV1 encoder threads, default 1);
         * gif: ``dither`` (bool, default False);
         * folder: ``pattern`` (default ``"bin{number:06d}.png"``, the CDnet result
