@@ -64,6 +64,8 @@ print(n)
 def _env() -> dict[str, str]:
     env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
     env.pop("BGMIX_DEBUG", None)
+    # as after an install: bytecode written once and reused, not recompiled per run
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     return env
 
 
