@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 import bgmix
+import bgmix.precompile as precompile_module
 from bgmix.precompile import precompile_steps
 
 # Runs `bgmix subtract` in this (fresh) process, then counts the compilations of every
@@ -109,3 +110,20 @@ def test_steps_cover_every_method_with_numba_kernels_in_both_colour_modes(tmp_pa
             assert f"segment -m gmm --covariance-type {cov} --spatial-weight {spatial}" in labels
     for command in ("background --colour", "lowrank -m rpca", "events", "evaluate"):
         assert command in labels
+
+
+def test_a_failing_step_is_a_one_line_error_with_exit_1(tmp_path, monkeypatch, capsys):
+    missing = tmp_path / "missing.mp4"
+
+    def steps(workdir):
+        yield "subtract a missing video", ["subtract", str(missing), "-o", str(workdir / "o")]
+
+    monkeypatch.setattr(precompile_module, "precompile_steps", steps)
+    with pytest.raises(SystemExit) as exit_info:
+        precompile_module.main()
+    assert exit_info.value.code == 1
+    lines = capsys.readouterr().err.strip().splitlines()
+    # the command's own one-line error, then the step that failed
+    assert len(lines) == 2, lines
+    assert "missing.mp4" in lines[0] and "does not exist" in lines[0]
+    assert lines[1].startswith("bgmix precompile:") and "subtract" in lines[1]

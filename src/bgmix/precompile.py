@@ -4,13 +4,15 @@ Every kernel is compiled with ``cache=True``: the machine code is kept next to t
 module and reused by later processes. Without this step the first process after an
 install pays the compilation, 10-20 s per method, before its first frame. This module
 pays it once: it writes a tiny synthetic sequence (grey and colour frames) to a
-temporary folder and runs every command on it in this process, with every registered
+temporary folder and runs every command that computes (subtract, background, segment,
+lowrank, events, evaluate) on it in this process, with every registered
 method that has Numba kernels, both colour modes, and every covariance type of the
 segmentation models, so that each kernel is compiled for the argument types the
 commands give it. OpenCV's methods have nothing to compile and are skipped.
 
 Run it once after ``pip install`` (``make`` does it); it takes a few minutes and
-prints one line per step. A step that fails stops it with a one-line error.
+prints one line per step. A step that fails stops it with a one-line error (exit
+status 1).
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from pathlib import Path
 
 import click
 
+from bgmix.exceptions import BgmixError
+
 __all__ = ["main", "precompile", "precompile_steps"]
 
 #: Training option of the methods that must be fitted before they classify.
@@ -33,11 +37,17 @@ _COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
 
 
 def _run(argv: list[str]) -> None:
-    """Run one ``bgmix`` command line quietly in this process (errors raise)."""
+    """Run one ``bgmix`` command line quietly in this process.
+
+    The command reports its own errors (one line on stderr); a non-zero exit status
+    then raises :class:`click.ClickException` naming the command line.
+    """
     from bgmix._cli import cli
 
     with contextlib.redirect_stdout(io.StringIO()):
-        cli.main(args=[*argv, "-q"], prog_name="bgmix", standalone_mode=False)
+        status = cli.main(args=[*argv, "-q"], prog_name="bgmix", standalone_mode=False)
+    if status:
+        raise click.ClickException(f"'bgmix {' '.join(argv)}' failed (exit status {status})")
 
 
 def precompile_steps(workdir: Path) -> Iterator[tuple[str, list[str]]]:
@@ -109,7 +119,7 @@ def main() -> None:
     """Entry point of ``python -m bgmix.precompile``: one line per step, exit 1 on error."""
     try:
         total = precompile()
-    except (click.ClickException, click.exceptions.Exit, Exception) as exc:  # one line
+    except (BgmixError, click.ClickException) as exc:
         print(f"bgmix precompile: {type(exc).__name__}: {exc}", file=sys.stderr)
         sys.exit(1)
     print(f"bgmix kernels compiled and cached in {total:.0f} s")
