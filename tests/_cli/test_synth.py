@@ -18,6 +18,11 @@ def runner() -> CliRunner:
     return CliRunner()
 
 
+def _synth(runner, kind, out, *options):
+    """``bgmix synth KIND -o OUT OPTIONS...`` through ``runner``."""
+    return runner.invoke(cli, ["synth", kind, "-o", str(out), *options])
+
+
 def _one_error_line(result) -> str:
     lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
     assert len(lines) == 1, result.stderr
@@ -35,27 +40,8 @@ def test_list_prints_every_kind(runner):
 
 def test_writes_a_sequence_identical_to_the_library(runner, tmp_path):
     out = tmp_path / "seq"
-    result = runner.invoke(
-        cli,
-        [
-            "synth",
-            "shadows",
-            "-o",
-            str(out),
-            "--width",
-            "48",
-            "--height",
-            "36",
-            "--frames",
-            "9",
-            "--seed",
-            "4",
-            "-p",
-            "object_rate=10",
-            "-p",
-            "warmup=2",
-        ],
-    )
+    options = "--width 48 --height 36 --frames 9 --seed 4 -p object_rate=10 -p warmup=2"
+    result = _synth(runner, "shadows", out, *options.split())
     assert result.exit_code == 0, result.output
     assert "wrote 9 frames of shadows (48x36, seed 4)" in result.stdout
     assert "temporal ROI 3-9" in result.stdout
@@ -75,31 +61,15 @@ def test_writes_a_sequence_identical_to_the_library(runner, tmp_path):
 
 def test_format_and_quiet(runner, tmp_path):
     out = tmp_path / "seq"
-    result = runner.invoke(
-        cli,
-        [
-            "synth",
-            "noise",
-            "-o",
-            str(out),
-            "--frames",
-            "2",
-            "--width",
-            "24",
-            "--height",
-            "16",
-            "--format",
-            "jpg",
-            "-q",
-        ],
-    )
+    options = "--frames 2 --width 24 --height 16 --format jpg -q"
+    result = _synth(runner, "noise", out, *options.split())
     assert result.exit_code == 0, result.output
     assert result.stdout == "" and result.stderr == ""
     assert sorted(p.name for p in (out / "input").iterdir()) == ["in000001.jpg", "in000002.jpg"]
 
 
 def test_bad_kind_is_a_one_line_error_with_exit_2(runner, tmp_path):
-    result = runner.invoke(cli, ["synth", "rain", "-o", str(tmp_path / "x")])
+    result = _synth(runner, "rain", tmp_path / "x")
     assert result.exit_code == 2
     line = _one_error_line(result)
     assert "'rain'" in line and "baseline" in line and "mixed" in line
@@ -117,9 +87,7 @@ def test_bad_kind_is_a_one_line_error_with_exit_2(runner, tmp_path):
     ],
 )
 def test_bad_options_are_one_line_errors_with_exit_2(runner, tmp_path, args, needle):
-    result = runner.invoke(
-        cli, ["synth", "baseline", "-o", str(tmp_path / "x"), "--frames", "3", *args]
-    )
+    result = _synth(runner, "baseline", tmp_path / "x", "--frames", "3", *args)
     assert result.exit_code == 2, result.output
     assert needle in _one_error_line(result)
     assert not (tmp_path / "x").exists()
@@ -148,9 +116,7 @@ def test_missing_kind_or_output_is_a_usage_error(runner, tmp_path):
 
 
 def test_missing_parent_folders_are_created(runner, tmp_path):
-    result = runner.invoke(
-        cli, ["synth", "baseline", "-o", str(tmp_path / "no" / "seq"), "--frames", "2", "-q"]
-    )
+    result = _synth(runner, "baseline", tmp_path / "no" / "seq", "--frames", "2", "-q")
     assert result.exit_code == 0, result.output
     assert (tmp_path / "no" / "seq" / "scene.json").is_file()
 

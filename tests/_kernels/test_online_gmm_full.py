@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -16,6 +18,24 @@ F = np.float32
 TRIU = ((0, 0), (0, 1), (0, 2), (1, 1), (1, 2), (2, 2))
 
 
+#: The frame options of the kernel and of the oracle, and their defaults.
+FRAME_DEFAULTS = {
+    "alpha": 0.05,
+    "lam": 3.0,
+    "var_init": 100.0,
+    "var_min": 4.0,
+    "rule": RULE_RANKED,
+    "ratio": 0.7,
+}
+
+
+def frame_options(options):
+    """``options`` over :data:`FRAME_DEFAULTS`, as attributes (an unknown name fails)."""
+    unknown = set(options) - set(FRAME_DEFAULTS)
+    assert not unknown, f"unknown frame options {sorted(unknown)}"
+    return SimpleNamespace(**{**FRAME_DEFAULTS, **options})
+
+
 class Kernel:
     def __init__(self, first, k, seed=0, var_init=100.0):
         h, w, c = first.shape
@@ -27,26 +47,15 @@ class Kernel:
         self.cov[:, [0, 3, 5] if c == 3 else [0]] = var_init
         self.hold = np.zeros((h, w), np.uint16)
 
-    def apply(
-        self,
-        frame,
-        *,
-        alpha=0.05,
-        lam=3.0,
-        var_init=100.0,
-        var_min=4.0,
-        rule=RULE_RANKED,
-        ratio=0.7,
-        hold_frames=0,
-        bands=1,
-    ):
+    def apply(self, frame, *, hold_frames=0, bands=1, **options):
+        o = frame_options(options)
         prm = GMMFullParams(
-            alpha=F(alpha),
-            lam2=F(lam * lam),
-            var_init=F(var_init),
-            var_min=F(var_min),
-            rule=rule,
-            tbr=F(ratio),
+            alpha=F(o.alpha),
+            lam2=F(o.lam * o.lam),
+            var_init=F(o.var_init),
+            var_min=F(o.var_min),
+            rule=o.rule,
+            tbr=F(o.ratio),
             hold_frames=hold_frames,
         )
         state = GMMFullState(self.weight, self.mean, self.cov, self.hold)
@@ -79,17 +88,10 @@ class Oracle:
             for y in range(h)
         ]
 
-    def apply(
-        self,
-        frame,
-        *,
-        alpha=0.05,
-        lam=3.0,
-        var_init=100.0,
-        var_min=4.0,
-        rule=RULE_RANKED,
-        ratio=0.7,
-    ):
+    def apply(self, frame, **options):
+        o = frame_options(options)
+        alpha, lam, rule, ratio = o.alpha, o.lam, o.rule, o.ratio
+        var_init, var_min = o.var_init, o.var_min
         h, w, c = frame.shape
         mask = np.zeros((h, w), np.uint8)
         for y in range(h):

@@ -34,6 +34,8 @@ from bgmix._kernels.batch_em_init import (
     _init_pixel,
     _load_samples,
     em_init,
+    moments,
+    n_moments,
     pixel_hash,
 )
 from bgmix._threads import run_bands
@@ -181,104 +183,85 @@ def _normalise(v, best, s, msk, T, K):
     return total
 
 
+@njit(fastmath=FASTMATH, inline="always")
+def _root(v, floor):
+    """``sqrt(v)``, or ``floor`` where ``v`` is not positive (a degenerate pivot)."""
+    return math.sqrt(v) if v > 0.0 else floor
+
+
 @njit(fastmath=FASTMATH)
-def _em_pixel3(x, msk, n_real, w, mu, cov, tol, max_iter, reg, diag, v, best, s, acc):
-    """EM on one RGB pixel (``x`` is (3, Tp)), in place on ``w``, ``mu``, ``cov``.
+def _em_pixel(x, msk, n_real, w, mu, cov, tol, max_iter, reg, diag, v, best, s, acc):
+    """EM on one pixel's samples ``x`` (C, Tp), C = 1 or 3, in place on ``w``, ``mu``, ``cov``.
 
     Samples ``t`` with ``msk[t] = 0`` are padding (``Tp`` is a multiple of 16 so that
     every vector loop runs without a scalar remainder); ``n_real`` counts the others.
+    ``v`` (K, Tp), ``best`` and ``s`` (Tp,) and ``acc`` (K, :func:`n_moments`) are
+    scratch.
 
     Returns ``(n_iter, converged, mean log-likelihood)``. The loop is
     scikit-learn's: E-step (log-likelihood of the current parameters), M-step, stop
-    when the change of the mean log-likelihood is below ``tol``. The 3x3 algebra
-    (Cholesky factor, forward substitution) uses scalar locals, and each pass runs
-    over the samples without branches so that it vectorises.
+    when the change of the mean log-likelihood is below ``tol``. The E-step whitens a
+    sample with the covariance's Cholesky factor ``L`` (``z = L^{-1} (x - mu)``, log
+    density ``log w - (C log 2 pi + log det Sigma + |z|^2) / 2``), written out in
+    scalar locals for each channel count; the M-step takes the responsibility-weighted
+    moments of :func:`moments` (mean ``m_a / n``, covariance ``m_ab / n - mu_a mu_b``,
+    the diagonal clipped at zero and raised by ``reg``). Each pass runs over the
+    samples without branches so that it vectorises.
     """
-    T = x.shape[1]
+    C, T = x.shape
     K = w.shape[0]
     prev = -np.inf
     ll = -np.inf
     converged = False
     n_iter = 0
-    const = 3.0 * _LOG_2PI
+    const = C * _LOG_2PI
     floor = math.sqrt(reg + 1e-12)
     for it in range(max_iter):
         n_iter = it + 1
         for k in range(K):
-            s00 = cov[k, 0, 0]
-            l00 = math.sqrt(s00) if s00 > 0.0 else floor
-            l10 = cov[k, 1, 0] / l00
-            l20 = cov[k, 2, 0] / l00
-            s11 = cov[k, 1, 1] - l10 * l10
-            l11 = math.sqrt(s11) if s11 > 0.0 else floor
-            l21 = (cov[k, 2, 1] - l20 * l10) / l11
-            s22 = cov[k, 2, 2] - l20 * l20 - l21 * l21
-            l22 = math.sqrt(s22) if s22 > 0.0 else floor
-            logdet = 2.0 * math.log(l00 * l11 * l22)
+            l00 = _root(cov[k, 0, 0], floor)
             i00 = 1.0 / l00
-            i11 = 1.0 / l11
-            i22 = 1.0 / l22
-            off = (math.log(w[k]) if w[k] > 0.0 else -1e300) - 0.5 * (const + logdet)
+            logw = math.log(w[k]) if w[k] > 0.0 else -1e300
             m0 = mu[k, 0]
-            m1 = mu[k, 1]
-            m2 = mu[k, 2]
-            for t in range(T):
-                z0 = (x[0, t] - m0) * i00
-                z1 = (x[1, t] - m1 - l10 * z0) * i11
-                z2 = (x[2, t] - m2 - l20 * z0 - l21 * z1) * i22
-                v[k, t] = off - 0.5 * (z0 * z0 + z1 * z1 + z2 * z2)
+            if C == 3:
+                l10 = cov[k, 1, 0] / l00
+                l20 = cov[k, 2, 0] / l00
+                l11 = _root(cov[k, 1, 1] - l10 * l10, floor)
+                l21 = (cov[k, 2, 1] - l20 * l10) / l11
+                l22 = _root(cov[k, 2, 2] - l20 * l20 - l21 * l21, floor)
+                off = logw - 0.5 * (const + 2.0 * math.log(l00 * l11 * l22))
+                i11 = 1.0 / l11
+                i22 = 1.0 / l22
+                m1 = mu[k, 1]
+                m2 = mu[k, 2]
+                for t in range(T):
+                    z0 = (x[0, t] - m0) * i00
+                    z1 = (x[1, t] - m1 - l10 * z0) * i11
+                    z2 = (x[2, t] - m2 - l20 * z0 - l21 * z1) * i22
+                    v[k, t] = off - 0.5 * (z0 * z0 + z1 * z1 + z2 * z2)
+            else:
+                off = logw - 0.5 * (const + 2.0 * math.log(l00))
+                for t in range(T):
+                    z0 = (x[0, t] - m0) * i00
+                    v[k, t] = off - 0.5 * z0 * z0
         ll = _normalise(v, best, s, msk, T, K) / n_real
         # M-step: responsibility-weighted moments, one vectorised pass per component
         norm = 0.0
         for k in range(K):
-            n = 0.0
-            a0 = 0.0
-            a1 = 0.0
-            a2 = 0.0
-            b00 = 0.0
-            b10 = 0.0
-            b11 = 0.0
-            b20 = 0.0
-            b21 = 0.0
-            b22 = 0.0
-            for t in range(T):
-                rk = v[k, t]
-                x0 = x[0, t]
-                x1 = x[1, t]
-                x2 = x[2, t]
-                r0 = rk * x0
-                r1 = rk * x1
-                r2 = rk * x2
-                n += rk
-                a0 += r0
-                a1 += r1
-                a2 += r2
-                b00 += r0 * x0
-                b10 += r1 * x0
-                b11 += r1 * x1
-                b20 += r2 * x0
-                b21 += r2 * x1
-                b22 += r2 * x2
-            acc[k, 0] = n
-            acc[k, 1] = a0
-            acc[k, 2] = a1
-            acc[k, 3] = a2
-            acc[k, 4] = b00
-            acc[k, 5] = b10
-            acc[k, 6] = b11
-            acc[k, 7] = b20
-            acc[k, 8] = b21
-            acc[k, 9] = b22
-            norm += n + _EPS10
+            moments(v, k, x, T, acc)
+            norm += acc[k, 0] + _EPS10
         for k in range(K):
             n = acc[k, 0] + _EPS10
             w[k] = n / norm
             if acc[k, 0] < _EMPTY:
                 continue  # an empty component keeps its mean and covariance
             m0 = acc[k, 1] / n
+            mu[k, 0] = m0
+            if C == 1:
+                cov[k, 0, 0] = max(acc[k, 2] / n - m0 * m0, 0.0) + reg
+                continue
             m1 = acc[k, 2] / n
             m2 = acc[k, 3] / n
-            mu[k, 0] = m0
             mu[k, 1] = m1
             mu[k, 2] = m2
             cov[k, 0, 0] = max(acc[k, 4] / n - m0 * m0, 0.0) + reg
@@ -298,57 +281,6 @@ def _em_pixel3(x, msk, n_real, w, mu, cov, tol, max_iter, reg, diag, v, best, s,
             cov[k, 0, 2] = c20
             cov[k, 2, 1] = c21
             cov[k, 1, 2] = c21
-        if abs(ll - prev) < tol:
-            converged = True
-            break
-        prev = ll
-    return n_iter, converged, ll
-
-
-@njit(fastmath=FASTMATH)
-def _em_pixel1(x, msk, n_real, w, mu, cov, tol, max_iter, reg, v, best, s):
-    """EM on one grey pixel (``x`` is (1, Tp)); see :func:`_em_pixel3`."""
-    T = x.shape[1]
-    K = w.shape[0]
-    prev = -np.inf
-    ll = -np.inf
-    converged = False
-    n_iter = 0
-    for it in range(max_iter):
-        n_iter = it + 1
-        for k in range(K):
-            var = cov[k, 0, 0]
-            if var <= 0.0:
-                var = reg + 1e-12
-            inv = 1.0 / math.sqrt(var)
-            off = (math.log(w[k]) if w[k] > 0.0 else -1e300) - 0.5 * (_LOG_2PI + math.log(var))
-            m0 = mu[k, 0]
-            for t in range(T):
-                z0 = (x[0, t] - m0) * inv
-                v[k, t] = off - 0.5 * z0 * z0
-        ll = _normalise(v, best, s, msk, T, K) / n_real
-        norm = 0.0
-        for k in range(K):
-            n = 0.0
-            for t in range(T):
-                n += v[k, t]
-            norm += n + _EPS10
-        for k in range(K):
-            n = 0.0
-            a0 = 0.0
-            b00 = 0.0
-            for t in range(T):
-                rk = v[k, t]
-                r0 = rk * x[0, t]
-                n += rk
-                a0 += r0
-                b00 += r0 * x[0, t]
-            w[k] = (n + _EPS10) / norm
-            if n < _EMPTY:
-                continue
-            m0 = a0 / (n + _EPS10)
-            mu[k, 0] = m0
-            cov[k, 0, 0] = max(b00 / (n + _EPS10) - m0 * m0, 0.0) + reg
         if abs(ll - prev) < tol:
             converged = True
             break
@@ -396,7 +328,7 @@ def _em_rows(
         v = np.empty((K, Tp))
         best = np.empty(Tp)
         s = np.empty(Tp)
-        acc = np.empty((K, 10))
+        acc = np.empty((K, n_moments(C)))
         for j in range(W):
             _load_samples(data, r, j, xp)
             for t in range(T, Tp):
@@ -417,12 +349,9 @@ def _em_rows(
                     mu[k, a] = np.float32(mu[k, a])
                     for b in range(C):
                         cov[k, a, b] = np.float32(cov[k, a, b])
-            if C == 3:
-                it, ok, ll = _em_pixel3(
-                    xp, msk, T, w, mu, cov, tol, max_iter, reg, diag, v, best, s, acc
-                )
-            else:
-                it, ok, ll = _em_pixel1(xp, msk, T, w, mu, cov, tol, max_iter, reg, v, best, s)
+            it, ok, ll = _em_pixel(
+                xp, msk, T, w, mu, cov, tol, max_iter, reg, diag, v, best, s, acc
+            )
             n_iter[r, j] = it
             converged[r, j] = ok
             loglik[r, j] = ll

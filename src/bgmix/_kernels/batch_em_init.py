@@ -37,7 +37,7 @@ def pixel_hash(seed, index):
 def _init_buffers(T, C, K):
     """The arrays :func:`_init_pixel` fills for ``T`` samples of ``C`` channels and
     ``K`` components: ``w, mu, cov`` (its outputs) and the scratch ``key, group, gm,
-    gcov, chosen``."""
+    gcov, chosen, mom``."""
     return (
         np.empty(K),
         np.empty((K, C)),
@@ -47,7 +47,103 @@ def _init_buffers(T, C, K):
         np.empty(C),
         np.empty((C, C)),
         np.empty(K, np.int64),
+        np.empty((1, n_moments(C))),
     )
+
+
+@njit(inline="always")
+def n_moments(C):
+    """Length of :func:`moments`'s output for ``C`` channels: ``1 + C + C (C + 1) / 2``."""
+    return 1 + C + (C * (C + 1)) // 2
+
+
+@njit(fastmath=FASTMATH, inline="always")
+def moments(r, k, x, T, out):
+    """Moments of the samples ``x`` (C, T) weighted by ``r[k]`` (T,), for C = 1 or 3.
+
+    ``out[k]`` receives ``n = sum_t r_t``, then ``sum_t r_t x_a[t]`` for each channel
+    ``a``, then ``sum_t r_t x_a[t] x_b[t]`` for ``b <= a`` (the lower triangle, row by
+    row): :func:`n_moments` values. One pass over the samples without branches, the
+    sums in scalar locals, so that it vectorises. (Rows are indexed here: passing
+    row views made the EM fit about 7% slower, measured.)
+    """
+    if x.shape[0] == 3:
+        n = 0.0
+        a0 = 0.0
+        a1 = 0.0
+        a2 = 0.0
+        b00 = 0.0
+        b10 = 0.0
+        b11 = 0.0
+        b20 = 0.0
+        b21 = 0.0
+        b22 = 0.0
+        for t in range(T):
+            rk = r[k, t]
+            x0 = x[0, t]
+            x1 = x[1, t]
+            x2 = x[2, t]
+            r0 = rk * x0
+            r1 = rk * x1
+            r2 = rk * x2
+            n += rk
+            a0 += r0
+            a1 += r1
+            a2 += r2
+            b00 += r0 * x0
+            b10 += r1 * x0
+            b11 += r1 * x1
+            b20 += r2 * x0
+            b21 += r2 * x1
+            b22 += r2 * x2
+        out[k, 1] = a0
+        out[k, 2] = a1
+        out[k, 3] = a2
+        out[k, 4] = b00
+        out[k, 5] = b10
+        out[k, 6] = b11
+        out[k, 7] = b20
+        out[k, 8] = b21
+        out[k, 9] = b22
+    else:
+        n = 0.0
+        a0 = 0.0
+        b00 = 0.0
+        for t in range(T):
+            rk = r[k, t]
+            r0 = rk * x[0, t]
+            n += rk
+            a0 += r0
+            b00 += r0 * x[0, t]
+        out[k, 1] = a0
+        out[k, 2] = b00
+    out[k, 0] = n
+
+
+@njit(fastmath=FASTMATH, inline="always")
+def _params_from_moments(m, n, reg, diag, mu, cov):
+    """Mean ``mu`` (C,) and covariance ``cov`` (C, C) from :func:`moments`'s ``m[0]``.
+
+    ``mu_a = m_a / n`` and ``cov_ab = m_ab / n - mu_a mu_b`` (the biased estimate),
+    the diagonal clipped at zero and raised by ``reg``; off-diagonals zero if ``diag``.
+    (The EM M-step writes the same formulas out in scalars, inline: through a shared
+    function the EM fit measured about 10% slower.)
+    """
+    C = mu.shape[0]
+    for a in range(C):
+        mu[a] = m[0, 1 + a] / n
+    i = 1 + C
+    for a in range(C):
+        for b in range(a + 1):
+            if diag and a != b:
+                v = 0.0
+            else:
+                v = m[0, i] / n - mu[a] * mu[b]
+            if a == b:
+                v = max(v, 0.0) + reg
+            cov[a, b] = v
+            cov[b, a] = v
+            i += 1
 
 
 @njit(inline="always")
@@ -65,9 +161,10 @@ def _init_pixel(x, K, method, seed, pix, reg, diag, buffers):
 
     ``buffers`` is :func:`_init_buffers`'s tuple: the results go to ``w`` (K,), ``mu``
     (K, C) and ``cov`` (K, C, C); ``key`` (T,) float, ``group`` (T,) int, ``gm``
-    (C,), ``gcov`` (C, C) and ``chosen`` (K,) int are scratch.
+    (C,), ``gcov`` (C, C), ``chosen`` (K,) int and ``mom`` (1, :func:`n_moments`) are
+    scratch.
     """
-    w, mu, cov, key, group, gm, gcov, chosen = buffers
+    w, mu, cov, key, group, gm, gcov, chosen, mom = buffers
     C, T = x.shape
     if method == INIT_RANDOM or T < K:
         # Overall mean and covariance: the random init's covariance, and the fallback
@@ -142,81 +239,21 @@ def _init_pixel(x, K, method, seed, pix, reg, diag, buffers):
             if pos >= (k * T) // K:
                 g += 1
         group[t] = g
-    # Group moments: one branch-free pass over the samples per group (vectorises).
+    # Group moments: the group's indicator (in ``key``, free now) as weights.
+    ind = key.reshape((1, T))
     for k in range(K):
-        if C == 3:
-            n = 0.0
-            a0 = 0.0
-            a1 = 0.0
-            a2 = 0.0
-            b00 = 0.0
-            b10 = 0.0
-            b11 = 0.0
-            b20 = 0.0
-            b21 = 0.0
-            b22 = 0.0
-            for t in range(T):
-                rk = 1.0 if group[t] == k else 0.0
-                x0 = x[0, t]
-                x1 = x[1, t]
-                x2 = x[2, t]
-                r0 = rk * x0
-                r1 = rk * x1
-                r2 = rk * x2
-                n += rk
-                a0 += r0
-                a1 += r1
-                a2 += r2
-                b00 += r0 * x0
-                b10 += r1 * x0
-                b11 += r1 * x1
-                b20 += r2 * x0
-                b21 += r2 * x1
-                b22 += r2 * x2
-            mu[k, 0] = a0
-            mu[k, 1] = a1
-            mu[k, 2] = a2
-            cov[k, 0, 0] = b00
-            cov[k, 1, 0] = b10
-            cov[k, 1, 1] = b11
-            cov[k, 2, 0] = b20
-            cov[k, 2, 1] = b21
-            cov[k, 2, 2] = b22
-        else:
-            n = 0.0
-            a0 = 0.0
-            b00 = 0.0
-            for t in range(T):
-                rk = 1.0 if group[t] == k else 0.0
-                r0 = rk * x[0, t]
-                n += rk
-                a0 += r0
-                b00 += r0 * x[0, t]
-            mu[k, 0] = a0
-            cov[k, 0, 0] = b00
-        w[k] = n
-    for k in range(K):
-        n = w[k]
+        for t in range(T):
+            ind[0, t] = 1.0 if group[t] == k else 0.0
+        moments(ind, 0, x, T, mom)
         w[k] = 1.0 / K
-        if n == 0.0:
+        if mom[0, 0] == 0.0:
             for a in range(C):
                 mu[k, a] = gm[a]
                 for b in range(C):
                     v = 0.0 if (diag and a != b) else gcov[a, b]
                     cov[k, a, b] = v + reg if a == b else v
             continue
-        for a in range(C):
-            mu[k, a] /= n
-        for a in range(C):
-            for b in range(a + 1):
-                if diag and a != b:
-                    v = 0.0
-                else:
-                    v = cov[k, a, b] / n - mu[k, a] * mu[k, b]
-                if a == b:
-                    v = max(v, 0.0) + reg
-                cov[k, a, b] = v
-                cov[k, b, a] = v
+        _params_from_moments(mom, mom[0, 0], reg, diag, mu[k], cov[k])
 
 
 @njit(cache=True, nogil=True, fastmath=FASTMATH)

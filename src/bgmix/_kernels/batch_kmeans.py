@@ -14,6 +14,7 @@ from numba import njit
 
 from bgmix._kernels._config import FASTMATH
 from bgmix._kernels.batch_em_init import _init_buffers, _init_pixel, _load_samples
+from bgmix._kernels.kmeans import nearest_center
 from bgmix._threads import run_bands
 
 __all__ = ["kmeans_apply", "kmeans_fit"]
@@ -27,6 +28,7 @@ def _lloyd(x, mu, label, count, acc, max_iter):
     """
     C, T = x.shape
     K = mu.shape[0]
+    samples = x.T  # (T, C)
     n = 0
     for it in range(max_iter):
         n = it + 1
@@ -36,16 +38,7 @@ def _lloyd(x, mu, label, count, acc, max_iter):
             for c in range(C):
                 acc[k, c] = 0.0
         for t in range(T):
-            best = np.inf
-            kb = 0
-            for k in range(K):
-                d = 0.0
-                for c in range(C):
-                    e = x[c, t] - mu[k, c]
-                    d += e * e
-                if d < best:
-                    best = d
-                    kb = k
+            kb, _d = nearest_center(samples, t, mu, C)
             if label[t] != kb:
                 changed = True
                 label[t] = kb

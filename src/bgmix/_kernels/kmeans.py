@@ -65,6 +65,23 @@ def _closest_block(X, start, stop, points, closest):
 
 
 @njit(fastmath=FASTMATH, inline="always")
+def nearest_center(X, i, centers, nf):
+    """``(k, d)``: the centre ``k`` of ``centers`` (K, ``nf``) nearest to row ``i`` of
+    ``X`` and its squared distance ``d`` (the first of equally near ones)."""
+    best = 0
+    best_d = np.inf
+    for k in range(centers.shape[0]):
+        d = 0.0
+        for j in range(nf):
+            t = X[i, j] - centers[k, j]
+            d += t * t
+        if d < best_d:
+            best_d = d
+            best = k
+    return best, best_d
+
+
+@njit(fastmath=FASTMATH, inline="always")
 def _lloyd_block(X, start, stop, nf, centers, labels, dist, sums, counts):
     """Assign rows ``start:stop`` (IN) of ``X`` (N, ``nf``) to their nearest ``centers``
     (K, nf): ``labels`` (N,) int32 IN/OUT, ``dist`` (N,) OUT, ``sums`` (K, nf) and
@@ -72,16 +89,7 @@ def _lloyd_block(X, start, stop, nf, centers, labels, dist, sums, counts):
     inertia = 0.0
     changed = 0
     for i in range(start, stop):
-        best = 0
-        best_d = np.inf
-        for k in range(centers.shape[0]):
-            d = 0.0
-            for j in range(nf):
-                t = X[i, j] - centers[k, j]
-                d += t * t
-            if d < best_d:
-                best_d = d
-                best = k
+        best, best_d = nearest_center(X, i, centers, nf)
         if labels[i] != best:
             changed += 1
             labels[i] = best

@@ -13,6 +13,7 @@ with :class:`ConfusionCounts`; compare a background estimate with the true
 background with :func:`background_metrics`.
 """
 
+from bgmix._cdnet import GT_BACKGROUND, GT_FOREGROUND, GT_OUTSIDE_ROI, GT_SHADOW, GT_UNKNOWN
 from bgmix.metrics._background import (
     BACKGROUND_METRIC_NAMES,
     MS_SSIM_WEIGHTS,
@@ -21,11 +22,6 @@ from bgmix.metrics._background import (
     ms_ssim,
 )
 from bgmix.metrics._counts import (
-    GT_BACKGROUND,
-    GT_FOREGROUND,
-    GT_OUTSIDE_ROI,
-    GT_SHADOW,
-    GT_UNKNOWN,
     METRIC_NAMES,
     ConfusionCounts,
     groundtruth_labels,

@@ -14,26 +14,15 @@ from typing import Any
 
 import numpy as np
 
+from bgmix._cdnet import GT_BACKGROUND, GT_FOREGROUND, GT_OUTSIDE_ROI, GT_SHADOW, GT_UNKNOWN
 from bgmix.exceptions import FrameFormatError, GroundTruthError, ParameterError
 
 __all__ = [
-    "GT_BACKGROUND",
-    "GT_FOREGROUND",
-    "GT_OUTSIDE_ROI",
-    "GT_SHADOW",
-    "GT_UNKNOWN",
     "METRIC_NAMES",
     "ConfusionCounts",
     "groundtruth_labels",
     "mean_metrics",
 ]
-
-#: CDnet ground-truth values.
-GT_BACKGROUND = 0
-GT_SHADOW = 50
-GT_OUTSIDE_ROI = 85
-GT_UNKNOWN = 170
-GT_FOREGROUND = 255
 
 #: Keys of :meth:`ConfusionCounts.metrics`, in CDnet's order (plus CDnet's FPR-S).
 METRIC_NAMES: tuple[str, ...] = (

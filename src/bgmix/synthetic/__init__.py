@@ -16,14 +16,10 @@ stops for a long time, strong sensor noise. Ground truth uses the CDnet 2014 lab
 (``input/``, ``groundtruth/``, ``temporalROI.txt``, ``ROI.bmp``).
 """
 
+from bgmix._cdnet import GT_BACKGROUND, GT_FOREGROUND, GT_OUTSIDE_ROI, GT_SHADOW, GT_UNKNOWN
 from bgmix.synthetic._options import OPTION_DOCS, SceneOptions
 from bgmix.synthetic._scenarios import SCENARIOS, generate
 from bgmix.synthetic._scene import (
-    GT_BACKGROUND,
-    GT_FOREGROUND,
-    GT_OUTSIDE_ROI,
-    GT_SHADOW,
-    GT_UNKNOWN,
     FrameRecord,
     SyntheticScene,
 )

@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from bgmix._cdnet import GT_FOREGROUND, GT_OUTSIDE_ROI, GT_SHADOW, GT_UNKNOWN
 from bgmix._typing import ImageU8
 from bgmix.exceptions import ParameterError
 from bgmix.synthetic import _random as R
@@ -40,19 +41,11 @@ from bgmix.synthetic._textures import dilate, shift_bilinear
 from bgmix.synthetic._traffic import Traffic
 
 __all__ = [
-    "GT_BACKGROUND",
-    "GT_FOREGROUND",
-    "GT_OUTSIDE_ROI",
-    "GT_SHADOW",
-    "GT_UNKNOWN",
     "FrameRecord",
     "SyntheticScene",
 ]
 
 logger = logging.getLogger(__name__)
-
-#: CDnet ground-truth labels.
-GT_BACKGROUND, GT_SHADOW, GT_OUTSIDE_ROI, GT_UNKNOWN, GT_FOREGROUND = 0, 50, 85, 170, 255
 
 _GRADUAL_TINT = np.float32([1.0, 0.94, 0.84])  # dusk: the light warms as it dims
 _SUDDEN_TINT = np.float32([1.0, 0.97, 0.90])  # artificial light after the switch

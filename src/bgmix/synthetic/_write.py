@@ -10,15 +10,11 @@ from pathlib import Path
 import numpy as np
 
 from bgmix._atomic import atomic_directory
+from bgmix._cdnet import GT_BACKGROUND, GT_FOREGROUND, GT_OUTSIDE_ROI, GT_SHADOW, GT_UNKNOWN
 from bgmix._typing import StrPath
 from bgmix._validation import check_choice
 from bgmix.exceptions import OutputError, ParameterError
 from bgmix.synthetic._scene import (
-    GT_BACKGROUND,
-    GT_FOREGROUND,
-    GT_OUTSIDE_ROI,
-    GT_SHADOW,
-    GT_UNKNOWN,
     SyntheticScene,
 )
 
