@@ -9,6 +9,23 @@ component moving up the ranking, the shadow test) are handled afterwards by a sc
 scan of the tile. All loops are compiled with ``error_model="numpy"`` so that a
 division cannot raise (raising would stop the vectoriser).
 
+Band kernels
+------------
+Each method has one entry point, ``mog_rows``, ``mog2_rows`` and ``gmm_full_rows``,
+with one signature, ``kernel(y0, y1, frame, state, mask, prm)``:
+
+* ``y0, y1`` (int, IN): the band of rows ``[y0, y1)``;
+* ``frame`` ((H, W, C) uint8 or float32 ndarray, C-contiguous, C in {1, 3}, IN): the
+  sample on the 0–255 scale;
+* ``state`` (the method's named tuple of C-contiguous arrays, IN/OUT): the model,
+  updated in place;
+* ``mask`` ((H, W) uint8 ndarray, OUT): 0 background, 255 foreground (and the
+  shadow value for ``mog2``);
+* ``prm`` (the method's named tuple of scalars, IN): the frame's parameters.
+
+A kernel classifies and updates its band only, and releases the GIL, so that
+:func:`bgmix._threads.run_bands` runs bands of rows on several threads.
+
 The stop-and-stay *hold* (shared by every online subtractor): each pixel has a
 counter of consecutive frames in which it was not background; while the counter is
 at most ``hold_frames``, the pixel's model is left untouched (selective update), so

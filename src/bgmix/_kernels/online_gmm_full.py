@@ -275,24 +275,10 @@ class GMMFullState(NamedTuple):
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def gmm_full_rows(y0, y1, frame, state, mask, prm):
-    """Classify rows ``[y0, y1)`` of ``frame`` into ``mask`` and update the mixture.
-
-    Releases the GIL, so bands of rows can run on several threads
-    (:func:`bgmix._threads.run_bands`).
-
-    Parameters
-    ----------
-    y0, y1 : int
-        IN: the row band.
-    frame : (H, W, C) uint8 or float32 ndarray, C-contiguous, C in {1, 3}
-        IN: the sample, 0–255 scale. Every state array is C-contiguous too.
-    state : GMMFullState
-        IN/OUT: the model, updated in place.
-    mask : (H, W) uint8 ndarray
-        OUT: 0 background, 255 foreground.
-    prm : GMMFullParams
-        IN: the frame's scalars (``rule`` is :data:`RULE_ANY` or :data:`RULE_RANKED`).
-    """
+    """Classify rows ``[y0, y1)`` of ``frame`` into ``mask`` and update the mixture:
+    the band kernel of :mod:`bgmix._kernels.online_common`, with ``state`` a
+    :class:`GMMFullState` and ``prm`` a :class:`GMMFullParams` (``prm.rule`` is
+    :data:`RULE_ANY` or :data:`RULE_RANKED`)."""
     if frame.shape[2] == 3:
         _rows(3, y0, y1, frame, state, mask, prm)
     else:

@@ -74,24 +74,9 @@ class MOGState(NamedTuple):
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def mog_rows(y0, y1, frame, state, mask, prm):
-    """Classify rows ``[y0, y1)`` of ``frame`` into ``mask`` and update the mixture.
-
-    Releases the GIL, so bands of rows can run on several threads
-    (:func:`bgmix._threads.run_bands`).
-
-    Parameters
-    ----------
-    y0, y1 : int
-        IN: the row band.
-    frame : (H, W, C) uint8 or float32 ndarray
-        IN: the sample, 0–255 scale.
-    state : MOGState
-        IN/OUT: the model, updated in place.
-    mask : (H, W) uint8 ndarray
-        OUT: 0 background, 255 foreground.
-    prm : MOGParams
-        IN: the frame's scalars.
-    """
+    """Classify rows ``[y0, y1)`` of ``frame`` into ``mask`` and update the mixture:
+    the band kernel of :mod:`bgmix._kernels.online_common`, with ``state`` a
+    :class:`MOGState` and ``prm`` a :class:`MOGParams`."""
     if frame.shape[2] == 1:
         _rows(1, 1, y0, y1, frame, state, mask, prm)
     elif state.var.shape[3] == 1:

@@ -208,24 +208,10 @@ def _plane(wf, vf, mf, m, c1, c2, t0, t1):
 # --------------------------------------------------------------------------- drivers
 @njit(cache=True, nogil=True, error_model="numpy")
 def mog2_rows(y0, y1, frame, state, mask, prm):
-    """Classify rows ``[y0, y1)`` of ``frame`` into ``mask`` and update the mixture.
-
-    Releases the GIL, so bands of rows can run on several threads
-    (:func:`bgmix._threads.run_bands`).
-
-    Parameters
-    ----------
-    y0, y1 : int
-        IN: the row band.
-    frame : (H, W, C) uint8 or float32 ndarray, C-contiguous, C in {1, 3}
-        IN: the sample, 0–255 scale.
-    state : MOG2State
-        IN/OUT: the model, updated in place.
-    mask : (H, W) uint8 ndarray
-        OUT: 0 background, 255 foreground, ``prm.shadow_value`` shadow.
-    prm : MOG2Params
-        IN: the frame's scalars.
-    """
+    """Classify rows ``[y0, y1)`` of ``frame`` into ``mask`` and update the mixture:
+    the band kernel of :mod:`bgmix._kernels.online_common`, with ``state`` a
+    :class:`MOG2State` and ``prm`` a :class:`MOG2Params` (shadows get
+    ``prm.shadow_value``)."""
     if frame.shape[2] == 3:
         _rows(3, y0, y1, frame, state, mask, prm)
     else:
