@@ -94,7 +94,8 @@ def test_segments_give_the_serial_events_and_one_event_across_a_border(
     doc = _doc(tmp_path / "seg")
     assert doc["frames"] == 600 and doc["sources"] == ref["sources"]
     assert _spans(doc) == _spans(ref) and _spans(ref)
-    borders = (150, 300, 450)
+    borders = [a for _, a, _ in bp.plan_segments(0, 600, 4, 150)][1:]
+    assert borders == [262, 375, 487]
     assert any(e["start_frame"] < b <= e["end_frame"] for e in doc["events"] for b in borders)
     for a, b in zip(doc["events"], ref["events"], strict=True):
         assert a["peak_score"] == pytest.approx(b["peak_score"], rel=0.02)
@@ -104,7 +105,7 @@ def test_segments_give_the_serial_events_and_one_event_across_a_border(
     theirs = np.loadtxt(tmp_path / "serial" / "scores.csv", delimiter=",", skiprows=1)
     np.testing.assert_array_equal(ours[:150], theirs[:150])
     np.testing.assert_array_equal(ours[:, 0], np.arange(600))
-    assert np.mean(np.abs(ours[:, 2] - theirs[:, 2]) < 1e-6) >= 0.98
+    assert np.mean(np.abs(ours[:, 2] - theirs[:, 2]) < 1e-6) >= 0.95
     assert leftovers(tmp_path) == []
     # in this process: the same outputs; a rerun skips every segment
     bp.events(video, tmp_path / "here", params=PARAMS, segments=4, warmup=150, **OPTIONS)

@@ -249,7 +249,7 @@ segments_option = click.option(
     default=None,
     metavar="N|auto",
     help="Cut a video into N time segments run as separate tasks, each after a warm-up "
-    "(default with --scheduler and one input of an online method: auto, two per worker).",
+    "(default with --scheduler and one input of an online method: auto, one per worker).",
 )
 
 warmup_option = click.option(

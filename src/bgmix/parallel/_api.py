@@ -11,6 +11,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from bgmix._typing import StrPath
 from bgmix._validation import check_int, parse_train
 from bgmix.exceptions import ParameterError
@@ -83,7 +85,7 @@ def subtract(
         ``size``, ``start`` and ``stop`` (and ``stride`` without segments).
     segments : int or "auto", optional
         Cut each video into this many time segments, run as separate tasks (online
-        methods only). ``"auto"``: two per worker thread, no segment shorter than
+        methods only). ``"auto"``: one per worker thread, no segment shorter than
         four warm-ups. None: one task per input.
     warmup : int, optional
         Frames run through the model before each segment without output (default:
@@ -201,12 +203,13 @@ def _check_online(method: str, params: Mapping[str, Any], train: Any) -> None:
 
 
 def _n_segments(run: Runner, segments: int | str, n_frames: int, warm: int) -> int:
-    """``segments``, or for ``"auto"`` two per worker thread, none shorter than four
-    warm-ups."""
+    """``segments``, or for ``"auto"`` one per worker thread (the segments are of equal
+    cost, see :func:`plan_segments`, so more would only add warm-ups), none shorter
+    than four warm-ups."""
     if segments != "auto":
         return int(segments)
     threads = 1 if run.client is None else sum(run.client.nthreads().values())
-    return max(1, min(2 * threads, n_frames // max(1, 4 * warm)))
+    return max(1, min(threads, n_frames // max(1, 4 * warm)))
 
 
 def _probe(run: Runner, src: str, options: Mapping[str, Any]) -> dict[str, Any]:
@@ -253,7 +256,7 @@ def events(
         Several inputs read as one timeline, in one task.
     segments : int or "auto", optional
         Cut each video into this many time segments, scored as separate tasks (online
-        methods only); ``"auto"``: two per worker thread, none shorter than four
+        methods only); ``"auto"``: one per worker thread, none shorter than four
         warm-ups. None: one task per input.
     warmup : int, optional
         Frames scored before each segment without output (default
@@ -540,7 +543,13 @@ def evaluate(
             for s in sequences
             for i in range(0, len(records), size)
         ]
-        rows = [r for rows in run.map(evaluate_unit, units, desc="sequences") for r in rows]
+        cost = [  # frames x pixels x points: the longest units start first
+            s.n_frames * int(np.prod(s.shape)) * len(records[i : i + size])
+            for s in sequences
+            for i in range(0, len(records), size)
+        ]
+        done = run.map(evaluate_unit, units, desc="sequences", cost=cost)
+        rows = [r for rows in done for r in rows]
     results = [SequenceResult.from_dict(r) for r in rows]
     for r, row in zip(results, rows, strict=True):
         r.path = row.get("path")
