@@ -50,7 +50,7 @@ def test_runner_costs_start_the_longest_units_first(client) -> None:
     assert max(done[6:]) < min(done[:2])
 
 
-def test_local_workers_are_pinned_one_per_cpu() -> None:
+def test_local_workers_are_pinned_one_per_cpu_without_the_profiler() -> None:
     import os
 
     pytest.importorskip("distributed")
@@ -59,7 +59,15 @@ def test_local_workers_are_pinned_one_per_cpu() -> None:
 
     with bp.Runner("local:2") as run:
         cpus = run.map(_cpus_of_every_thread, [{}] * 6)
+        profiling = run.map(_profiling, [{}] * 2)
     assert all(len(c) == 1 for c in cpus) and len(set(cpus)) == 2
+    assert profiling == [False, False]
+
+
+def _profiling(unit: dict) -> bool:
+    import dask
+
+    return dask.config.get("distributed.worker.profile.enabled")
 
 
 def _cpus_of_every_thread(unit: dict) -> tuple[int, ...]:
