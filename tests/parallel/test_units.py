@@ -50,18 +50,27 @@ def test_runner_costs_start_the_longest_units_first(client) -> None:
     assert max(done[6:]) < min(done[:2])
 
 
-def test_local_workers_are_pinned_one_per_cpu_without_the_profiler() -> None:
+def test_local_workers_are_pinned_one_per_cpu_without_the_profiler(monkeypatch) -> None:
     import os
 
     pytest.importorskip("distributed")
+    monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)  # a Dask nanny sets it here
     if len(os.sched_getaffinity(0)) < 2:
         pytest.skip("needs two CPUs")
 
     with bp.Runner("local:2") as run:
         cpus = run.map(_cpus_of_every_thread, [{}] * 6)
         profiling = run.map(_profiling, [{}] * 2)
+        trim = run.map(_malloc_trim, [{}] * 2)
     assert all(len(c) == 1 for c in cpus) and len(set(cpus)) == 2
     assert profiling == [False, False]
+    assert trim == [None, None] and "MALLOC_TRIM_THRESHOLD_" not in os.environ
+
+
+def _malloc_trim(unit: dict) -> str | None:
+    import os
+
+    return os.environ.get("MALLOC_TRIM_THRESHOLD_")
 
 
 def _profiling(unit: dict) -> bool:
