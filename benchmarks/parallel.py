@@ -6,11 +6,16 @@ Same run, same inputs, wall-clock times with the cluster's start-up included:
       (kernels on both cores) against ``bgmix.parallel.evaluate`` on ``local:1`` (one
       single-threaded worker process) and ``local:2``; the F-measures must be identical.
 (ii)  one long H.264 video (vtest.avi at 320x240 looped to >= 20,000 frames): serial
-      ``bgmix.subtract`` against ``bgmix.parallel.subtract`` in time segments (the same
-      segments for ``local:1`` and ``local:2``); mask agreement with the serial run after
-      the first warm-up, and the events found in the per-frame foreground share.
+      ``bgmix.subtract`` against ``bgmix.parallel.subtract`` in time segments (``auto``:
+      one per worker, of equal cost, unless ``--segments N`` is given); mask agreement
+      with the serial run after the first warm-up, and the events found in the
+      per-frame foreground share.
 (iii) scheduler overhead per task (a no-op task on ``local:2``) and bytes sent to the
       scheduler per task (pickled function and arguments of every submitted task).
+
+Besides wall-clock times, every run reports the CPU seconds it used (the benchmark
+process's own for the serial runs; the workers' for the cluster runs, read from each
+worker process before the cluster stops), so that a noisy machine can still be read.
 
 Writes ``benchmarks/results/parallel.json``. The events of (ii) come from a plain
 threshold state machine over the per-frame foreground share (frames above 0.5 % of
@@ -46,6 +51,25 @@ RESULTS = ROOT / "benchmarks" / "results" / "parallel.json"
 METHODS = ["mog2", "mog", "opencv-mog2"]
 
 
+def _worker_cpu(runner: bp.Runner) -> float:
+    """CPU seconds (user + system) used so far by the worker processes of a cluster."""
+    times = runner.client.run(os.times)
+    return sum(t[0] + t[1] for t in times.values())
+
+
+def _serial_cpu(fn):
+    """``fn`` wrapped to record the CPU seconds of this process (all its threads)."""
+    cpu = {}
+
+    def run():
+        t0 = time.process_time()
+        out = fn()
+        cpu["s"] = time.process_time() - t0
+        return out
+
+    return run, cpu
+
+
 def _timed(fn, repeats: int) -> tuple[float, object]:
     times, out = [], None
     for _ in range(repeats):
@@ -59,9 +83,11 @@ def part_evaluate(repeats: int) -> dict:
     seqs = [read_sequence(p) for p in find_sequences(data_root() / "sequences")]
     frames = sum(s.n_frames for s in seqs)
     print(f"\n(i) evaluate: {len(seqs)} sequences ({frames} frames) x {len(METHODS)} methods")
-    t_serial, serial = _timed(lambda: evaluate(seqs, METHODS), repeats)
-    print(f"    serial      {t_serial:7.1f} s")
+    fn, cpu = _serial_cpu(lambda: evaluate(seqs, METHODS))
+    t_serial, serial = _timed(fn, repeats)
+    print(f"    serial      {t_serial:7.1f} s  (cpu {cpu['s']:.1f} s)")
     out = {"sequences": len(seqs), "frames": frames, "methods": METHODS, "serial_s": t_serial}
+    out["serial_cpu_s"] = cpu["s"]
     f_serial = [(r.sequence, r.method, r.f_measure) for r in serial.results]
     for n in (1, 2):
         stats = {}
@@ -69,13 +95,14 @@ def part_evaluate(repeats: int) -> dict:
         def run(n=n, stats=stats):
             with bp.Runner(f"local:{n}") as runner:
                 report = bp.evaluate(seqs, METHODS, runner=runner)
-                stats.update(runner.stats)
+                stats.update(runner.stats, cpu=_worker_cpu(runner))
             return report
 
         t, report = _timed(run, repeats)
         same = [(r.sequence, r.method, r.f_measure) for r in report.results] == f_serial
-        print(f"    local:{n}     {t:7.1f} s  (start-up {stats['startup_seconds']:.1f} s)  "
-              f"identical F: {same}")  # fmt: skip
+        print(f"    local:{n}     {t:7.1f} s  (start-up {stats['startup_seconds']:.1f} s, worker "
+              f"cpu {stats['cpu']:.1f} s)  identical F: {same}")  # fmt: skip
+        out[f"local{n}_worker_cpu_s"] = stats["cpu"]
         out[f"local{n}_s"] = t
         out[f"local{n}_startup_s"] = stats["startup_seconds"]
         out[f"local{n}_identical_f"] = same
@@ -118,21 +145,23 @@ def _agreement(a: Path, b: Path, first: int) -> float:
     return equal / total
 
 
-def part_segments(loops: int, segments: int, repeats: int, work: Path) -> dict:
+def part_segments(loops: int, segments: int | str, repeats: int, work: Path) -> dict:
     video = h264_video(data_root() / "videos" / "vtest.avi", (320, 240), loops=loops)
     with bgmix.open_source(video) as src:
         n = src.info.frame_count
     warm = bp.default_warmup("mog2")
-    print(f"\n(ii) segments: {video.name}, {n} frames, {segments} segments, warm-up {warm}")
+    print(f"\n(ii) segments: {video.name}, {n} frames, segments {segments}, warm-up {warm}")
     out = {"video": video.name, "frames": n, "segments": segments, "warmup": warm}
 
     def serial():
         shutil.rmtree(work / "serial", ignore_errors=True)
         return bgmix.subtract(video, work / "serial", method="mog2")
 
-    t, _ = _timed(serial, repeats)
+    fn, cpu = _serial_cpu(serial)
+    t, _ = _timed(fn, repeats)
     out["serial_s"] = t
-    print(f"    serial      {t:7.1f} s  ({n / t:.0f} frames/s)")
+    out["serial_cpu_s"] = cpu["s"]
+    print(f"    serial      {t:7.1f} s  ({n / t:.0f} frames/s, cpu {cpu['s']:.1f} s)")
     for k in (1, 2):
         stats = {}
 
@@ -140,14 +169,19 @@ def part_segments(loops: int, segments: int, repeats: int, work: Path) -> dict:
             shutil.rmtree(work / f"local{k}", ignore_errors=True)
             with bp.Runner(f"local:{k}") as runner:
                 bp.subtract(video, work / f"local{k}", segments=segments, runner=runner)
-                stats.update(runner.stats)
+                stats.update(runner.stats, cpu=_worker_cpu(runner))
+            run_json = json.loads((work / f"local{k}" / "run.json").read_text())
+            stats["plan"] = run_json["segments"]
 
         t, _ = _timed(run, repeats)
         out[f"local{k}_s"] = t
         out[f"local{k}_startup_s"] = stats["startup_seconds"]
+        out[f"local{k}_worker_cpu_s"] = stats["cpu"]
+        out[f"local{k}_segments"] = stats["plan"]
         out["bytes_per_task"] = stats["bytes_sent"] / max(1, stats["tasks"])
         print(f"    local:{k}     {t:7.1f} s  ({n / t:.0f} frames/s, start-up "
-              f"{stats['startup_seconds']:.1f} s)")  # fmt: skip
+              f"{stats['startup_seconds']:.1f} s, worker cpu {stats['cpu']:.1f} s, "
+              f"{len(stats['plan'])} segments)")  # fmt: skip
     out["local2_vs_local1"] = out["local1_s"] / out["local2_s"]
     out["local2_vs_serial"] = out["serial_s"] / out["local2_s"]
     out["mask_agreement_after_first_warmup"] = _agreement(work / "serial", work / "local2", warm)
@@ -184,7 +218,7 @@ def part_overhead(n_tasks: int) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--loops", type=int, default=26, help="vtest.avi loops (795 frames each)")
-    ap.add_argument("--segments", type=int, default=4)
+    ap.add_argument("--segments", default="auto", help="N, or auto (one per worker)")
     ap.add_argument("--repeats", type=int, default=1)
     ap.add_argument("--parts", default="i,ii,iii")
     args = ap.parse_args()
@@ -198,7 +232,8 @@ def main() -> None:
         if "i" in parts:
             result["evaluate"] = part_evaluate(args.repeats)
         if "ii" in parts:
-            result["segments"] = part_segments(args.loops, args.segments, args.repeats, Path(tmp))
+            segments = int(args.segments) if args.segments.isdigit() else args.segments
+            result["segments"] = part_segments(args.loops, segments, args.repeats, Path(tmp))
         if "iii" in parts:
             result["overhead"] = part_overhead(500)
     result["machine"]["loadavg_end"] = os.getloadavg()

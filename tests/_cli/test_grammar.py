@@ -136,6 +136,10 @@ COMMANDS: dict[str, Case] = {
     ),
 }
 WRITERS = [n for n, c in COMMANDS.items() if c.output]
+#: Commands that run on a Dask cluster (--scheduler), and those that cut a video in time
+#: segments (--segments, --warmup).
+ON_CLUSTER = {"subtract", "evaluate", "events"}
+IN_SEGMENTS = {"subtract", "events"}
 #: The last line of a progress report in a log (bgmix._progress).
 PROGRESS_LINE = re.compile(r"^[\w .-]+: \d+(/\d+)? frames .*frames/s in \d+:\d\d:\d\d$", re.M)
 
@@ -180,6 +184,9 @@ def test_shared_options_are_the_same_everywhere(name):
         "scale": (["--scale"], case.frames),
         "grey": (["--grey", "--gray"], case.frames),
         "train": (["--train"], case.train),
+        "scheduler": (["--scheduler"], name in ON_CLUSTER),
+        "segments": (["--segments"], name in IN_SEGMENTS),
+        "warmup": (["--warmup"], name in IN_SEGMENTS),
     }
     for dest, (opts, present) in expected.items():
         option = _option(name, dest)
@@ -192,6 +199,8 @@ def test_shared_options_are_the_same_everywhere(name):
         assert _option(name, "train").help.startswith(opt.TRAIN_HELP)
         same = _option(name, "train").help == _option("subtract", "train").help
         assert same == (name != "background")
+    if name in ON_CLUSTER:
+        assert _option(name, "scheduler").help == _option("subtract", "scheduler").help
     result = run(name, "--help")
     assert result.exit_code == 0 and "--debug" in result.output
 

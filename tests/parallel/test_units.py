@@ -25,8 +25,67 @@ def test_segments_tile_the_range_in_order(begin, end, n, warm) -> None:
     assert all(a[2] == b[1] for a, b in itertools.pairwise(plan))
     assert all(s < e and w == max(begin, s - warm) for w, s, e in plan)
     assert len(plan) == min(n, end - begin)
+    costs = [e - w for w, _, e in plan]  # frames each task decodes and models
     sizes = [e - s for _, s, e in plan]
-    assert max(sizes) - min(sizes) <= 1
+    assert max(costs) - min(costs) <= 1 or max(sizes) - min(sizes) <= 1
+
+
+def test_segments_of_equal_cost_with_a_longer_first() -> None:
+    plan = bp.plan_segments(0, 20670, 2, 1000)
+    assert plan == [(0, 0, 10835), (9835, 10835, 20670)]
+    assert bp.plan_segments(100, 1000, 3, 0) == [(100, 100, 400), (400, 400, 700), (700, 700, 1000)]
+
+
+def test_runner_costs_start_the_longest_units_first(client) -> None:
+    import time
+
+    def stamp(unit: dict) -> float:
+        time.sleep(0.05)
+        return time.time()
+
+    with bp.Runner(client) as run:
+        run.map(stamp, [{"i": 0}])  # both workers up
+        done = run.map(stamp, [{"i": i} for i in range(8)], cost=[1, 2, 3, 4, 5, 6, 7, 8])
+    # the two costliest ran in the first wave, the two cheapest in the last
+    assert max(done[6:]) < min(done[:2])
+
+
+def test_local_workers_are_pinned_one_per_cpu_without_the_profiler(monkeypatch) -> None:
+    import os
+
+    pytest.importorskip("distributed")
+    monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)  # a Dask nanny sets it here
+    if len(os.sched_getaffinity(0)) < 2:
+        pytest.skip("needs two CPUs")
+
+    with bp.Runner("local:2") as run:
+        cpus = run.map(_cpus_of_every_thread, [{}] * 6)
+        profiling = run.map(_profiling, [{}] * 2)
+        trim = run.map(_malloc_trim, [{}] * 2)
+    assert all(len(c) == 1 for c in cpus) and len(set(cpus)) == 2
+    assert profiling == [False, False]
+    assert trim == [None, None] and "MALLOC_TRIM_THRESHOLD_" not in os.environ
+
+
+def _malloc_trim(unit: dict) -> str | None:
+    import os
+
+    return os.environ.get("MALLOC_TRIM_THRESHOLD_")
+
+
+def _profiling(unit: dict) -> bool:
+    import dask
+
+    return dask.config.get("distributed.worker.profile.enabled")
+
+
+def _cpus_of_every_thread(unit: dict) -> tuple[int, ...]:
+    import os
+    import time
+
+    time.sleep(0.1)
+    tasks = os.listdir("/proc/self/task")
+    return tuple(sorted(set().union(*(os.sched_getaffinity(int(t)) for t in tasks))))
 
 
 def test_default_warmup_follows_history() -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from bgmix._cli import _options as opt
 from bgmix._cli._options import (
     method_option,
     output_option,
@@ -18,6 +19,7 @@ from bgmix._cli._options import (
     parse_params,
     quiet_option,
 )
+from bgmix.exceptions import ParameterError
 
 _GLOB = re.compile(r"[*?\[]")
 
@@ -107,8 +109,11 @@ def _flag_options(func):
 @_flag_options
 @overwrite_option
 @quiet_option
+@opt.scheduler_option
+@opt.segments_option
+@opt.warmup_option
 def events(sources, output, method, params, roi, clips, thumbnails, clip_mode, timeline,
-           overwrite, quiet, **opts) -> None:  # fmt: skip
+           overwrite, quiet, scheduler, segments, warmup, **opts) -> None:  # fmt: skip
     """Find the moments with motion in SRC (video files, folders of videos or images,
     glob patterns, a camera index) and write events.json, events.csv, scores.csv, a
     clip and a thumbnail per event and timeline.png under OUTPUT.
@@ -116,10 +121,13 @@ def events(sources, output, method, params, roi, clips, thumbnails, clip_mode, t
     TIME values are frames (75), seconds (1.5s) or timecodes (00:01:02.500). A file
     that fails to decode part-way keeps the events found up to there and the command
     exits with 1, naming the frame where it stopped.
+
+    With --scheduler the inputs run as tasks on a Dask cluster (one per input), and
+    one long video in time segments (--segments); a rerun skips complete outputs.
     """
     from bgmix._atomic import atomic_directory
     from bgmix.events import detect_events
-    from bgmix.events._outputs import write_into
+    from bgmix.events._outputs import folder_names, write_into
 
     inputs = expand_inputs(sources)
     options = {k: v for k, v in opts.items() if v is not None}
@@ -127,11 +135,17 @@ def events(sources, output, method, params, roi, clips, thumbnails, clip_mode, t
         options["roi"] = list(roi)
     model = parse_params(params)
     media = {"clips": clips, "thumbnails": thumbnails, "clip_mode": clip_mode}
+    if scheduler is not None or segments is not None:
+        _parallel(inputs, output, method, model, media, timeline, quiet, scheduler, segments,
+                  warmup, options)
+        return
+    if warmup is not None:
+        raise ParameterError("--warmup applies to time segments (--segments or --scheduler)")
     groups = [inputs] if timeline or len(inputs) == 1 else [[i] for i in inputs]
     failures: list[str] = []
     summary: list[dict[str, Any]] = []
     with atomic_directory(output, overwrite=overwrite, what="events folder") as tmp:
-        names = _folder_names(groups) if len(groups) > 1 else [""]
+        names = folder_names([g[0] for g in groups]) if len(groups) > 1 else [""]
         for group, name in zip(groups, names, strict=True):
             src = group if len(group) > 1 else group[0]
             folder = tmp / name if name else tmp
@@ -139,7 +153,7 @@ def events(sources, output, method, params, roi, clips, thumbnails, clip_mode, t
             try:
                 found = detect_events(src, method, params=model, progress=not quiet, **options)
             except Exception as exc:
-                from bgmix.exceptions import BgmixError, ParameterError
+                from bgmix.exceptions import BgmixError
 
                 if (
                     len(groups) == 1
@@ -175,13 +189,35 @@ def events(sources, output, method, params, roi, clips, thumbnails, clip_mode, t
 # fmt: on
 
 
-def _folder_names(groups: list[list[Any]]) -> list[str]:
-    """One unique, readable subfolder name per input file."""
-    names: list[str] = []
-    for group in groups:
-        stem = Path(str(group[0])).stem or "input"
-        name, n = stem, 2
-        while name in names:
-            name, n = f"{stem}-{n}", n + 1
-        names.append(name)
-    return names
+def _parallel(inputs, output, method, model, media, timeline, quiet, scheduler, segments,
+              warmup, options) -> None:  # fmt: skip
+    """The inputs as tasks, or one video in time segments, through :mod:`bgmix.parallel`."""
+    from bgmix.parallel import events as run
+
+    if any(not isinstance(i, str) for i in inputs):
+        raise ParameterError("--scheduler and --segments need files or folders, not a camera")
+    if segments is None and len(inputs) == 1:
+        segments = opt.auto_segments(method, model)
+    else:
+        segments = opt.parse_segments(segments)
+    records = run(
+        inputs, output, scheduler=scheduler, method=method, params=model, timeline=timeline,
+        segments=segments, warmup=warmup, progress=not quiet, **media, **options,
+    )  # fmt: skip
+    failures = []
+    for r in records:
+        if r["out"] is None:
+            failures.append(f"{r['source']}: {' '.join(r['error'].split())}")
+            continue
+        if r["error"]:
+            failures.append(f"{r['error']} (stopped at frame {r['stopped_at']})")
+        if not quiet:
+            done = ", complete already, skipped" if r["skipped"] else ""
+            click.echo(f"{r['source']}: {r['events']} events in {r['frames']} frames{done}",
+                       err=True)  # fmt: skip
+    total = sum(r.get("events", 0) for r in records)
+    click.echo(f"{total} events -> {output}")
+    if failures:
+        for line in failures:
+            click.echo(f"bgmix: error: {line}", err=True)
+        click.get_current_context().exit(1)

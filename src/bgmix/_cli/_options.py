@@ -11,6 +11,7 @@ import click
 from bgmix.exceptions import ParameterError
 
 __all__ = [
+    "auto_segments",
     "choice_option",
     "frame_options",
     "method_option",
@@ -19,13 +20,16 @@ __all__ = [
     "param_option",
     "params_option",
     "parse_params",
+    "parse_segments",
     "quiet_option",
     "scene_options",
     "scheduler_option",
     "seed_option",
+    "segments_option",
     "source_arg",
     "source_kwargs",
     "train_option",
+    "warmup_option",
 ]
 
 
@@ -239,3 +243,32 @@ scheduler_option = click.option(
     "and write the outputs themselves: every machine must see the same paths. Needs "
     "pip install 'bgmix[distributed]'.",
 )
+
+segments_option = click.option(
+    "--segments",
+    default=None,
+    metavar="N|auto",
+    help="Cut a video into N time segments run as separate tasks, each after a warm-up "
+    "(default with --scheduler and one input of an online method: auto, one per worker).",
+)
+
+warmup_option = click.option(
+    "--warmup",
+    type=int,
+    default=None,
+    help="Frames run through the model before each segment (default: twice its history; "
+    "for events also at least twice the busy-cell window).",
+)
+
+
+def parse_segments(text: str | None) -> int | str | None:
+    """A ``--segments`` value: a count (checked by the runner), ``auto`` or None."""
+    return int(text) if text is not None and text.isdigit() else text
+
+
+def auto_segments(method: str, params: dict[str, Any]) -> str | None:
+    """The default ``--segments`` of one input on a cluster: ``auto`` for an online
+    method, None (one task) for a method that needs training."""
+    from bgmix.background import make_subtractor
+
+    return None if make_subtractor(method, **params).requires_fit else "auto"

@@ -72,19 +72,8 @@ def _on_off(name: str, help: str):
 @opt.overwrite_option
 @opt.quiet_option
 @opt.scheduler_option
-@click.option(
-    "--segments",
-    default=None,
-    metavar="N|auto",
-    help="Cut a video into N time segments run as separate tasks, each after a warm-up "
-    "(default with --scheduler and one input of an online method: auto, two per worker).",
-)
-@click.option(
-    "--warmup",
-    type=int,
-    default=None,
-    help="Frames run through the model before each segment (default: twice its history).",
-)
+@opt.segments_option
+@opt.warmup_option
 def subtract(
     srcs, output, method, params, model, masks, mask_format, video_width, roi, quiet,
     scheduler, segments, warmup, **kw,
@@ -133,17 +122,15 @@ def subtract(
 
 def _parallel(srcs, output, method, params, masks, quiet, scheduler, segments, warmup, kw):
     """Many inputs, or one video in time segments, through :mod:`bgmix.parallel`."""
-    from bgmix.background import make_subtractor
     from bgmix.parallel import subtract as run
 
     params = opt.parse_params(params)
     options = opt.source_kwargs(kw)
     train = kw.pop("train")
     if segments is None and len(srcs) == 1 and scheduler is not None and train is None:
-        online = not make_subtractor(method, **params).requires_fit
-        segments = "auto" if online else None
-    elif segments is not None and segments != "auto":
-        segments = int(segments) if segments.isdigit() else segments
+        segments = opt.auto_segments(method, params)
+    else:
+        segments = opt.parse_segments(segments)
     records = run(
         list(srcs),
         output,

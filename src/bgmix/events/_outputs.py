@@ -21,7 +21,7 @@ from bgmix.events._clips import cut_clip, read_frame, segments, thumbnail
 from bgmix.events._detect import EventList
 from bgmix.events._times import format_timecode, to_frames
 
-__all__ = ["write_event_files", "write_into", "write_outputs", "write_timeline"]
+__all__ = ["folder_names", "write_event_files", "write_into", "write_outputs", "write_timeline"]
 
 log = logging.getLogger(__name__)
 
@@ -205,3 +205,20 @@ def write_timeline(events: EventList, path: Path, *, width: float = 10.0) -> Non
                  if events.fps else f"{len(events)} events", fontsize=10)  # fmt: skip
     ax.legend(loc="upper right", fontsize=8, frameon=False)
     fig.savefig(path, format="png")
+
+
+def folder_names(inputs: list[Any]) -> list[str]:
+    """One unique, readable subfolder name per input file (its stem; ``cam-2`` for a
+    second ``cam``).
+
+    >>> folder_names(["a/cam.mp4", "b/cam.mp4", "day"])
+    ['cam', 'cam-2', 'day']
+    """
+    names: list[str] = []
+    for item in inputs:
+        stem = Path(str(item)).stem or "input"
+        name, n = stem, 2
+        while name in names:
+            name, n = f"{stem}-{n}", n + 1
+        names.append(name)
+    return names

@@ -233,7 +233,8 @@ def _scan(
             if detector is None:
                 fps = fps_hint or timeline.fps or _FALLBACK_FPS
                 timeline.fps = fps
-                scorer, detector = _build(settings, timeline, number, fps)
+                scorer = make_scorer(settings, timeline, fps)
+                detector = make_detector(settings, number, fps)
                 bar = progress_bar(timeline.total, "events", enabled=progress)
             result = scorer(frame)
             sink(number, result)
@@ -247,15 +248,14 @@ def _scan(
         yield from detector.finish()
 
 
-def _build(
-    settings: _Settings, timeline: _Timeline, first: int, fps: float
-) -> tuple[MotionScorer, EventDetector]:
+def make_scorer(settings: _Settings, timeline: _Timeline, fps: float) -> MotionScorer:
+    """The run's :class:`MotionScorer`, once the decode stage knows the frame sizes."""
     v = settings.values
     assert timeline.full_size is not None and timeline.size is not None
     roi = as_roi(settings.roi, frame_size=timeline.size, source_size=timeline.full_size)
     fw, fh = timeline.full_size
     w, h = timeline.size
-    scorer = MotionScorer(
+    return MotionScorer(
         settings.make_subtractor(),
         roi=roi,
         scale=(fw / w, fh / h),
@@ -269,7 +269,12 @@ def _build(
         busy_cell=v["busy_cell"],
         warmup=v["warmup"],
     )
-    detector = EventDetector(
+
+
+def make_detector(settings: _Settings, first: int, fps: float) -> EventDetector:
+    """The run's :class:`EventDetector` for a timeline starting at frame ``first``."""
+    v = settings.values
+    return EventDetector(
         v["threshold"],
         min_event=to_frames(v["min_event"], fps, name="min_event"),
         pre=to_frames(v["pre"], fps, name="pre"),
@@ -278,7 +283,6 @@ def _build(
         first_frame=first,
         time_of=lambda f: f / fps,
     )
-    return scorer, detector
 
 
 def _probe_fps(inputs: list[Any]) -> float | None:
@@ -364,12 +368,24 @@ def detect_events(
 
     inputs = _as_inputs(source)
     events = list(_scan(inputs, settings, timeline, progress=progress, sink=sink))
+    label = [_label(s) for s in inputs] if len(inputs) > 1 else _label(inputs[0])
+    return event_list(events, settings, timeline, label, scores, numbers)
+
+
+def event_list(
+    events: list[Event],
+    settings: _Settings,
+    timeline: _Timeline,
+    label: Any,
+    scores: Any,
+    numbers: Any,
+) -> EventList:
+    """The :class:`EventList` of a run: its events, per-frame scores and what made them."""
     params = {
         **{k: settings.values[k] for k in DEFAULTS},
         "roi": None if settings.roi is None else "custom",
         "model": _model_params(settings),
     }
-    label = [_label(s) for s in inputs] if len(inputs) > 1 else _label(inputs[0])
     return EventList(
         events,
         source=label,

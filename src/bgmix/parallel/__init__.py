@@ -1,5 +1,7 @@
 """Scale-out on Dask: many inputs, one long video in time segments, evaluation grids.
 
+``bgmix.parallel.events`` does the same for motion events.
+
 Everything here also runs without Dask (``scheduler=None``: the units run in this
 process one after the other); with ``scheduler="local:N"``, a scheduler address or a
 ``distributed.Client`` the units run on a cluster (optional extra:
@@ -14,7 +16,7 @@ file, and a rerun skips the units whose outputs are complete.
 ('local', 2)
 """
 
-from bgmix.parallel._api import evaluate, expand_grid, subtract
+from bgmix.parallel._api import evaluate, events, expand_grid, subtract
 from bgmix.parallel._client import ExtraNotInstalledError, Runner, SchedulerError, parse_scheduler
 from bgmix.parallel._segments import default_warmup, plan_segments
 
@@ -24,6 +26,7 @@ __all__ = [
     "SchedulerError",
     "default_warmup",
     "evaluate",
+    "events",
     "expand_grid",
     "parse_scheduler",
     "plan_segments",

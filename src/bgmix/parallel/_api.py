@@ -5,15 +5,26 @@
 from __future__ import annotations
 
 import itertools
+import json
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from bgmix._typing import StrPath
 from bgmix._validation import check_int, parse_train
 from bgmix.exceptions import ParameterError
 from bgmix.parallel._client import Runner
+from bgmix.parallel._event_units import (
+    event_merge_unit,
+    event_segment_unit,
+    events_unit,
+    events_warmup,
+    report,
+)
+from bgmix.parallel._manifest import identity, is_complete
 from bgmix.parallel._segments import (
     default_warmup,
     merge_unit,
@@ -23,7 +34,7 @@ from bgmix.parallel._segments import (
 )
 from bgmix.parallel._units import evaluate_unit, subtract_unit
 
-__all__ = ["evaluate", "expand_grid", "subtract"]
+__all__ = ["evaluate", "events", "expand_grid", "subtract"]
 
 
 def _sources(inputs: Any) -> list[str]:
@@ -74,7 +85,7 @@ def subtract(
         ``size``, ``start`` and ``stop`` (and ``stride`` without segments).
     segments : int or "auto", optional
         Cut each video into this many time segments, run as separate tasks (online
-        methods only). ``"auto"``: two per worker thread, no segment shorter than
+        methods only). ``"auto"``: one per worker thread, no segment shorter than
         four warm-ups. None: one task per input.
     warmup : int, optional
         Frames run through the model before each segment without output (default:
@@ -149,26 +160,17 @@ def _segmented(
     from bgmix.background import make_subtractor
 
     method, params = common["method"], common["params"]
-    if common["train"] is not None or make_subtractor(method, **params).requires_fit:
-        raise ParameterError(
-            f"method {method!r} with train={common['train']!r}: time segments need an online "
-            "method (one that learns as it goes, without a training part)"
-        )
+    _check_online(method, params, common["train"])
     options = dict(common["source_options"])
     if options.pop("stride", 1) not in (None, 1):
         raise ParameterError("stride cannot be combined with time segments")
     begin = options.pop("start", None) or 0
     stop = options.pop("stop", None)
     warm = default_warmup(method, params) if warmup is None else check_int("warmup", warmup, low=0)
-    (info,) = run.map(probe_unit, [{"src": src, "source_options": options}], desc="probe")
+    info = _probe(run, src, options)
     n = info["frame_count"]
-    if n is None:
-        raise ParameterError(f"{src!r}: the number of frames is unknown; it cannot be cut")
     end = n if stop is None else min(stop, n)
-    if segments == "auto":
-        threads = 1 if run.client is None else sum(run.client.nthreads().values())
-        segments = max(1, min(2 * threads, (end - begin) // max(1, 4 * warm)))
-    plan = plan_segments(begin, end, segments, warm)
+    plan = plan_segments(begin, end, _n_segments(run, segments, end - begin, warm), warm)
     fps = common["fps"] or info["fps"] or 25.0
     base = dict(common, src=src, fps=fps, source_options=options)
     parts_dir = out.parent / f".{out.name}.bgmix-parts"  # made by the tasks
@@ -187,6 +189,212 @@ def _segmented(
         task=_task("merge", dict(base, segments=plan)),
     )
     (record,) = run.map(merge_unit, [merge], desc="merge")
+    return record
+
+
+def _check_online(method: str, params: Mapping[str, Any], train: Any) -> None:
+    from bgmix.background import make_subtractor
+
+    if train is not None or make_subtractor(method, **params).requires_fit:
+        raise ParameterError(
+            f"method {method!r} with train={train!r}: time segments need an online "
+            "method (one that learns as it goes, without a training part)"
+        )
+
+
+def _n_segments(run: Runner, segments: int | str, n_frames: int, warm: int) -> int:
+    """``segments``, or for ``"auto"`` one per worker thread (the segments are of equal
+    cost, see :func:`plan_segments`, so more would only add warm-ups), none shorter
+    than four warm-ups."""
+    if segments != "auto":
+        return int(segments)
+    threads = 1 if run.client is None else sum(run.client.nthreads().values())
+    return max(1, min(threads, n_frames // max(1, 4 * warm)))
+
+
+def _probe(run: Runner, src: str, options: Mapping[str, Any]) -> dict[str, Any]:
+    (info,) = run.map(probe_unit, [{"src": src, "source_options": dict(options)}], desc="probe")
+    if info["frame_count"] is None:
+        raise ParameterError(f"{src!r}: the number of frames is unknown; it cannot be cut")
+    return info
+
+
+# ---------------------------------------------------------------------------- events
+def events(
+    inputs: StrPath | Iterable[StrPath],
+    output: StrPath,
+    *,
+    scheduler: Any = None,
+    method: str = "mog2",
+    params: Mapping[str, Any] | None = None,
+    timeline: bool = False,
+    segments: int | str | None = None,
+    warmup: int | None = None,
+    clips: bool = True,
+    thumbnails: bool = True,
+    clip_mode: str = "auto",
+    progress: bool = False,
+    runner: Runner | None = None,
+    **options: Any,
+) -> list[dict[str, Any]]:
+    """:func:`bgmix.events.detect_events` and its outputs over many inputs, or over one
+    long video in time segments.
+
+    Parameters
+    ----------
+    inputs : path or iterable of paths
+        Video files or image folders, on storage every worker can read.
+    output : path
+        With one input (or ``timeline``): its events folder, as ``bgmix events``
+        writes it. With several: one subfolder per input (named after it, as ``bgmix
+        events`` names them) and ``summary.json``.
+    scheduler : None, distributed.Client or str
+        Where to run (see :class:`Runner`).
+    method, params
+        The background model and its parameters.
+    timeline : bool
+        Several inputs read as one timeline, in one task.
+    segments : int or "auto", optional
+        Cut each video into this many time segments, scored as separate tasks (online
+        methods only); ``"auto"``: one per worker thread, none shorter than four
+        warm-ups. None: one task per input.
+    warmup : int, optional
+        Frames scored before each segment without output (default
+        :func:`~bgmix.parallel._event_units.events_warmup`: the longer of twice the
+        model's ``history`` and the busy-cell window).
+    clips, thumbnails, clip_mode
+        As in :func:`bgmix.events._outputs.write_into`.
+    progress : bool
+        Report finished units.
+    runner : Runner, optional
+        An open runner to reuse (then ``scheduler`` is ignored).
+    **options
+        The options of :func:`bgmix.events.detect_events` (``threshold``, ``pre``,
+        ``post``, ``roi``, ``start``, ``stop``, ...).
+
+    Returns
+    -------
+    list of dict
+        One record per input (or timeline): ``source``, ``out``, ``skipped`` (complete
+        already: same input and parameters), ``events``, ``frames``, ``error``.
+
+    Notes
+    -----
+    In segments, the merge task runs one :class:`~bgmix.events.EventDetector` over the
+    per-frame scores and boxes the segment tasks saved, in frame order: an event across
+    a segment border is one event, and the events equal the serial run's wherever the
+    warmed-up model's masks equal the sequential model's (the first segment always).
+    """
+    from bgmix._atomic import atomic_output
+    from bgmix._validation import check_choice
+    from bgmix.events._outputs import folder_names
+    from bgmix.events._run import _Settings
+
+    sources = _sources(inputs)
+    out = Path(output)
+    options = dict(options, params=dict(params or {}))
+    _Settings(method, options)  # a bad option fails here, before any task
+    check_choice("clip_mode", clip_mode, ("auto", "copy", "encode"))
+    media = {"clips": clips, "thumbnails": thumbnails, "clip_mode": clip_mode}
+    groups = [sources] if timeline or len(sources) == 1 else [[s] for s in sources]
+    if segments is not None:
+        if segments != "auto":
+            segments = check_int("segments", segments, low=1)
+        if len(groups[0]) > 1:
+            raise ParameterError("time segments cut one video, not a timeline of several")
+        _check_online(method, options["params"], None)
+    names = folder_names([g[0] for g in groups]) if len(groups) > 1 else [""]
+    targets = [out / n if n else out for n in names]
+    task = {"kind": "events", "method": method, "options": options, "media": media}
+    with Runner(scheduler, progress=progress) if runner is None else _Borrowed(runner) as run:
+        if segments is None:
+            units = [
+                {
+                    "src": g if len(g) > 1 else g[0],
+                    "out": str(t),
+                    "method": method,
+                    "options": options,
+                    "media": media,
+                    "tolerate": len(groups) > 1,
+                    "task": task,
+                }
+                for g, t in zip(groups, targets, strict=True)
+            ]
+            records = run.map(events_unit, units, desc="inputs")
+        else:
+            records = [
+                _events_segmented(run, g[0], t, task, segments, warmup)
+                for g, t in zip(groups, targets, strict=True)
+            ]
+    if len(groups) > 1:
+        summary = [
+            {"source": r["source"], "error": r["error"]}
+            if r["out"] is None
+            else {
+                "source": r["source"],
+                "folder": n,
+                "events": r["events"],
+                "frames": r["frames"],
+                "error": r["error"],
+            }
+            for r, n in zip(records, names, strict=True)
+        ]
+        with atomic_output(out / "summary.json", what="events summary") as tmp:
+            tmp.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    return records
+
+
+def _events_segmented(
+    run: Runner, src: str, out: Path, task: dict[str, Any], segments: Any, warmup: int | None
+) -> dict[str, Any]:
+    from bgmix.events._run import _Settings
+    from bgmix.events._times import to_frames
+
+    method, options = task["method"], dict(task["options"])
+    start, stop = options.pop("start", None), options.pop("stop", None)
+    info = _probe(run, src, {})
+    hint = options.get("fps") or info["fps"]
+    begin = 0 if start is None else to_frames(start, hint, name="start")
+    end = info["frame_count"]
+    if stop is not None:
+        end = min(end, to_frames(stop, hint, name="stop"))
+    if warmup is None:
+        window = _Settings(method, options).values["busy_window"]
+        busy = to_frames(window, hint or 25.0, name="busy_window")
+        warm = events_warmup(method, options["params"], busy)
+    else:
+        warm = check_int("warmup", warmup, low=0)
+    plan = plan_segments(begin, end, _n_segments(run, segments, end - begin, warm), warm)
+    task = dict(task, options=options, begin=begin, end=end, segments=plan)
+    if is_complete(out, {"input": identity(src), "task": task}):
+        return report(out, skipped=True)  # no segment runs again
+    parts_dir = out.parent / f".{out.name}.bgmix-parts"  # made by the tasks
+    units = []
+    for i, (w, a, b) in enumerate(plan):
+        seg = {"kind": "event-segment", "method": method, "options": options}
+        units.append(
+            {
+                "src": src,
+                "part": str(parts_dir / f"seg{i:05d}"),
+                "method": method,
+                "options": options,
+                "warm_start": w,
+                "start": a,
+                "stop": b,
+                "task": dict(seg, warm_start=w, start=a, stop=b),
+            }
+        )
+    run.map(event_segment_unit, units, desc=f"segments of {Path(src).name}")
+    merge = {
+        "src": src,
+        "out": str(out),
+        "parts": [u["part"] for u in units],
+        "method": method,
+        "options": options,
+        "media": task["media"],
+        "task": task,
+    }
+    (record,) = run.map(event_merge_unit, [merge], desc="merge")
     return record
 
 
@@ -335,7 +543,13 @@ def evaluate(
             for s in sequences
             for i in range(0, len(records), size)
         ]
-        rows = [r for rows in run.map(evaluate_unit, units, desc="sequences") for r in rows]
+        cost = [  # frames x pixels x points: the longest units start first
+            s.n_frames * int(np.prod(s.shape)) * len(records[i : i + size])
+            for s in sequences
+            for i in range(0, len(records), size)
+        ]
+        done = run.map(evaluate_unit, units, desc="sequences", cost=cost)
+        rows = [r for rows in done for r in rows]
     results = [SequenceResult.from_dict(r) for r in rows]
     for r, row in zip(results, rows, strict=True):
         r.path = row.get("path")

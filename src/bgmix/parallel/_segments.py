@@ -67,7 +67,12 @@ def default_warmup(method: str, params: dict[str, Any] | None = None) -> int:
 
 
 def plan_segments(begin: int, end: int, n_segments: int, warmup: int) -> list[tuple[int, int, int]]:
-    """Cut frames ``[begin, end)`` into ``n_segments`` near-equal segments.
+    """Cut frames ``[begin, end)`` into ``n_segments`` segments of equal cost.
+
+    A segment's task decodes and models its warm-up and its own frames, so every task
+    but the first has ``warmup`` frames more to run: the first segment is longer by
+    ``warmup`` frames, and the others share the rest equally (when there are fewer
+    frames than that needs, the segments are of equal length instead).
 
     Returns
     -------
@@ -77,13 +82,19 @@ def plan_segments(begin: int, end: int, n_segments: int, warmup: int) -> list[tu
 
     Examples
     --------
-    >>> plan_segments(0, 10, 3, 2)
-    [(0, 0, 3), (1, 3, 6), (4, 6, 10)]
+    >>> plan_segments(0, 10, 2, 2)
+    [(0, 0, 6), (2, 4, 10)]
+    >>> plan_segments(0, 10, 3, 20)
+    [(0, 0, 3), (0, 3, 6), (0, 6, 10)]
     """
     if end <= begin:
         raise ParameterError(f"no frame to cut into segments: frames [{begin}, {end})")
     n = max(1, min(int(n_segments), end - begin))
-    bounds = [begin + (end - begin) * i // n for i in range(n + 1)]
+    rest = end - begin - warmup
+    if n > 1 and rest >= n:
+        bounds = [begin] + [begin + warmup + rest * i // n for i in range(1, n + 1)]
+    else:
+        bounds = [begin + (end - begin) * i // n for i in range(n + 1)]
     return [(max(begin, a - warmup), a, b) for a, b in itertools.pairwise(bounds)]
 
 
