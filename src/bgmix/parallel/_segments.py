@@ -83,7 +83,7 @@ def plan_segments(begin: int, end: int, n_segments: int, warmup: int) -> list[tu
     Examples
     --------
     >>> plan_segments(0, 10, 2, 2)
-    [(0, 0, 6), (2, 4, 10)]
+    [(0, 0, 6), (4, 6, 10)]
     >>> plan_segments(0, 10, 3, 20)
     [(0, 0, 3), (0, 3, 6), (0, 6, 10)]
     """
