@@ -27,7 +27,13 @@ import numpy as np
 
 from bgmix._atomic import atomic_directory
 from bgmix.exceptions import BgmixError, ParameterError
-from bgmix.parallel._manifest import identity, is_complete, remove_stale, write_manifest
+from bgmix.parallel._manifest import (
+    claim,
+    identity,
+    is_complete,
+    remove_stale,
+    write_manifest,
+)
 from bgmix.parallel._units import _user_params, worker_params
 
 __all__ = ["event_merge_unit", "event_segment_unit", "events_unit", "events_warmup", "report"]
@@ -89,10 +95,8 @@ def events_unit(unit: dict[str, Any]) -> dict[str, Any]:
 
     out = Path(unit["out"])
     record = {"input": _identity(unit["src"]), "task": unit["task"]}
-    if is_complete(out, record):
+    if not claim(out, record):
         return report(out, skipped=True)
-    remove_stale(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
     options = dict(unit["options"])
     given = dict(options.pop("params", None) or {})
     params = worker_params(unit["method"], given, unit.get("threads"))
@@ -120,10 +124,8 @@ def event_segment_unit(unit: dict[str, Any]) -> dict[str, Any]:
     part = Path(unit["part"])
     warm_start, start, stop = unit["warm_start"], unit["start"], unit["stop"]
     record = {"input": identity(unit["src"]), "task": unit["task"]}
-    if is_complete(part, record):
+    if not claim(part, record):
         return {"part": str(part), "skipped": True}
-    remove_stale(part)
-    part.parent.mkdir(parents=True, exist_ok=True)
     options = dict(unit["options"])
     given = dict(options.pop("params", None) or {})
     options["params"] = worker_params(unit["method"], given, unit.get("threads"))

@@ -19,7 +19,15 @@ from typing import Any
 
 from bgmix._atomic import atomic_output
 
-__all__ = ["MANIFEST", "identity", "is_complete", "remove_stale", "unit_key", "write_manifest"]
+__all__ = [
+    "MANIFEST",
+    "claim",
+    "identity",
+    "is_complete",
+    "remove_stale",
+    "unit_key",
+    "write_manifest",
+]
 
 #: File name of a unit's manifest, inside its output folder.
 MANIFEST = ".bgmix-unit.json"
@@ -91,3 +99,14 @@ def remove_stale(target: Path) -> int:
                 p.unlink(missing_ok=True)
             removed += 1
     return removed
+
+
+def claim(folder: Path, record: dict[str, Any]) -> bool:
+    """Get ``folder`` ready for a unit's run: False when a complete output for
+    ``record`` is already there (nothing to do: a rerun skips it); else True, after
+    removing a stale partial output and creating the parent folder."""
+    if is_complete(folder, record):
+        return False
+    remove_stale(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    return True

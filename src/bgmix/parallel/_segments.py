@@ -31,7 +31,7 @@ import numpy as np
 
 from bgmix._atomic import atomic_directory, atomic_output
 from bgmix.exceptions import ParameterError
-from bgmix.parallel._manifest import identity, is_complete, remove_stale, write_manifest
+from bgmix.parallel._manifest import claim, identity, is_complete, remove_stale, write_manifest
 from bgmix.parallel._units import worker_params
 
 __all__ = [
@@ -140,10 +140,8 @@ def segment_unit(unit: dict[str, Any]) -> dict[str, Any]:
     part = Path(unit["part"])
     warm_start, start, stop = unit["warm_start"], unit["start"], unit["stop"]
     record = {"input": identity(unit["src"]), "task": unit["task"]}
-    if is_complete(part, record):
+    if not claim(part, record):
         return {"part": str(part), "skipped": True}
-    remove_stale(part)
-    part.parent.mkdir(parents=True, exist_ok=True)
     params = worker_params(unit["method"], unit["params"], unit.get("threads"))
     sub = make_subtractor(unit["method"], **params)
     options = dict(unit.get("source_options", {}), start=warm_start, stop=stop)
