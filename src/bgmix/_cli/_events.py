@@ -178,12 +178,7 @@ def events(sources, output, method, params, roi, clips, thumbnails, clip_mode, t
                 )
         if len(groups) > 1:
             (tmp / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-    total = sum(s.get("events", 0) for s in summary)
-    click.echo(f"{total} events -> {output}")
-    if failures:
-        for line in failures:
-            click.echo(f"bgmix: error: {line}", err=True)
-        click.get_current_context().exit(1)
+    _finish(summary, output, failures)
 
 
 # fmt: on
@@ -215,6 +210,12 @@ def _parallel(inputs, output, method, model, media, timeline, quiet, scheduler, 
             done = ", complete already, skipped" if r["skipped"] else ""
             click.echo(f"{r['source']}: {r['events']} events in {r['frames']} frames{done}",
                        err=True)  # fmt: skip
+    _finish(records, output, failures)
+
+
+def _finish(records: list[dict[str, Any]], output: Any, failures: list[str]) -> None:
+    """The closing line (events found in all, where), then one line per failure and
+    exit status 1 if any input failed."""
     total = sum(r.get("events", 0) for r in records)
     click.echo(f"{total} events -> {output}")
     if failures:
