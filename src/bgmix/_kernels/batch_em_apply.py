@@ -11,6 +11,7 @@ import numpy as np
 from numba import njit
 
 from bgmix._kernels._config import FASTMATH
+from bgmix._kernels.pixel_update import blend_weights, ranked_foreground, restart_pixel
 from bgmix._threads import run_bands
 
 __all__ = ["em_apply", "em_sort"]
@@ -138,24 +139,12 @@ def _em_apply_rows(
                     gb = mu[0, 0]
                 fg = abs(g - gb) > grey_thr
             else:
-                fg = True
-                cum = 0.0
-                for k in range(K):
-                    if d2[k] < thr2:
-                        fg = False
-                        break
-                    cum += weights[r, j, k]
-                    if cum >= bg_ratio:
-                        break
+                fg = ranked_foreground(d2, weights, r, j, thr2, bg_ratio)
             mask[r, j] = 255 if fg else 0
             if alpha <= 0.0:
                 continue
             if alpha >= 1.0:
-                weights[r, j, 0] = 1.0
-                for k in range(1, K):
-                    weights[r, j, k] = 0.0
-                for c in range(C):
-                    means[r, j, 0, c] = xs[0, c]
+                restart_pixel(weights, means, r, j, xs[0])
                 continue
             matched = -1
             for k in range(K):
@@ -169,17 +158,7 @@ def _em_apply_rows(
                     means[r, j, matched, a] = xs[0, a]
                     for b in range(C):
                         covs[r, j, matched, a, b] = var_init if a == b else 0.0
-                total = 0.0
-                for k in range(K):
-                    wk = (1.0 - alpha) * weights[r, j, k] + (alpha if k == matched else 0.0)
-                    weights[r, j, k] = wk
-                    total += wk
             else:
-                total = 0.0
-                for k in range(K):
-                    wk = (1.0 - alpha) * weights[r, j, k] + (alpha if k == matched else 0.0)
-                    weights[r, j, k] = wk
-                    total += wk
                 for a in range(C):
                     z[a] = xs[0, a] - mu[matched, a]
                     means[r, j, matched, a] = mu[matched, a] + alpha * z[a]
@@ -192,8 +171,7 @@ def _em_apply_rows(
                         if a == b and v < reg:
                             v = reg
                         covs[r, j, matched, a, b] = v
-            for k in range(K):
-                weights[r, j, k] /= total
+            blend_weights(weights, r, j, matched, alpha)
             _sort_pixel(weights, means, covs, r, j)
 
 

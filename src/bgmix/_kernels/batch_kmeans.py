@@ -15,6 +15,7 @@ from numba import njit
 from bgmix._kernels._config import FASTMATH
 from bgmix._kernels.batch_em_init import _init_buffers, _init_pixel, _load_samples
 from bgmix._kernels.kmeans import nearest_center
+from bgmix._kernels.pixel_update import blend_weights, ranked_foreground, restart_pixel
 from bgmix._threads import run_bands
 
 __all__ = ["kmeans_apply", "kmeans_fit"]
@@ -109,24 +110,11 @@ def _kmeans_apply_rows(r0, r1, frame, centers, weights, bg_ratio, thr2, alpha, m
                     e = xs[c] - centers[r, j, k, c]
                     d += e * e
                 d2[k] = d
-            fg = True
-            cum = 0.0
-            for k in range(K):
-                if d2[k] < thr2:
-                    fg = False
-                    break
-                cum += weights[r, j, k]
-                if cum >= bg_ratio:
-                    break
-            mask[r, j] = 255 if fg else 0
+            mask[r, j] = 255 if ranked_foreground(d2, weights, r, j, thr2, bg_ratio) else 0
             if alpha <= 0.0:
                 continue
             if alpha >= 1.0:
-                weights[r, j, 0] = 1.0
-                for k in range(1, K):
-                    weights[r, j, k] = 0.0
-                for c in range(C):
-                    centers[r, j, 0, c] = xs[c]
+                restart_pixel(weights, centers, r, j, xs)
                 continue
             matched = -1
             best = thr2
@@ -142,13 +130,7 @@ def _kmeans_apply_rows(r0, r1, frame, centers, weights, bg_ratio, thr2, alpha, m
             else:
                 for c in range(C):
                     centers[r, j, matched, c] += alpha * (xs[c] - centers[r, j, matched, c])
-            total = 0.0
-            for k in range(K):
-                wk = (1.0 - alpha) * weights[r, j, k] + (alpha if k == matched else 0.0)
-                weights[r, j, k] = wk
-                total += wk
-            for k in range(K):
-                weights[r, j, k] /= total
+            blend_weights(weights, r, j, matched, alpha)
             for i in range(1, K):
                 p = i
                 while p > 0 and weights[r, j, p] > weights[r, j, p - 1]:
