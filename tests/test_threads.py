@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -29,6 +30,7 @@ def test_run_bands_covers_every_item_once_on_several_threads():
     def kernel(start, stop, out):
         out[start:stop] += 1
         names.add(threading.current_thread().name)
+        time.sleep(0.002)  # long enough for the pool threads to take bands too
 
     for threads in (1, 2, 3, 7):
         seen[:] = 0
@@ -38,6 +40,35 @@ def test_run_bands_covers_every_item_once_on_several_threads():
     calls = []
     run_bands(lambda a, b: calls.append((a, b)), 60, 2, min_items=40)
     assert calls == [(0, 60)]  # too small to be worth a second thread
+
+
+def test_run_bands_hands_the_next_band_to_whichever_thread_is_free():
+    # The calling thread is slowed down (as by another stage of a pipeline): the pool
+    # thread takes every band after the first instead of waiting for it.
+    caller = threading.current_thread().name
+    taken: dict[str, list[tuple[int, int]]] = {}
+    first_done = threading.Event()
+
+    def kernel(start, stop):
+        name = threading.current_thread().name
+        taken.setdefault(name, []).append((start, stop))
+        if name == caller:
+            first_done.wait(timeout=10)  # released once the other thread is done
+        elif start + (stop - start) >= 800:
+            first_done.set()
+
+    run_bands(kernel, 800, 2, min_items=10)
+    bands = sorted(b for calls in taken.values() for b in calls)
+    assert len(bands) == 2 * _threads.BANDS_PER_THREAD  # long enough: split further
+    assert bands[0][0] == 0 and bands[-1][1] == 800
+    assert all(a[1] == b[0] for a, b in zip(bands, bands[1:], strict=False))
+    assert taken[caller] == [bands[0]]  # the slow thread took one band only
+
+
+def test_run_bands_keeps_one_band_per_thread_on_short_ranges():
+    calls = []
+    run_bands(lambda a, b: calls.append((a, b)), 100, 2, min_items=10)
+    assert sorted(calls) == [(0, 50), (50, 100)]
 
 
 def test_run_bands_raises_a_band_error():
@@ -85,6 +116,7 @@ def _child():
     def kernel(start, stop):
         _fill(start, stop, out)
         names.add(threading.current_thread().name)
+        time.sleep(0.01)  # long enough for the pool thread to take bands too
 
     run_bands(kernel, 64, 2)
     return int(out.sum()), len(names)

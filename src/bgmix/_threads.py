@@ -23,6 +23,7 @@ True
 
 from __future__ import annotations
 
+import itertools
 import numbers
 import os
 import threading
@@ -73,6 +74,9 @@ def resolve_n_jobs(n_jobs: Any) -> int:
 
 
 # --------------------------------------------------------------------------- runner
+#: Bands per thread that :func:`run_bands` cuts a long enough range into.
+BANDS_PER_THREAD = 4
+
 #: Pool threads are named after this prefix (and never start bands of their own).
 _THREAD_PREFIX = "bgmix-band"
 
@@ -134,10 +138,15 @@ def run_bands(
 ) -> None:
     """Run ``kernel(start, stop, *args)`` over ``[0, n_items)`` in contiguous bands.
 
-    The range is cut by :func:`band_edges`; the calling thread runs the first band and
-    the process-wide pool the others, and the call returns when all are done (the
-    first exception of a band is raised). Nothing runs in parallel when there is one
-    band, or when called from a pool thread (no nested pools).
+    The range is cut by :func:`band_edges` into up to :data:`BANDS_PER_THREAD` bands per
+    thread when it is long enough (each band at least ``8 * min_items``), else one per
+    thread. The calling thread and ``n_threads - 1`` threads of the process-wide pool
+    take the bands in order, each the next one not yet taken, until none is left
+    (dynamic scheduling: a thread slowed by another stage of a pipeline, or by another
+    process, takes fewer bands instead of holding the others up). The call returns
+    when all are done; the first exception of a band is raised. Nothing runs in
+    parallel when there is one band, or when called from a pool thread (no nested
+    pools).
 
     Parameters
     ----------
@@ -148,7 +157,7 @@ def run_bands(
     n_items : int
         Rows, blocks or pixels to cover.
     n_threads : int
-        Largest number of bands (a resolved ``n_jobs``, see :func:`resolve_n_jobs`).
+        Threads to use (a resolved ``n_jobs``, see :func:`resolve_n_jobs`).
     *args
         Passed on to every call.
     min_items : int, default 1
@@ -157,14 +166,23 @@ def run_bands(
     """
     if getattr(_local, "worker", False):
         n_threads = 1
-    edges = band_edges(n_items, n_threads, min_items=min_items)
-    if len(edges) == 2:
+    n_threads = max(1, min(int(n_threads), int(n_items) // max(1, int(min_items))))
+    if n_threads == 1:
         kernel(0, n_items, *args)
         return
-    pool = _executor(len(edges) - 2)
-    futures = [pool.submit(kernel, edges[b], edges[b + 1], *args) for b in range(1, len(edges) - 1)]
+    split = min(BANDS_PER_THREAD * n_threads, int(n_items) // (8 * max(1, int(min_items))))
+    edges = band_edges(n_items, max(n_threads, split), min_items=min_items)
+    taken = itertools.count()
+    n_bands = len(edges) - 1
+
+    def drain() -> None:
+        while (b := next(taken)) < n_bands:  # next() of a count is atomic
+            kernel(edges[b], edges[b + 1], *args)
+
+    pool = _executor(n_threads - 1)
+    futures = [pool.submit(drain) for _ in range(n_threads - 1)]
     try:
-        kernel(edges[0], edges[1], *args)
+        drain()
     finally:
         for future in futures:
             future.result()
