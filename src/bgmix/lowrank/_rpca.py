@@ -100,7 +100,7 @@ def check_rpca_options(**options: object) -> None:
         check_real("mu", options["mu"], low=0.0, low_inclusive=False)
     if "method" in options:
         check_choice("method", options["method"], RPCA_METHODS)
-    if options.get("rho") is not None:
+    if "rho" in options:
         check_real("rho", options["rho"], low=1.0, low_inclusive=False)
     if "tol" in options:
         check_real(
