@@ -52,9 +52,7 @@ def test_same_l_and_s_on_a_planted_wide_matrix(svd):
 
 
 @pytest.mark.parametrize("svd", ["auto", "full", "gram", "partial"])
-@pytest.mark.parametrize(
-    "case", ["video", "planted_tall", "planted_wide", "planted_rank10"]
-)
+@pytest.mark.parametrize("case", ["video", "planted_tall", "planted_wide", "planted_rank10"])
 def test_fast_method_reaches_the_textbook_objective_and_residual(case, svd):
     D = {
         "video": lambda: video_like(m_side=(20, 24), n=90),
@@ -85,12 +83,32 @@ def test_fast_and_textbook_agree_on_a_float32_matrix():
     assert oa == pytest.approx(ob, rel=1e-3)
 
 
-def test_loose_tolerance_converges_in_the_float32_phase_and_returns_float64():
+def test_loose_tolerance_converges_and_returns_the_input_dtype():
     D, L0, _ = planted(m=300, n=80, rank=3, frac=0.05, seed=1)
     res = rpca(D, tol=1e-3, random_state=0)
     assert res.converged and res.errors[-1] < 1e-3
     assert res.L.dtype == res.S.dtype == np.float64
     assert _residual(D, res) < 1e-3
+    assert _rel(res.L, L0) < 1e-2
+
+
+@pytest.mark.parametrize("solver", ["full", "gram", "partial"])
+@pytest.mark.parametrize("shape", [(120, 40), (40, 120)])
+def test_singular_value_thresholding_in_float32_matches_numpy(solver, shape):
+    """The products of the early "fast" iterations run in out's dtype (float32)."""
+    from bgmix.lowrank._svt import Thresholder
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(shape[0], 5)) @ rng.normal(size=(5, shape[1])) * 10
+    X += rng.normal(size=shape) * 0.1
+    U, s, Vt = np.linalg.svd(X, full_matrices=False)
+    tau = 0.5 * (s[4] + s[5])  # between the planted and the noise singular values
+    expected = (U[:, :5] * (s[:5] - tau)) @ Vt[:5]
+    for dtype, rtol in ((np.float64, 1e-7), (np.float32, 1e-5)):
+        out = np.empty(shape, dtype)
+        rank = Thresholder(shape, solver, np.random.default_rng(1))(X, tau, out)
+        assert rank == 5
+        assert _rel(out.astype(np.float64), expected) < rtol
 
 
 def test_partial_svd_is_used_when_the_rank_is_small():

@@ -15,7 +15,14 @@ from bgmix.exceptions import ConvergenceWarning
 from bgmix.lowrank._svd import as_matrix
 from bgmix.lowrank._svt import SVT_SOLVERS, Thresholder
 
-__all__ = ["RPCA_METHODS", "RPCA_OPTIONS", "RPCAResult", "check_rpca_options", "rpca", "spectral_norm"]
+__all__ = [
+    "RPCA_METHODS",
+    "RPCA_OPTIONS",
+    "RPCAResult",
+    "check_rpca_options",
+    "rpca",
+    "spectral_norm",
+]
 
 logger = logging.getLogger(__name__)
 
