@@ -158,6 +158,9 @@ def randomized_svd(
     so the power iterations make the error approach :math:`\\sigma_{k+1}` even when the
     spectrum decays slowly. The cost is :math:`2(q+1)` passes over :math:`M`
     (:math:`O(mnl)` each) instead of the :math:`O(mn \\min(m, n))` of a full SVD.
+    NaN and infinity are detected in the first sketch :math:`M\\Omega` (they reach
+    it through every product) rather than by a separate pass over ``M``, which would
+    cost about as much as one of those passes.
 
     References
     ----------

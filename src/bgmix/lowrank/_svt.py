@@ -45,6 +45,12 @@ retried at once). So the partial
 SVD runs while the rank is small compared with ``min(m, n)``, and the Gram route
 when many singular values pass the threshold (as they do late in the iterations on
 real video) or when ``min(m, n)`` is small anyway (a window of a few hundred frames).
+
+Precision: ``X`` is float64; the matrix products (and the result) run in the dtype of
+the output array, so ``rpca(method="fast")`` gets float32 products in its early
+iterations by passing a float32 ``L``. The Gram matrix and its eigendecomposition are
+always float64, and the partial SVD's residual test accepts ``100 eps`` of the
+working dtype when that is above :math:`10^{-7}`.
 """
 
 from __future__ import annotations
