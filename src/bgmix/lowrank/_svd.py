@@ -194,7 +194,8 @@ def randomized_svd(
 
     l = min(k + p, m, n)
     omega = rng.standard_normal((n, l)).astype(M.dtype, copy=False)
-    Y = M @ omega
+    with np.errstate(invalid="ignore", over="ignore"):  # reported below, by name
+        Y = M @ omega
     if not np.isfinite(Y).all():  # NaN/inf in M reach every column of Y
         check_finite_matrix(M)
         raise InputError(
