@@ -16,6 +16,15 @@ def _rel(a, b):
     return float(np.linalg.norm(a - b) / np.linalg.norm(b))
 
 
+def _objective(L, S, lam):
+    """The principal component pursuit objective ``||L||_* + lam ||S||_1``."""
+    return float(np.linalg.svd(L, compute_uv=False).sum() + lam * np.abs(S).sum())
+
+
+def _residual(D, res):
+    return float(np.linalg.norm(D - res.L - res.S) / np.linalg.norm(D))
+
+
 @pytest.fixture(scope="module")
 def video():
     D = video_like(n=60)
@@ -26,7 +35,7 @@ def video():
 @pytest.mark.parametrize("svd", ["auto", "full", "gram", "partial"])
 def test_same_l_and_s_as_plain_numpy_ialm_on_video(video, svd):
     D, L_ref, S_ref, n_ref = video
-    res = rpca(D, svd=svd, random_state=0)
+    res = rpca(D, method="textbook", svd=svd, random_state=0)
     assert res.converged
     assert res.n_iter == n_ref
     assert _rel(res.L, L_ref) < 1e-3
@@ -37,9 +46,69 @@ def test_same_l_and_s_as_plain_numpy_ialm_on_video(video, svd):
 def test_same_l_and_s_on_a_planted_wide_matrix(svd):
     D, _, _ = planted(m=50, n=140, rank=2, seed=4)
     L_ref, S_ref, _ = plain_ialm(D)
-    res = rpca(D, svd=svd, random_state=1)
+    res = rpca(D, method="textbook", svd=svd, random_state=1)
     assert _rel(res.L, L_ref) < 1e-3
     assert _rel(res.S, S_ref) < 1e-3
+
+
+@pytest.mark.parametrize("svd", ["auto", "full", "gram", "partial"])
+@pytest.mark.parametrize("case", ["video", "planted_tall", "planted_wide", "planted_rank10"])
+def test_fast_method_reaches_the_textbook_objective_and_residual(case, svd):
+    D = {
+        "video": lambda: video_like(m_side=(20, 24), n=90),
+        "planted_tall": lambda: planted(m=300, n=90, rank=3, seed=1)[0],
+        "planted_wide": lambda: planted(m=60, n=150, rank=2, seed=4)[0],
+        "planted_rank10": lambda: planted(m=400, n=120, rank=10, seed=2)[0],
+    }[case]()
+    lam = 1 / np.sqrt(max(D.shape))
+    L_ref, S_ref, n_ref = plain_ialm(D)
+    res = rpca(D, svd=svd, random_state=0)
+    assert res.converged
+    assert res.errors[-1] < 1e-7
+    assert _residual(D, res) < 1e-7
+    assert res.n_iter < n_ref  # the late mu growth saves iterations
+    ref = _objective(L_ref, S_ref, lam)
+    assert _objective(res.L, res.S, lam) <= ref * (1 + 1e-3)
+    assert _objective(res.L, res.S, lam) >= ref * (1 - 1e-3)
+
+
+def test_fast_and_textbook_agree_on_a_float32_matrix():
+    D = video_like(n=40, seed=1).astype(np.float32)
+    lam = 1 / np.sqrt(max(D.shape))
+    a = rpca(D, random_state=0)
+    b = rpca(D, method="textbook", random_state=0)
+    assert a.L.dtype == b.L.dtype == np.float32
+    oa = _objective(a.L.astype(np.float64), a.S.astype(np.float64), lam)
+    ob = _objective(b.L.astype(np.float64), b.S.astype(np.float64), lam)
+    assert oa == pytest.approx(ob, rel=1e-3)
+
+
+def test_loose_tolerance_converges_and_returns_the_input_dtype():
+    D, L0, _ = planted(m=300, n=80, rank=3, frac=0.05, seed=1)
+    res = rpca(D, tol=1e-3, random_state=0)
+    assert res.converged and res.errors[-1] < 1e-3
+    assert res.L.dtype == res.S.dtype == np.float64
+    assert _residual(D, res) < 1e-3
+    assert _rel(res.L, L0) < 1e-2
+
+
+@pytest.mark.parametrize("solver", ["full", "gram", "partial"])
+@pytest.mark.parametrize("shape", [(120, 40), (40, 120)])
+def test_singular_value_thresholding_in_float32_matches_numpy(solver, shape):
+    """The products of the early "fast" iterations run in out's dtype (float32)."""
+    from bgmix.lowrank._svt import Thresholder
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(shape[0], 5)) @ rng.normal(size=(5, shape[1])) * 10
+    X += rng.normal(size=shape) * 0.1
+    U, s, Vt = np.linalg.svd(X, full_matrices=False)
+    tau = 0.5 * (s[4] + s[5])  # between the planted and the noise singular values
+    expected = (U[:, :5] * (s[:5] - tau)) @ Vt[:5]
+    for dtype, rtol in ((np.float64, 1e-7), (np.float32, 1e-5)):
+        out = np.empty(shape, dtype)
+        rank = Thresholder(shape, solver, np.random.default_rng(1))(X, tau, out)
+        assert rank == 5
+        assert _rel(out.astype(np.float64), expected) < rtol
 
 
 def test_partial_svd_is_used_when_the_rank_is_small():
@@ -130,6 +199,8 @@ def test_spectral_norm_matches_numpy():
         ({"tol": 1.5}, "tol"),
         ({"max_iter": 0}, "max_iter"),
         ({"svd": "lanczos"}, "svd"),
+        ({"method": "apg"}, "method"),
+        ({"rho": 0.5}, "rho"),
         ({"n_jobs": 0}, "n_jobs"),
         ({"random_state": 1.5}, "random_state"),
     ],
@@ -153,7 +224,11 @@ def test_same_l_and_s_as_plain_numpy_on_real_highway_frames(shared_data):
     folder = shared_data / "sequences" / "cdnet_baseline_highway" / "input"
     M = frame_matrix(folder, size=(40, 30), stop=120, dtype=np.float64)
     L_ref, S_ref, n_ref = plain_ialm(M)
-    res = rpca(M, random_state=0)
+    res = rpca(M, method="textbook", random_state=0)
     assert res.converged and res.n_iter == n_ref
     assert _rel(res.L, L_ref) < 1e-3
     assert _rel(res.S, S_ref) < 1e-3
+    fast = rpca(M, random_state=0)
+    lam = 1 / np.sqrt(max(M.shape))
+    assert fast.converged and _residual(M, fast) < 1e-7
+    assert _objective(fast.L, fast.S, lam) <= _objective(L_ref, S_ref, lam) * (1 + 1e-3)

@@ -136,6 +136,21 @@ def test_bad_matrices_raise_input_error(bad, match):
         randomized_svd(bad, 1)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf])
+def test_non_finite_entries_are_found_through_the_sketch(dtype, value):
+    M = np.random.default_rng(0).normal(size=(40, 30)).astype(dtype)
+    M[17, 3] = value
+    with pytest.raises(InputError, match="1 entries are NaN or infinite"):
+        randomized_svd(M, 2, random_state=0)
+
+
+def test_finite_float32_matrix_whose_products_overflow_raises_input_error():
+    M = np.full((30, 20), 3e38, dtype=np.float32)
+    with pytest.raises(InputError, match="overflows float32"):
+        randomized_svd(M, 1, random_state=0)
+
+
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [

@@ -1,4 +1,5 @@
-"""Robust PCA by principal component pursuit, solved with the inexact ALM method."""
+"""Robust PCA by principal component pursuit, solved with the inexact ALM method
+(the textbook schedule, or a faster one that reaches the same objective)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,14 @@ from bgmix.exceptions import ConvergenceWarning
 from bgmix.lowrank._svd import as_matrix
 from bgmix.lowrank._svt import SVT_SOLVERS, Thresholder
 
-__all__ = ["RPCA_OPTIONS", "RPCAResult", "check_rpca_options", "rpca", "spectral_norm"]
+__all__ = [
+    "RPCA_METHODS",
+    "RPCA_OPTIONS",
+    "RPCAResult",
+    "check_rpca_options",
+    "rpca",
+    "spectral_norm",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +52,8 @@ class RPCAResult:
         The initial penalty :math:`\\mu_0`.
     svd_used : tuple of str
         The SVT strategy of every iteration ("partial", "gram" or "full").
+    method : str
+        The ``method`` of :func:`rpca` that produced it ("fast" or "textbook").
     """
 
     L: np.ndarray
@@ -55,6 +65,7 @@ class RPCAResult:
     lam: float
     mu: float
     svd_used: tuple[str, ...] = field(default=())
+    method: str = "fast"
 
     @property
     def rank(self) -> int:
@@ -63,7 +74,20 @@ class RPCAResult:
 
 
 #: Keyword options of :func:`rpca` besides the matrix and the seed.
-RPCA_OPTIONS = ("lam", "mu", "rho", "tol", "max_iter", "svd", "n_jobs")
+RPCA_OPTIONS = ("method", "lam", "mu", "rho", "tol", "max_iter", "svd", "n_jobs")
+
+#: Values of ``rpca(method=...)``: the accelerated inexact ALM, or Algorithm 5 of
+#: Lin, Chen & Ma (2010) as written.
+RPCA_METHODS = ("fast", "textbook")
+
+#: "fast": once the relative residual is below this, :math:`\mu` grows by
+#: ``_LATE_RHO`` per iteration (the end phase only enforces the constraint).
+_LATE_ERROR = 1e-4
+_LATE_RHO = 5.0
+#: "fast": the singular value thresholding's matrix products run in float32 while the
+#: relative residual is above this (float32 rounding, about 1e-7, stays 100 times
+#: below it), in float64 afterwards.
+_SINGLE_ERROR = 1e-5
 
 
 def check_rpca_options(**options: object) -> None:
@@ -85,6 +109,8 @@ def check_rpca_options(**options: object) -> None:
         check_real("lam", options["lam"], low=0.0, low_inclusive=False)
     if options.get("mu") is not None:
         check_real("mu", options["mu"], low=0.0, low_inclusive=False)
+    if "method" in options:
+        check_choice("method", options["method"], RPCA_METHODS)
     if "rho" in options:
         check_real("rho", options["rho"], low=1.0, low_inclusive=False)
     if "tol" in options:
@@ -133,6 +159,7 @@ def spectral_norm(M: np.ndarray, *, random_state: int | np.random.Generator | No
 def rpca(
     M: np.ndarray,
     *,
+    method: str = "fast",
     lam: float | None = None,
     mu: float | None = None,
     rho: float = 1.5,
@@ -149,8 +176,16 @@ def rpca(
     ----------
     M : (m, n) ndarray
         Real matrix, for example a frame matrix (pixels x frames) from
-        :func:`frame_matrix`. The computation runs in float64; ``L`` and ``S`` are
-        returned in ``M``'s dtype when it is float32 or float64 (float64 otherwise).
+        :func:`frame_matrix`. The iteration runs in float64 (with float32 matrix
+        products early on with ``method="fast"``); ``L`` and ``S`` are returned in
+        ``M``'s dtype when it is float32 or float64 (float64 otherwise).
+    method : {"fast", "textbook"}, default "fast"
+        ``"textbook"``: Algorithm 5 of [2]_ as written, :math:`\\mu` multiplied by
+        ``rho`` every iteration, every product in float64. ``"fast"``: the same
+        iteration with a faster growth of :math:`\\mu` once the residual is small and
+        float32 products while it is large (see Notes); it stops by the same rule and
+        reaches the same objective (within 1e-3 relative in the tests and the
+        benchmark) in fewer, cheaper iterations.
     lam : float, optional
         Weight :math:`\\lambda` of the sparse term; default :math:`1/\\sqrt{\\max(m, n)}`.
     mu : float, optional
@@ -220,6 +255,23 @@ def rpca(
     the first while the predicted rank is small and the second otherwise; see
     :mod:`bgmix.lowrank._svt`. The element-wise steps run in fused parallel kernels.
 
+    ``method="fast"`` changes the path, not the problem, the update rules or the
+    stopping rule. (1) Once :math:`\\|M - L - S\\|_F / \\|M\\|_F < 10^{-4}`, :math:`\\mu`
+    grows by :math:`\\max(\\rho, 5)` per iteration: by then ``L`` and ``S`` move
+    little and the last iterations mostly enforce the constraint, which a larger
+    :math:`\\mu` does in fewer steps. A fast growth from the start would freeze ``L``
+    and ``S`` before they settle (on a small video matrix :math:`\\rho = 2`
+    throughout raised the objective :math:`\\|L\\|_* + \\lambda\\|S\\|_1` by 5e-4
+    relative, the late growth by 8e-5); :math:`\\mu` stays bounded by
+    :math:`10^7 \\mu_0`, as the convergence theorem of [2]_ assumes. (2) While the
+    residual is above :math:`10^{-5}` (and ``tol`` below it), the singular value
+    thresholding's matrix products and the stored ``L`` are float32 (twice the
+    speed of BLAS and half the memory traffic; the rounding, about 1e-7 relative,
+    stays 100 times below the residual); the Gram matrix and its eigenvalues stay
+    float64 (float32 would square its rounding error into the small singular
+    values), and ``S``, ``Y`` and the residual are always float64. The iterations
+    that reach ``tol`` are float64.
+
     Memory: five float64 ``(m, n)`` matrices (about ``40 m n`` bytes) plus the Gram
     matrix.
 
@@ -246,7 +298,10 @@ def rpca(
     from bgmix._kernels.lowrank import dual_step, sparse_step
     from bgmix._threads import resolve_n_jobs
 
-    check_rpca_options(lam=lam, mu=mu, rho=rho, tol=tol, max_iter=max_iter, svd=svd, n_jobs=n_jobs)
+    check_rpca_options(
+        method=method, lam=lam, mu=mu, rho=rho, tol=tol, max_iter=max_iter, svd=svd, n_jobs=n_jobs
+    )
+    fast = method == "fast"
     M = as_matrix(M)
     m, n = M.shape
     lam_v = 1.0 / math.sqrt(max(m, n)) if lam is None else float(lam)
@@ -267,6 +322,7 @@ def rpca(
             np.zeros(0, np.int64),
             lam_v,
             0.0 if mu is None else float(mu),
+            method=method,
         )
     norm_two = spectral_norm(D, random_state=rng)
     norm_inf = float(np.abs(D).max()) / lam_v
@@ -274,7 +330,8 @@ def rpca(
     mu_v = 1.25 / norm_two if mu is None else float(mu)
     mu0 = mu_v
     mu_bar = mu_v * 1e7
-    A = np.zeros_like(D)
+    single = fast and tol_v < _SINGLE_ERROR
+    A = np.zeros((m, n), np.float32 if single else np.float64)
     E = np.zeros_like(D)
     X = np.empty_like(D)
     row_sumsq = np.empty(m)
@@ -287,7 +344,6 @@ def rpca(
         sparse_step(D, A, Y, 1.0 / mu_v, lam_v / mu_v, E, X, threads)
         rank = svt(X, 1.0 / mu_v, A)
         dual_step(D, A, E, Y, mu_v, row_sumsq, threads)
-        mu_v = min(mu_v * rho_v, mu_bar)
         err = math.sqrt(float(np.sum(row_sumsq))) / d_norm
         errors.append(err)
         ranks.append(rank)
@@ -295,6 +351,11 @@ def rpca(
         if err < tol_v:
             converged = True
             break
+        grow = max(rho_v, _LATE_RHO) if fast and err < _LATE_ERROR else rho_v
+        mu_v = min(mu_v * grow, mu_bar)
+        if single and err < _SINGLE_ERROR:
+            single = False
+            A = A.astype(np.float64)
     if not converged:
         warnings.warn(
             f"rpca did not converge in max_iter={max_iter_v} iterations: relative residual "
@@ -303,7 +364,7 @@ def rpca(
             stacklevel=2,
         )
     return RPCAResult(
-        L=A.astype(out_dtype, copy=False),
+        L=A.astype(out_dtype, copy=False),  # float32 only if it converged in that phase
         S=E.astype(out_dtype, copy=False),
         n_iter=len(errors),
         converged=converged,
@@ -312,4 +373,5 @@ def rpca(
         lam=lam_v,
         mu=mu0,
         svd_used=tuple(svt.used),
+        method=method,
     )

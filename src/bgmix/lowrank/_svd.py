@@ -26,8 +26,12 @@ __all__ = [
 _NORMALIZERS = ("auto", "qr", "lu", "none")
 
 
-def as_matrix(M: Any, *, name: str = "M") -> np.ndarray:
+def as_matrix(M: Any, *, name: str = "M", check_finite: bool = True) -> np.ndarray:
     """Validate a real 2-D finite matrix; float32 stays float32, other types become float64.
+
+    ``check_finite=False`` skips the pass over every entry that looks for NaN and
+    infinity; the caller then checks a product of the matrix instead (NaN and infinity
+    propagate through it) and calls :func:`check_finite_matrix` when that is not finite.
 
     Raises
     ------
@@ -51,10 +55,16 @@ def as_matrix(M: Any, *, name: str = "M") -> np.ndarray:
         raise InputError(f"{name}: expected a real numeric dtype, got {M.dtype}")
     if M.dtype not in (np.float32, np.float64):
         M = M.astype(np.float32 if M.dtype == np.float16 else np.float64)
+    if check_finite:
+        check_finite_matrix(M, name=name)
+    return M
+
+
+def check_finite_matrix(M: np.ndarray, *, name: str = "M") -> None:
+    """Raise :class:`InputError` naming how many entries of ``M`` are NaN or infinite."""
     if not np.isfinite(M).all():
         bad = int(M.size - np.count_nonzero(np.isfinite(M)))
         raise InputError(f"{name}: {bad} entries are NaN or infinite")
-    return M
 
 
 def svd_flip(U: np.ndarray, Vt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -148,6 +158,9 @@ def randomized_svd(
     so the power iterations make the error approach :math:`\\sigma_{k+1}` even when the
     spectrum decays slowly. The cost is :math:`2(q+1)` passes over :math:`M`
     (:math:`O(mnl)` each) instead of the :math:`O(mn \\min(m, n))` of a full SVD.
+    NaN and infinity are detected in the first sketch :math:`M\\Omega` (they reach
+    it through every product) rather than by a separate pass over ``M``, which would
+    cost about as much as one of those passes.
 
     References
     ----------
@@ -164,7 +177,7 @@ def randomized_svd(
     >>> bool(np.allclose((U * s) @ Vt, M))
     True
     """
-    M = as_matrix(M)
+    M = as_matrix(M, check_finite=False)  # checked through the first sketch below
     m, n = M.shape
     k = check_int("rank", rank, low=1, high=min(m, n))
     p = check_int("n_oversamples", n_oversamples, low=0)
@@ -181,7 +194,14 @@ def randomized_svd(
 
     l = min(k + p, m, n)
     omega = rng.standard_normal((n, l)).astype(M.dtype, copy=False)
-    Y = M @ omega
+    with np.errstate(invalid="ignore", over="ignore"):  # reported below, by name
+        Y = M @ omega
+    if not np.isfinite(Y).all():  # NaN/inf in M reach every column of Y
+        check_finite_matrix(M)
+        raise InputError(
+            f"M: the product with a Gaussian matrix overflows {M.dtype} (largest magnitude "
+            f"{float(np.abs(M).max()):.3g}); scale M down or pass it as float64"
+        )
     for _ in range(q):
         Y = _normalize(Y, how)
         Z = _normalize(M.T @ Y, how)

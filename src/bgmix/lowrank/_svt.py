@@ -45,6 +45,12 @@ retried at once). So the partial
 SVD runs while the rank is small compared with ``min(m, n)``, and the Gram route
 when many singular values pass the threshold (as they do late in the iterations on
 real video) or when ``min(m, n)`` is small anyway (a window of a few hundred frames).
+
+Precision: ``X`` is float64; the matrix products (and the result) run in the dtype of
+the output array, so ``rpca(method="fast")`` gets float32 products in its early
+iterations by passing a float32 ``L``. The Gram matrix and its eigendecomposition are
+always float64, and the partial SVD's residual test accepts ``100 eps`` of the
+working dtype when that is above :math:`10^{-7}`.
 """
 
 from __future__ import annotations
@@ -154,7 +160,10 @@ class Thresholder:
         if r == 0:
             out[:] = 0.0
             return 0
-        np.matmul(U[:, :r] * (s[:r] - tau), Vt[:r], out=out)
+        if out.dtype == X.dtype:
+            np.matmul(U[:, :r] * (s[:r] - tau), Vt[:r], out=out)
+        else:
+            out[:] = (U[:, :r] * (s[:r] - tau)) @ Vt[:r]
         self._V = Vt[:r].T.copy()
         return r
 
@@ -173,18 +182,22 @@ class Thresholder:
         Vr = V[:, keep]
         g = 1.0 - tau / s[keep]
         k = Vr.shape[0]
+        self._V = Vr[:, ::-1].copy() if tall else None  # the right vectors, if formed
+        # the products run in out's dtype (float32 in the early iterations of "fast")
+        work = out.dtype
+        Xw = X if X.dtype == work else X.astype(work)
+        Vr = Vr.astype(work, copy=False)
+        g = g.astype(work, copy=False)
         if tall:
             if 2 * r < k:
-                np.matmul(X @ Vr, g[:, None] * Vr.T, out=out)
+                np.matmul(Xw @ Vr, g[:, None] * Vr.T, out=out)
             else:
-                np.matmul(X, (Vr * g) @ Vr.T, out=out)
-            self._V = Vr[:, ::-1].copy()
+                np.matmul(Xw, (Vr * g) @ Vr.T, out=out)
         else:
             if 2 * r < k:
-                np.matmul(Vr * g, Vr.T @ X, out=out)
+                np.matmul(Vr * g, Vr.T @ Xw, out=out)
             else:
-                np.matmul((Vr * g) @ Vr.T, X, out=out)
-            self._V = None  # the right vectors were not formed
+                np.matmul((Vr * g) @ Vr.T, Xw, out=out)
         return r
 
     def _partial(self, X: np.ndarray, tau: float, out: np.ndarray, max_steps: int) -> int:
@@ -192,12 +205,15 @@ class Thresholder:
         import scipy.linalg as sl
 
         n, nmin = self.n, self.nmin
+        # products, QR and residuals in out's dtype (float32 early in "fast" mode)
+        X = X if X.dtype == out.dtype else X.astype(out.dtype)
+        res_tol = max(_RESIDUAL_TOL, 100 * float(np.finfo(X.dtype).eps))
         l = min(self.sv + _OVERSAMPLE, nmin)
         start = self._V
         total = 0
         self._grew = False
         while True:
-            omega = self.rng.standard_normal((n, l))
+            omega = self.rng.standard_normal((n, l)).astype(X.dtype, copy=False)
             if start is not None:
                 k = min(start.shape[1], l)
                 omega[:, :k] = start[:, :k]
@@ -216,7 +232,7 @@ class Thresholder:
                 if count > l - _SLACK and l < nmin:
                     grow = True
                     break
-                if count == 0 or np.all(res[:count] <= _RESIDUAL_TOL * s[0]):
+                if count == 0 or np.all(res[:count] <= res_tol * s[0]):
                     break
                 if steps >= max_steps or total >= 3 * max_steps:
                     self.last_steps = steps
