@@ -12,12 +12,15 @@ depend on how :func:`bgmix._threads.run_bands` cuts the blocks over threads.
 
 Kernels
 -------
-``huber_blocks(b0, b1, x, U, c, lam, nch, thr, partial, e, mask, classify)``
+``huber_blocks(b0, b1, x, U, c, lam, nch, thr, partial, e, mask, classify, count,
+absorb_after, boost)``
     with :math:`\\ell = U^T c` and the clipped residual
     :math:`e = \\operatorname{clip}(x - \\ell, -\\lambda, \\lambda)`, write
     ``partial[b, :k] = U_b e_b`` and ``partial[b, k] = e_b . e_b``; when ``classify``
     also store ``e`` and the mask, 255 where :math:`\\max_c |x - \\ell| > \\tau`
-    (``thr``), else 0.
+    (``thr``), else 0, count each pixel's consecutive foreground frames, and put the
+    residual of a pixel foreground for more than ``absorb_after`` frames into ``e``
+    unclipped, times ``boost`` (ghost absorption).
 ``update_blocks(b0, b1, U, e, g, rho, A, v, out)``
     the rank-one update of the basis,
     ``out = A^T U + v q^T`` with ``q = (e - U^T g) / rho`` (``rho = 0``: no new
@@ -45,7 +48,9 @@ def n_blocks(n_pixels: int) -> int:
 
 
 @njit(cache=True, nogil=True, fastmath=FASTMATH, error_model="numpy")
-def huber_blocks(b0, b1, x, U, c, lam, nch, thr, partial, e, mask, classify):
+def huber_blocks(
+    b0, b1, x, U, c, lam, nch, thr, partial, e, mask, classify, count, absorb_after, boost
+):
     """One step of the robust projection over the pixel blocks ``[b0, b1)``.
 
     Parameters
@@ -72,6 +77,15 @@ def huber_blocks(b0, b1, x, U, c, lam, nch, thr, partial, e, mask, classify):
         OUT when ``classify``: 255 foreground, 0 background.
     classify : bool
         Write ``e`` and ``mask``.
+    count : (pixels,) uint16 ndarray
+        IN/OUT when ``classify`` and ``boost > 0``: consecutive foreground frames of
+        each pixel (reset to 0 by a background frame, saturating at 65535).
+    absorb_after : int
+        A pixel whose count exceeds this is *absorbed*: its residual enters ``e``
+        unclipped and multiplied by ``boost``.
+    boost : float32
+        Factor of an absorbed pixel's residual; 0 leaves ``count`` untouched and
+        absorbs nothing.
     """
     k = U.shape[0]
     D = U.shape[1]
@@ -80,35 +94,58 @@ def huber_blocks(b0, b1, x, U, c, lam, nch, thr, partial, e, mask, classify):
     res = np.empty(step, F32)
     for b in range(b0, b1):
         i0 = b * step
-        n = min(i0 + step, D) - i0
+        i1 = min(i0 + step, D)
+        n = i1 - i0
+        xb = x[i0:i1]
         for i in range(n):
             low[i] = F32(0.0)
         for j in range(k):
             cj = c[j]
+            uj = U[j, i0:i1]
             for i in range(n):
-                low[i] += U[j, i0 + i] * cj
-        ss = 0.0
+                low[i] += uj[i] * cj
         for i in range(n):
-            r = F32(x[i0 + i]) - low[i]
+            r = F32(xb[i]) - low[i]
             res[i] = r
-            rc = min(max(r, -lam), lam)
-            low[i] = rc
-            ss += np.float64(rc) * np.float64(rc)
-        for j in range(k):
-            acc = 0.0
+            low[i] = min(max(r, -lam), lam)
+        if classify:
+            p0 = i0 // nch
+            npx = n // nch
+            mb = mask[p0 : p0 + npx]
+            if nch == 3:
+                for p in range(npx):
+                    fg = (
+                        (abs(res[3 * p]) > thr)
+                        | (abs(res[3 * p + 1]) > thr)
+                        | (abs(res[3 * p + 2]) > thr)
+                    )
+                    mb[p] = np.uint8(255) if fg else np.uint8(0)
+            else:
+                for p in range(npx):
+                    mb[p] = np.uint8(255) if abs(res[p]) > thr else np.uint8(0)
+            if boost > F32(0.0):
+                cb = count[p0 : p0 + npx]
+                for p in range(npx):
+                    cnt = min(np.int32(cb[p]) + np.int32(1), np.int32(65535))
+                    cb[p] = np.uint16(cnt if mb[p] != 0 else np.int32(0))
+                for p in range(npx):
+                    if np.int32(cb[p]) > absorb_after:
+                        for ch in range(nch):
+                            low[p * nch + ch] = res[p * nch + ch] * boost
+            eb = e[i0:i1]
             for i in range(n):
-                acc += np.float64(U[j, i0 + i] * low[i])
+                eb[i] = low[i]
+        # block sums in float32 (vectorised), accumulated over blocks in float64
+        ss = F32(0.0)
+        for i in range(n):
+            ss += low[i] * low[i]
+        for j in range(k):
+            uj = U[j, i0:i1]
+            acc = F32(0.0)
+            for i in range(n):
+                acc += uj[i] * low[i]
             partial[b, j] = acc
         partial[b, k] = ss
-        if classify:
-            for i in range(n):
-                e[i0 + i] = low[i]
-            p0 = i0 // nch
-            for p in range(n // nch):
-                d = F32(0.0)
-                for ch in range(nch):
-                    d = max(d, abs(res[p * nch + ch]))
-                mask[p0 + p] = np.uint8(255) if d > thr else np.uint8(0)
 
 
 @njit(cache=True, nogil=True, fastmath=FASTMATH, error_model="numpy")
@@ -145,20 +182,25 @@ def update_blocks(b0, b1, U, e, g, rho, A, v, nch, out):
     inv = F32(1.0) / rho if rho > F32(0.0) else F32(0.0)
     for b in range(b0, b1):
         i0 = b * step
-        n = min(i0 + step, D) - i0
+        i1 = min(i0 + step, D)
+        n = i1 - i0
+        eb = e[i0:i1]
         for i in range(n):
-            q[i] = e[i0 + i]
+            q[i] = eb[i]
         for j in range(k):
             gj = g[j]
+            uj = U[j, i0:i1]
             for i in range(n):
-                q[i] -= U[j, i0 + i] * gj
+                q[i] -= uj[i] * gj
         for i in range(n):
             q[i] *= inv
         for t in range(m):
             vt = v[t]
+            ot = out[t, i0:i1]
             for i in range(n):
-                out[t, i0 + i] = q[i] * vt
+                ot[i] = q[i] * vt
             for j in range(k):
                 a = A[j, t]
+                uj = U[j, i0:i1]
                 for i in range(n):
-                    out[t, i0 + i] += U[j, i0 + i] * a
+                    ot[i] += uj[i] * a

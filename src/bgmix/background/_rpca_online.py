@@ -49,6 +49,13 @@ class RPCAOnline(BackgroundSubtractor):
     threshold : float, default 30
         :math:`\tau`: foreground where the largest per-channel residual
         :math:`|x - \ell|` exceeds it (0–255 scale), as for ``rpca``.
+    absorb_frames : int, default 20
+        ``N``: a pixel that has been foreground for more than ``N`` consecutive
+        frames is absorbed into the background (a ghost left by an object that was
+        there when the model started, or an object that stopped).
+    absorb_rate : float, default 0.1
+        :math:`\gamma`: an absorbed pixel's background moves about this fraction of
+        its residual per frame (0: no absorption beyond :math:`\alpha\lambda`).
     n_jobs : int or None, default None
         Threads (bands of pixels); None or -1 uses every available CPU. The result
         does not depend on it.
@@ -58,7 +65,8 @@ class RPCAOnline(BackgroundSubtractor):
     Attributes
     ----------
     state_nbytes : int
-        Bytes of the model: ``4 k H W C`` for the basis plus a few scalars.
+        Bytes of the model: ``4 k H W C`` for the basis, 2 per pixel for the
+        foreground counts, and ``12 k`` for the singular values and coefficients.
 
     Notes
     -----
@@ -101,6 +109,15 @@ class RPCAOnline(BackgroundSubtractor):
     background learns only :math:`\ell + e` with :math:`|e| \le \lambda`, a
     foreground object is absorbed at most :math:`\alpha\lambda` per frame.
 
+    That also holds for a *ghost*: background uncovered by an object that was in
+    the first frames, which incremental PCP is known to keep for long (Rodriguez &
+    Wohlberg's ghosting suppression [5] addresses the same effect). Here each
+    pixel counts its consecutive foreground frames, and a pixel foreground for more
+    than ``N`` frames (``absorb_frames``) enters the update with its whole residual
+    scaled by :math:`\gamma / \alpha`, :math:`e_p = (\gamma/\alpha)(x_p - \ell_p)`,
+    so that its background moves about :math:`\gamma (x_p - \ell_p)` per frame
+    instead of :math:`\alpha \lambda`.
+
     ``learning_rate=0`` classifies without updating; ``1`` classifies, then
     restarts the model from the frame (rank one, :math:`U = x / \|x\|`); the first
     frame starts the model and is all background.
@@ -116,6 +133,8 @@ class RPCAOnline(BackgroundSubtractor):
        robust visual tracking", IJCV 77, 2008.
     .. [4] E. J. Candès, X. Li, Y. Ma and J. Wright, "Robust principal component
        analysis?", Journal of the ACM 58(3), 2011.
+    .. [5] P. Rodriguez and B. Wohlberg, "Ghosting suppression for incremental
+       principal component pursuit algorithms", IEEE GlobalSIP 2016.
 
     Examples
     --------
@@ -127,7 +146,7 @@ class RPCAOnline(BackgroundSubtractor):
     (255, 0)
     """
 
-    _state_attrs = ("_basis", "_sv", "_coef", "_model_frames")
+    _state_attrs = ("_basis", "_sv", "_coef", "_count", "_model_frames")
 
     def __init__(
         self,
@@ -137,6 +156,8 @@ class RPCAOnline(BackgroundSubtractor):
         lam: float = 20.0,
         n_iter: int = 3,
         threshold: float = 30.0,
+        absorb_frames: int = 20,
+        absorb_rate: float = 0.1,
         n_jobs: int | None = None,
         postprocess: PostProcess | dict[str, Any] | None = None,
     ) -> None:
@@ -149,6 +170,8 @@ class RPCAOnline(BackgroundSubtractor):
         check_real("lam", self.lam, low=0.0, low_inclusive=False)
         check_int("n_iter", self.n_iter, low=0)
         check_real("threshold", self.threshold, low=0.0, high=255.0)
+        check_int("absorb_frames", self.absorb_frames, low=0, high=65534)
+        check_real("absorb_rate", self.absorb_rate, low=0.0, high=1.0)
         check_n_jobs(self.n_jobs)
 
     # ------------------------------------------------------------------ model
@@ -156,6 +179,7 @@ class RPCAOnline(BackgroundSubtractor):
         self._basis = np.zeros((0, frame.size), np.float32)
         self._sv = np.zeros(0, np.float64)
         self._coef = np.zeros(0, np.float32)
+        self._count = np.zeros(frame.shape[0] * frame.shape[1], np.uint16)
         self._model_frames = 0
 
     @property
@@ -163,7 +187,7 @@ class RPCAOnline(BackgroundSubtractor):
         """Bytes of model state (0 before the first frame); constant in time."""
         if self.frame_shape is None:
             return 0
-        return int(self._basis.nbytes + self._sv.nbytes + self._coef.nbytes)
+        return int(self._basis.nbytes + self._sv.nbytes + self._coef.nbytes + self._count.nbytes)
 
     def _restart(self, x: np.ndarray) -> None:
         """Rank-one model of the frame ``x`` itself."""
@@ -176,6 +200,7 @@ class RPCAOnline(BackgroundSubtractor):
         self._basis = basis[None, :]
         self._sv = np.array([norm])
         self._coef = np.array([norm], np.float32)
+        self._count[...] = 0
         self._model_frames = 1
 
     def _scratch(self, D: int, n_pixels: int, nb: int) -> None:
@@ -193,8 +218,10 @@ class RPCAOnline(BackgroundSubtractor):
         D = x.size
         nb = n_blocks(h * w)
         n = self._model_frames + 1
-        alpha = float(learning_rate) if learning_rate >= 0.0 and n > 1 else 1.0 / min(
-            n, int(self.history)
+        alpha = (
+            float(learning_rate)
+            if learning_rate >= 0.0 and n > 1
+            else 1.0 / min(n, int(self.history))
         )
         if self._basis.shape[0] == 0:  # first frame: it is the background
             self._restart(x)
@@ -207,11 +234,13 @@ class RPCAOnline(BackgroundSubtractor):
         lam = np.float32(self.lam)
         thr = np.float32(self.threshold)
         partial = self._partial[:, : k + 1]
+        boost = np.float32(self.absorb_rate / alpha if 0.0 < alpha < 1.0 else 0.0)
         for it in range(int(self.n_iter) + 1):
             last = it == int(self.n_iter)
             run_bands(
                 huber_blocks, nb, threads, x, U, c, lam, nch, thr, partial, self._e,
-                self._mask, last, min_items=_MIN_BAND_BLOCKS,
+                self._mask, last, self._count, int(self.absorb_frames), boost,
+                min_items=_MIN_BAND_BLOCKS,
             )  # fmt: skip
             sums = partial.sum(axis=0)
             if not last:
