@@ -12,7 +12,12 @@ from bgmix._validation import check_int, check_real
 from bgmix.background._base import BackgroundSubtractor
 from bgmix.background._postprocess import PostProcess
 
-__all__ = ["RPCAOnline"]
+__all__ = ["RPCA_ONLINE_DEFAULT_POSTPROCESS", "RPCAOnline"]
+
+#: Default post-processing of ``rpca-online`` (chosen, with the other defaults, on
+#: half of the shared sequences and checked on the other half; see
+#: ``benchmarks/lowrank_accuracy.py``).
+RPCA_ONLINE_DEFAULT_POSTPROCESS = PostProcess(median=5, close=5, fill_holes=True)
 
 #: The basis is re-orthonormalised every this many model frames (float32 rank-one
 #: updates slowly lose orthogonality).
@@ -34,8 +39,10 @@ class RPCAOnline(BackgroundSubtractor):
 
     Parameters
     ----------
-    rank : int, default 2
-        ``k``, the largest dimension of the background subspace.
+    rank : int, default 1
+        ``k``, the largest dimension of the background subspace (1: one background
+        whose brightness may change; more: several backgrounds, at the price of
+        absorbing more of the foreground).
     history : int, default 100
         Memory of the subspace in frames: the automatic learning rate is
         :math:`\alpha_n = 1 / \min(n, \text{history})` at the n-th frame.
@@ -46,21 +53,24 @@ class RPCAOnline(BackgroundSubtractor):
     n_iter : int, default 3
         Alternations of projection and shrinkage per frame before the frame is
         classified (warm-started from the previous frame's background).
-    threshold : float, default 30
+    threshold : float, default 35
         :math:`\tau`: foreground where the largest per-channel residual
         :math:`|x - \ell|` exceeds it (0–255 scale), as for ``rpca``.
     absorb_frames : int, default 20
         ``N``: a pixel that has been foreground for more than ``N`` consecutive
         frames is absorbed into the background (a ghost left by an object that was
         there when the model started, or an object that stopped).
-    absorb_rate : float, default 0.1
+    absorb_rate : float, default 0
         :math:`\gamma`: an absorbed pixel's background moves about this fraction of
-        its residual per frame (0: no absorption beyond :math:`\alpha\lambda`).
+        its residual per frame; 0 (the default) turns absorption off. It clears
+        ghosts, but it also absorbs objects that stop, and on the tuning sequences it
+        lowered the mean F-measure, hence off by default.
     n_jobs : int or None, default None
         Threads (bands of pixels); None or -1 uses every available CPU. The result
         does not depend on it.
-    postprocess : PostProcess or dict, optional
-        Mask post-processing (see :class:`~bgmix.PostProcess`).
+    postprocess : PostProcess or dict, default ``PostProcess(median=5, close=5, fill_holes=True)``
+        Mask post-processing (see :class:`~bgmix.PostProcess`); ``None`` for the
+        raw thresholded :math:`|s|`.
 
     Attributes
     ----------
@@ -151,15 +161,15 @@ class RPCAOnline(BackgroundSubtractor):
     def __init__(
         self,
         *,
-        rank: int = 2,
+        rank: int = 1,
         history: int = 100,
         lam: float = 20.0,
         n_iter: int = 3,
-        threshold: float = 30.0,
+        threshold: float = 35.0,
         absorb_frames: int = 20,
-        absorb_rate: float = 0.1,
+        absorb_rate: float = 0.0,
         n_jobs: int | None = None,
-        postprocess: PostProcess | dict[str, Any] | None = None,
+        postprocess: PostProcess | dict[str, Any] | None = RPCA_ONLINE_DEFAULT_POSTPROCESS,
     ) -> None:
         self._store_params(locals())
 
