@@ -264,6 +264,20 @@ def test_learning_rate_zero_freezes_and_one_restarts():
     assert not sub.apply(frames[6], learning_rate=0.0).any()
 
 
+def test_rank_can_change_between_frames():
+    frames, _ = moving_square(n_frames=12, seed=10)
+    sub = RPCAOnline(rank=1, n_jobs=1)
+    for f in frames[:4]:
+        sub.apply(f)
+    sub.set_params(rank=3)
+    for f in frames[4:8]:
+        sub.apply(f)
+    assert sub._basis.shape[0] == 3
+    sub.set_params(rank=2)
+    sub.apply(frames[8])
+    assert sub._basis.shape[0] == 2
+
+
 def test_black_first_frame_is_handled():
     sub = RPCAOnline(n_jobs=1)
     sub.apply(np.zeros((8, 9), np.uint8))

@@ -213,12 +213,15 @@ class RPCAOnline(BackgroundSubtractor):
         self._count[...] = 0
         self._model_frames = 1
 
-    def _scratch(self, D: int, n_pixels: int, nb: int) -> None:
+    def _scratch(self, D: int, n_pixels: int, nb: int, k: int) -> None:
+        """Work arrays (not state): residual, mask and per-block sums for rank ``k``."""
         e = getattr(self, "_e", None)
         if e is None or e.size != D or self._partial.shape[0] != nb:
             self._e = np.empty(D, np.float32)
             self._mask = np.empty(n_pixels, np.uint8)
-            self._partial = np.empty((nb, int(self.rank) + 2), np.float64)
+            self._partial = np.empty((nb, k + 1), np.float64)
+        if self._partial.shape[1] < k + 1:
+            self._partial = np.empty((nb, k + 1), np.float64)
 
     def _apply(self, frame: np.ndarray, learning_rate: float) -> np.ndarray:
         from bgmix._kernels.online_rpca import huber_blocks, n_blocks
@@ -236,10 +239,10 @@ class RPCAOnline(BackgroundSubtractor):
         if self._basis.shape[0] == 0:  # first frame: it is the background
             self._restart(x)
             return np.zeros((h, w), np.uint8)
-        self._scratch(D, h * w, nb)
         threads = resolve_n_jobs(self.n_jobs)
         U = self._basis
         k = U.shape[0]
+        self._scratch(D, h * w, nb, k)
         c = self._coef.copy()
         lam = np.float32(self.lam)
         thr = np.float32(self.threshold)
