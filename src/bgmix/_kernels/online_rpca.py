@@ -7,8 +7,10 @@ that every loop below runs over consecutive memory and vectorises.
 
 Each kernel walks *blocks* of ``BLOCK`` pixels ``[b0, b1)`` and writes only its own
 blocks' outputs; the reductions (``U e`` and ``e . e``) go to one row of
-``partial`` per block, which the caller sums in block order, so the result does not
-depend on how :func:`bgmix._threads.run_bands` cuts the blocks over threads.
+``partial`` per block (summed in float32 within the block, where the loop
+vectorises), which the caller sums in block order in float64, so the result does not
+depend on how :func:`bgmix._threads.run_bands` cuts the blocks over threads. Every
+kernel is serial, cached and GIL-free.
 
 Kernels
 -------
@@ -21,7 +23,7 @@ absorb_after, boost)``
     (``thr``), else 0, count each pixel's consecutive foreground frames, and put the
     residual of a pixel foreground for more than ``absorb_after`` frames into ``e``
     unclipped, times ``boost`` (ghost absorption).
-``update_blocks(b0, b1, U, e, g, rho, A, v, out)``
+``update_blocks(b0, b1, U, e, g, rho, A, v, nch, out)``
     the rank-one update of the basis,
     ``out = A^T U + v q^T`` with ``q = (e - U^T g) / rho`` (``rho = 0``: no new
     direction, ``q = 0``).
