@@ -109,6 +109,12 @@ _BUILTIN: list[tuple[str, str, str, str]] = [
         "Robust PCA (principal component pursuit, inexact ALM): low-rank L + sparse S",
     ),
     (
+        "rpca-online",
+        "bgmix.background._rpca_online:RPCAOnline",
+        "online",
+        "online Robust PCA (incremental principal component pursuit), constant memory",
+    ),
+    (
         "opencv-mog2",
         "bgmix.background._opencv:OpenCVMOG2",
         "opencv",
