@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 
@@ -61,7 +62,7 @@ def test_run_bands_hands_the_next_band_to_whichever_thread_is_free():
     bands = sorted(b for calls in taken.values() for b in calls)
     assert len(bands) == 2 * _threads.BANDS_PER_THREAD  # long enough: split further
     assert bands[0][0] == 0 and bands[-1][1] == 800
-    assert all(a[1] == b[0] for a, b in zip(bands, bands[1:], strict=False))
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(bands))
     assert taken[caller] == [bands[0]]  # the slow thread took one band only
 
 
