@@ -50,6 +50,18 @@ def test_runner_costs_start_the_longest_units_first(client) -> None:
     assert max(done[6:]) < min(done[:2])
 
 
+def test_a_long_sequence_is_split_by_grid_point(client) -> None:
+    from bgmix.parallel._api import _points_per_task
+
+    with bp.Runner(client) as run:  # 2 worker threads: half a share is a quarter of the work
+        # one sequence is 46 % of the work: one task per point, the others keep all three
+        assert _points_per_task(3, [465, 161, 120, 40, 29], run) == [1, 3, 3, 3, 3]
+        assert _points_per_task(3, [100] * 8, run) == [3] * 8  # even sequences: as before
+        assert _points_per_task(1, [1000, 1], run) == [1, 1]  # never below one point
+    with bp.Runner(None) as run:  # in this process: every point in one pass
+        assert _points_per_task(3, [465, 161], run) == [3, 3]
+
+
 def test_local_workers_are_pinned_one_per_cpu_without_the_profiler(monkeypatch) -> None:
     import os
 

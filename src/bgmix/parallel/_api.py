@@ -502,7 +502,8 @@ def evaluate(
     Notes
     -----
     A task scores several points of the grid on one sequence, decoding it once (as
-    the serial evaluation does), as long as that leaves two tasks per worker thread.
+    the serial evaluation does), as long as that leaves two tasks per worker thread
+    and no task larger than half a thread's share of the work.
     """
     from bgmix.metrics import EvaluationReport, SequenceResult, read_sequence
     from bgmix.metrics._evaluate import (
@@ -530,24 +531,23 @@ def evaluate(
         Path(cache).mkdir(parents=True, exist_ok=True)
     records = [{"label": lb, "method": m, "params": p} for lb, m, p in points]
     with Runner(scheduler, progress=progress) if runner is None else _Borrowed(runner) as run:
-        size = _points_per_task(len(points), len(sequences), run)
-        units = [
-            {
-                "seq": str(s.path),
-                "category": s.category,
-                "points": records[i : i + size],
-                "train": mode,
-                "cache": None if cache is None else str(cache),
-                "task": {"kind": "evaluate", "train": mode, "category": s.category},
-            }
-            for s in sequences
-            for i in range(0, len(records), size)
-        ]
-        cost = [  # frames x pixels x points: the longest units start first
-            s.n_frames * int(np.prod(s.shape)) * len(records[i : i + size])
-            for s in sequences
-            for i in range(0, len(records), size)
-        ]
+        per_point = [s.n_frames * int(np.prod(s.shape)) for s in sequences]
+        sizes = _points_per_task(len(points), per_point, run)
+        units, cost = [], []  # frames x pixels x points: the longest units start first
+        for s, c, size in zip(sequences, per_point, sizes, strict=True):
+            for i in range(0, len(records), size):
+                chunk = records[i : i + size]
+                units.append(
+                    {
+                        "seq": str(s.path),
+                        "category": s.category,
+                        "points": chunk,
+                        "train": mode,
+                        "cache": None if cache is None else str(cache),
+                        "task": {"kind": "evaluate", "train": mode, "category": s.category},
+                    }
+                )
+                cost.append(c * len(chunk))
         done = run.map(evaluate_unit, units, desc="sequences", cost=cost)
         rows = [r for rows in done for r in rows]
     results = [SequenceResult.from_dict(r) for r in rows]
@@ -556,13 +556,21 @@ def evaluate(
     return EvaluationReport(results, methods=[label for label, _, _ in points])
 
 
-def _points_per_task(n_points: int, n_sequences: int, run: Runner) -> int:
-    """Grid points per task: a task decodes its sequence once for all its points, so
-    as many as keep two tasks per worker thread (all of them in this process)."""
+def _points_per_task(n_points: int, per_point: list[int], run: Runner) -> list[int]:
+    """Grid points per task for each sequence, whose cost per point is ``per_point``.
+
+    A task decodes its sequence once for all its points, so it takes as many as keep
+    two tasks per worker thread (all of them when running in this process), but no
+    more than keep it within half a thread's share of the whole work: one long
+    sequence scored for several methods would otherwise be one task that the other
+    workers wait for at the end.
+    """
     if run.client is None:
-        return n_points
+        return [n_points] * len(per_point)
     threads = max(1, sum(run.client.nthreads().values()))
-    return max(1, min(n_points, -(-n_points * n_sequences // (2 * threads))))
+    size = max(1, min(n_points, -(-n_points * len(per_point) // (2 * threads))))
+    share = n_points * sum(per_point) / (2 * threads)
+    return [max(1, min(size, int(share // max(c, 1)))) for c in per_point]
 
 
 class _Borrowed:
