@@ -49,6 +49,13 @@ def n_blocks(n_pixels: int) -> int:
     return -(-int(n_pixels) // BLOCK)
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _span(b, step, D):
+    """Values ``[i0, i1)`` of block ``b`` (``step`` values a block, ``D`` in all)."""
+    i0 = b * step
+    return i0, min(i0 + step, D)
+
+
 @njit(cache=True, nogil=True, fastmath=FASTMATH, error_model="numpy")
 def huber_blocks(
     b0, b1, x, U, c, lam, nch, thr, partial, e, mask, classify, count, absorb_after, boost
@@ -95,8 +102,7 @@ def huber_blocks(
     low = np.empty(step, F32)
     res = np.empty(step, F32)
     for b in range(b0, b1):
-        i0 = b * step
-        i1 = min(i0 + step, D)
+        i0, i1 = _span(b, step, D)
         n = i1 - i0
         xb = x[i0:i1]
         for i in range(n):
@@ -183,8 +189,7 @@ def update_blocks(b0, b1, U, e, g, rho, A, v, nch, out):
     q = np.empty(step, F32)
     inv = F32(1.0) / rho if rho > F32(0.0) else F32(0.0)
     for b in range(b0, b1):
-        i0 = b * step
-        i1 = min(i0 + step, D)
+        i0, i1 = _span(b, step, D)
         n = i1 - i0
         eb = e[i0:i1]
         for i in range(n):
