@@ -137,3 +137,24 @@ def test_image_folder_clip_is_encoded(tmp_path):
     assert e["clip_mode"] == "encode"
     assert count_frames(out / e["clip"]) == e["end_frame"] - e["start_frame"] + 1
     assert (out / e["thumbnail"]).is_file()
+
+
+@pytest.mark.parametrize("n", [8000, 8001, 12345])  # 8000: bins of 2 with no shorter last bin
+def test_timeline_of_a_long_run_keeps_every_spike(n, tmp_path):
+    import numpy as np
+
+    from bgmix.events import EventList
+    from bgmix.events._outputs import _TIMELINE_POINTS, _bin_maxima, write_timeline
+
+    scores = np.zeros(n, np.float32)
+    scores[[1, n // 2, n - 1]] = [0.3, 0.5, 0.7]
+    frames = np.arange(n, dtype=np.int64)
+    k = -(-n // _TIMELINE_POINTS)
+    t, s = _bin_maxima(frames / 25.0, scores.astype(np.float64), k)
+    assert len(s) == -(-n // k) <= _TIMELINE_POINTS
+    assert sorted(s[s > 0].tolist()) == pytest.approx([0.3, 0.5, 0.7])
+    assert t[0] == 0.0 and t[-1] <= (n - 1) / 25.0
+    events = EventList([], fps=25.0, scores=scores, score_frames=frames, params={"threshold": 0.1})
+    write_timeline(events, tmp_path / "timeline.png")
+    with Image.open(tmp_path / "timeline.png") as im:
+        assert im.size[0] > 500

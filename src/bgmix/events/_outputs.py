@@ -170,6 +170,22 @@ def _json_default(value: Any) -> Any:
     return str(value)
 
 
+def _bin_maxima(t: np.ndarray, s: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Bins of ``k`` points (the last one shorter): each bin's first time and its
+    largest score, so that every spike stays visible on a plot of fewer points.
+
+    >>> t, s = _bin_maxima(np.arange(7.0), np.array([0, 5, 1, 0, 0, 2, 9.0]), 3)
+    >>> t.tolist(), s.tolist()
+    ([0.0, 3.0, 6.0], [5.0, 2.0, 9.0])
+    """
+    n = len(s) // k * k
+    times, peaks = [t[:n:k]], [s[:n].reshape(-1, k).max(axis=1)]
+    if n < len(s):  # a shorter last bin
+        times.append(t[n : n + 1])
+        peaks.append(s[n:].max(keepdims=True))
+    return np.concatenate(times), np.concatenate(peaks)
+
+
 def write_timeline(events: EventList, path: Path, *, width: float = 10.0) -> None:
     """Score over time, events shaded, threshold dashed: a PNG of ``width`` inches."""
     import matplotlib
@@ -181,11 +197,8 @@ def write_timeline(events: EventList, path: Path, *, width: float = 10.0) -> Non
     unit = "s" if events.fps else "frame"
     t = events.score_frames / fps
     s = events.scores.astype(np.float64)
-    if len(s) > _TIMELINE_POINTS:  # per-bin maxima keep every spike visible
-        k = int(np.ceil(len(s) / _TIMELINE_POINTS))
-        n = len(s) // k * k
-        t = np.concatenate([t[:n:k], t[n:][:1]])
-        s = np.concatenate([s[:n].reshape(-1, k).max(axis=1), s[n:].max(keepdims=True)[:1]])
+    if len(s) > _TIMELINE_POINTS:
+        t, s = _bin_maxima(t, s, int(np.ceil(len(s) / _TIMELINE_POINTS)))
     fig = Figure(figsize=(width, 2.6), dpi=100, layout="constrained")
     ax = fig.add_subplot()
     for e in events:
