@@ -197,6 +197,9 @@ def part_segments(loops: int, segments: int | str, repeats: int, work: Path) -> 
     out["events_serial"] = len(ev_serial)
     out["events_segments"] = len(ev_seg)
     out["events_identical"] = ev_serial == ev_seg
+    out["events_differing"] = [  # (start, end, peak): serial, segmented
+        [list(a), list(b)] for a, b in zip(ev_serial, ev_seg, strict=False) if a != b
+    ]
     agree = 100 * out["mask_agreement_after_first_warmup"]
     print(f"    local:2 vs local:1 {out['local2_vs_local1']:.2f}x, vs serial "
           f"{out['local2_vs_serial']:.2f}x; masks equal {agree:.3f} % after the first "
