@@ -109,9 +109,8 @@ def randomized_svd(
     n_oversamples : int, default 40
         Extra random directions ``p``: the sketch has ``l = min(rank + p, min(m, n))``
         columns. More oversampling, more accuracy at the same number of passes; and a
-        pass costs about as much with 12 columns as with 50 (the products are bound by
-        reading ``M``), so a wide sketch with few passes is the cheaper way to an
-        accuracy (see Notes).
+        pass over a large ``M`` with 50 columns costs only about 1.3 times one with 12,
+        so a wide sketch with few passes is the cheaper way to an accuracy (see Notes).
     n_iter : int or "auto", default "auto"
         Power (subspace) iterations ``q``; each costs two passes over ``M``.
         ``"auto"``: 3 with at least 40 oversamples (the default); with fewer,
@@ -165,9 +164,10 @@ def randomized_svd(
     spectrum decays slowly. The cost is :math:`2(q+1)` passes over :math:`M`
     (:math:`O(mnl)` each) instead of the :math:`O(mn \\min(m, n))` of a full SVD.
     Oversampling shrinks the constants of that bound, the power iterations its
-    exponent; since a pass over a large ``M`` costs nearly the same for any small
-    ``l``, the defaults spend on oversampling (``p = 40``, ``q = 3``: 8 passes) rather
-    than on passes (scikit-learn's ``p = 10``, ``q = 7``: 16 passes). On a
+    exponent; since a pass over a large ``M`` costs little more for a few dozen
+    columns than for ten, the defaults spend on oversampling (``p = 40``, ``q = 3``:
+    8 passes) rather than on passes (scikit-learn's ``p = 10``, ``q = 7``: 16
+    passes). On a
     19200×6000 video matrix that is 1.3× (rank 2) and 1.5× (rank 10) faster, with a
     smaller error (``benchmarks/lowrank.py``).
     NaN and infinity are detected in the first sketch :math:`M\\Omega` (they reach
