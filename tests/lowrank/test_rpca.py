@@ -111,6 +111,35 @@ def test_singular_value_thresholding_in_float32_matches_numpy(solver, shape):
         assert _rel(out.astype(np.float64), expected) < rtol
 
 
+class _CountingMatrix(np.ndarray):
+    """An array that counts the matrix products it takes part in (from the left)."""
+
+    products = 0
+
+    def __matmul__(self, other):
+        _CountingMatrix.products += 1
+        return np.matmul(np.asarray(self), np.asarray(other))
+
+
+def test_auto_takes_the_gram_route_at_once_when_the_rank_jumps():
+    from bgmix.lowrank._svt import Thresholder
+
+    rng = np.random.default_rng(0)
+    shape = (2000, 200)
+    svt = Thresholder(shape, "auto", rng)
+    X = rng.normal(size=(2000, 40)) @ rng.normal(size=(40, 200)) + rng.normal(size=shape) * 0.01
+    U, s, Vt = np.linalg.svd(X, full_matrices=False)
+    out = np.empty(shape)
+    assert svt(X, 2 * s[0], out) == 0 and svt.sv == 1  # nothing passes: predicted rank 1
+    tau = 0.5 * (s[39] + s[40])
+    _CountingMatrix.products = 0
+    rank = svt(X.view(_CountingMatrix), tau, out)
+    assert rank == 40 and svt.used[-1] == "gram"
+    # one block of the partial SVD (3 products), then the Gram matrix and the result
+    assert _CountingMatrix.products <= 5
+    assert _rel(out, (U[:, :40] * (s[:40] - tau)) @ Vt[:40]) < 1e-9
+
+
 def test_partial_svd_is_used_when_the_rank_is_small():
     D, _, _ = planted(m=400, n=150, rank=3, frac=0.05, seed=2)
     res = rpca(D, random_state=0)
@@ -232,3 +261,17 @@ def test_same_l_and_s_as_plain_numpy_on_real_highway_frames(shared_data):
     lam = 1 / np.sqrt(max(M.shape))
     assert fast.converged and _residual(M, fast) < 1e-7
     assert _objective(fast.L, fast.S, lam) <= _objective(L_ref, S_ref, lam) * (1 + 1e-3)
+
+
+def test_mu_grows_by_rho_and_by_5_late_in_the_fast_method():
+    D = video_like(n=60)
+    fast = rpca(D, random_state=0)
+    textbook = rpca(D, method="textbook", random_state=0)
+    assert fast.mus.shape == (fast.n_iter,) and fast.mus[0] == fast.mu
+    assert np.allclose(textbook.mus[1:] / textbook.mus[:-1], 1.5)
+    growth = fast.mus[1:] / fast.mus[:-1]  # growth[j]: after iteration j (from 0)
+    late = fast.errors[:-1] < 1e-4
+    capped = np.isclose(fast.mus[1:], 1e7 * fast.mus[0])
+    assert late.any() and np.allclose(growth[late & ~capped], 5.0)
+    assert np.allclose(growth[~late], 1.5)
+    assert fast.n_iter < textbook.n_iter

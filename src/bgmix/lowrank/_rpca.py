@@ -50,6 +50,8 @@ class RPCAResult:
         The weight :math:`\\lambda` of the sparse term.
     mu : float
         The initial penalty :math:`\\mu_0`.
+    mus : (n_iter,) ndarray
+        The penalty :math:`\\mu_k` of every iteration.
     svd_used : tuple of str
         The SVT strategy of every iteration ("partial", "gram" or "full").
     method : str
@@ -66,6 +68,7 @@ class RPCAResult:
     mu: float
     svd_used: tuple[str, ...] = field(default=())
     method: str = "fast"
+    mus: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     @property
     def rank(self) -> int:
@@ -338,6 +341,7 @@ def rpca(
     svt = Thresholder((m, n), svd, rng)
     errors: list[float] = []
     ranks: list[int] = []
+    mus: list[float] = []
     converged = False
     threads = resolve_n_jobs(n_jobs)
     for it in range(1, max_iter_v + 1):
@@ -347,6 +351,7 @@ def rpca(
         err = math.sqrt(float(np.sum(row_sumsq))) / d_norm
         errors.append(err)
         ranks.append(rank)
+        mus.append(mu_v)
         logger.debug("rpca iteration %d: rank %d, error %.3e (%s)", it, rank, err, svt.used[-1])
         if err < tol_v:
             converged = True
@@ -374,4 +379,5 @@ def rpca(
         mu=mu0,
         svd_used=tuple(svt.used),
         method=method,
+        mus=np.asarray(mus),
     )

@@ -37,14 +37,16 @@ the proximal operator of :math:`\\tau \\|\\cdot\\|_*`. Only the singular triplet
     ``svp + round(0.05 min(m, n))``.
 
 ``"auto"`` chooses, before every iteration, the cheaper of the two by a cost model
-in floating-point operations (see ``Thresholder._partial_is_cheaper``), with the
-number of subspace iterations taken from the previous partial SVD (a partial SVD
-that did not converge counts as 16, or 4 when its block had to grow because the
-rank jumped, and every Gram iteration lowers the count by one: slow spectra are not
-retried at once). So the partial
-SVD runs while the rank is small compared with ``min(m, n)``, and the Gram route
-when many singular values pass the threshold (as they do late in the iterations on
-real video) or when ``min(m, n)`` is small anyway (a window of a few hundred frames).
+in floating-point operations (see ``Thresholder._partial_is_cheaper``); when the rank
+jumps and the partial SVD's block has to grow, it asks the model again for the grown
+block at 4 subspace iterations and takes the Gram route at once if that is cheaper.
+The model takes the number of subspace iterations from the previous partial SVD (a
+partial SVD that did not converge counts as 16, or 4 when its block had to grow
+because the rank jumped, and every Gram iteration lowers the count by one: slow
+spectra are not retried at once). So the partial SVD runs while the rank is small
+compared with ``min(m, n)``, and the Gram route when many singular values pass the
+threshold (as they do late in the iterations on real video) or when ``min(m, n)`` is
+small anyway (a window of a few hundred frames).
 
 Precision: ``X`` is float64; the matrix products (and the result) run in the dtype of
 the output array, so ``rpca(method="fast")`` gets float32 products in its early
@@ -127,8 +129,11 @@ class Thresholder:
         self._predict(rank)
         return rank
 
-    def _partial_is_cheaper(self) -> bool:
-        """Cost model in floating-point operations (divided by ``m``, the long side).
+    def _partial_is_cheaper(self, block: int | None = None, steps: int | None = None) -> bool:
+        """Cost model in floating-point operations (divided by ``m``, the long side),
+        for a partial SVD with ``block`` columns (default: the predicted rank plus
+        ``_OVERSAMPLE``) and ``steps`` subspace iterations (default: as many as the
+        last partial SVD needed, 2 at first).
 
         A partial SVD with block ``l`` and ``q`` subspace iterations makes ``1 + 2q``
         products of ``X`` with ``l`` columns (``2 n l`` each), ``q + 1`` QR
@@ -141,8 +146,8 @@ class Thresholder:
         if self.nmin < _SMALL:
             return False
         m, n = max(self.m, self.n), self.nmin
-        block = min(self.sv + _OVERSAMPLE, n)
-        steps = self.last_steps or 2
+        block = min(self.sv + _OVERSAMPLE, n) if block is None else block
+        steps = steps or self.last_steps or 2
         partial = (1 + 2 * steps) * 2 * n * block + (steps + 1) * 32 * block**2 + 2 * n * self.sv
         gram = n * n + 10 * n**3 / m + 2 * n * min(2 * self.sv, n)
         return partial < gram
@@ -243,6 +248,10 @@ class Thresholder:
             self._grew = True
             start = Vb
             l = min(max(2 * l, count + _OVERSAMPLE), nmin)
+            if self.solver == "auto" and not self._partial_is_cheaper(l, _AUTO_MAX_STEPS):
+                # the rank jumped: a subspace iteration on the grown block, whose
+                # convergence is unknown, would likely cost more than the Gram route
+                return -1
         self.last_steps = steps
         if count == 0:
             out[:] = 0.0
