@@ -8,7 +8,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from bgmix._validation import check_choice, check_int, check_param, check_real
+from bgmix._validation import Options
+from bgmix.background._base import Param, int_in, real_in
 from bgmix.background._batch import BatchSubtractor, as_seed
 from bgmix.exceptions import ConvergenceWarning
 
@@ -156,46 +157,19 @@ class PixelEM(BatchSubtractor):
         "lower_bound_",
     )
 
-    def __init__(
-        self,
-        *,
-        n_components: int = 3,
-        covariance_type: str = "full",
-        tol: float = 1e-3,
-        max_iter: int = 100,
-        init: str = "quantile",
-        reg_covar: float = 25.0,
-        rule: str = "mahalanobis",
-        threshold: float = 4.0,
-        background_ratio: float = 0.5,
-        grey_threshold: float = 30.0,
-        online_rate: float = 0.0,
-        var_init: float = 225.0,
-        random_state: int | np.random.Generator | None = None,
-        max_memory: float = 1024.0,
-        block_rows: int | None = None,
-        n_jobs: int | None = None,
-        postprocess: Any = None,
-    ) -> None:
-        self._store_params(locals())
-
-    def _validate_params(self) -> None:
-        super()._validate_params()
-        check_int("n_components", self.n_components, low=1, high=16)
-        check_choice("covariance_type", self.covariance_type, ("full", "diag"))
-        check_real("tol", self.tol, low=0.0)
-        check_int("max_iter", self.max_iter, low=1)
-        check_choice("init", self.init, ("quantile", "random"))
-        check_real("reg_covar", self.reg_covar, low=0.0, low_inclusive=False)
-        check_choice("rule", self.rule, ("mahalanobis", "difference"))
-        check_real("threshold", self.threshold, low=0.0, low_inclusive=False)
-        check_real(
-            "background_ratio", self.background_ratio, low=0.0, high=1.0, low_inclusive=False
-        )
-        check_real("grey_threshold", self.grey_threshold, low=0.0, high=255.0)
-        check_real("online_rate", self.online_rate, low=0.0, high=1.0)
-        check_real("var_init", self.var_init, low=0.0, low_inclusive=False)
-        check_param("random_state", self.random_state, ["random_state"])
+    n_components: int = Param(3, int_in(1, 16))
+    covariance_type: str = Param("full", Options(("full", "diag")))
+    tol: float = Param(1e-3, real_in(0.0))
+    max_iter: int = Param(100, int_in(1))
+    init: str = Param("quantile", Options(("quantile", "random")))
+    reg_covar: float = Param(25.0, real_in(0.0, None, closed="right"))
+    rule: str = Param("mahalanobis", Options(("mahalanobis", "difference")))
+    threshold: float = Param(4.0, real_in(0.0, None, closed="right"))
+    background_ratio: float = Param(0.5, real_in(0.0, 1.0, closed="right"))
+    grey_threshold: float = Param(30.0, real_in(0.0, 255.0))
+    online_rate: float = Param(0.0, real_in(0.0, 1.0))
+    var_init: float = Param(225.0, real_in(0.0, None, closed="right"))
+    random_state: int | np.random.Generator | None = Param(None, "random_state")
 
     # ------------------------------------------------------------------ fit
     def _fit_allocate(self, shape: tuple[int, int, int, int]) -> dict[str, Any]:

@@ -27,8 +27,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from bgmix._threads import check_n_jobs, resolve_n_jobs, run_bands
-from bgmix._validation import check_int
-from bgmix.background._base import BackgroundSubtractor
+from bgmix.background._base import BackgroundSubtractor, Param, int_in
 from bgmix.exceptions import ParameterError
 
 __all__ = ["OnlineMixtureSubtractor", "check_bool"]
@@ -54,18 +53,17 @@ def check_bool(name: str, value: Any) -> bool:
 class OnlineMixtureSubtractor(BackgroundSubtractor):
     """Base of the online mixture subtractors (``mog``, ``mog2``, ``gmm-full``).
 
-    Subclasses store ``hold_frames`` and ``n_jobs`` like their other parameters and
-    list their arrays in ``_state_attrs``; this class validates the two shared
-    parameters and provides :attr:`state_nbytes` and :attr:`bytes_per_pixel`.
+    Declares the two parameters they share, ``hold_frames`` and ``n_jobs`` (after
+    their own in the signature); subclasses list their arrays in ``_state_attrs``. It
+    provides :attr:`state_nbytes` and :attr:`bytes_per_pixel`.
     """
 
     _state_attrs: ClassVar[tuple[str, ...]] = ()
-    hold_frames: int
-    n_jobs: int | None
+    hold_frames: int = Param(0, int_in(0, MAX_HOLD_FRAMES))
+    n_jobs: int | None = Param(None)
 
     def _validate_params(self) -> None:
         super()._validate_params()
-        check_int("hold_frames", self.hold_frames, low=0, high=MAX_HOLD_FRAMES)
         check_n_jobs(self.n_jobs)
 
     @property

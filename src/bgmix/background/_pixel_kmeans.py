@@ -6,7 +6,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from bgmix._validation import check_choice, check_int, check_param, check_real
+from bgmix._validation import Options
+from bgmix.background._base import Param, int_in, real_in
 from bgmix.background._batch import BatchSubtractor, as_seed
 
 __all__ = ["PixelKMeans"]
@@ -88,34 +89,13 @@ class PixelKMeans(BatchSubtractor):
     min_fit_frames: ClassVar[int] = 2
     _state_attrs = ("centers_", "weights_", "n_iter_")
 
-    def __init__(
-        self,
-        *,
-        n_clusters: int = 3,
-        init: str = "quantile",
-        max_iter: int = 30,
-        threshold: float = 30.0,
-        background_ratio: float = 0.7,
-        online_rate: float = 0.0,
-        random_state: int | np.random.Generator | None = None,
-        max_memory: float = 1024.0,
-        block_rows: int | None = None,
-        n_jobs: int | None = None,
-        postprocess: Any = None,
-    ) -> None:
-        self._store_params(locals())
-
-    def _validate_params(self) -> None:
-        super()._validate_params()
-        check_int("n_clusters", self.n_clusters, low=1, high=16)
-        check_choice("init", self.init, ("quantile", "random"))
-        check_int("max_iter", self.max_iter, low=1)
-        check_real("threshold", self.threshold, low=0.0, low_inclusive=False)
-        check_real(
-            "background_ratio", self.background_ratio, low=0.0, high=1.0, low_inclusive=False
-        )
-        check_real("online_rate", self.online_rate, low=0.0, high=1.0)
-        check_param("random_state", self.random_state, ["random_state"])
+    n_clusters: int = Param(3, int_in(1, 16))
+    init: str = Param("quantile", Options(("quantile", "random")))
+    max_iter: int = Param(30, int_in(1))
+    threshold: float = Param(30.0, real_in(0.0, None, closed="right"))
+    background_ratio: float = Param(0.7, real_in(0.0, 1.0, closed="right"))
+    online_rate: float = Param(0.0, real_in(0.0, 1.0))
+    random_state: int | np.random.Generator | None = Param(None, "random_state")
 
     def _fit_allocate(self, shape: tuple[int, int, int, int]) -> dict[str, Any]:
         _, H, W, C = shape
