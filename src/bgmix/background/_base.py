@@ -40,6 +40,7 @@ from typing import Any, ClassVar, Self
 import numpy as np
 
 from bgmix._atomic import atomic_output
+from bgmix._threads import check_n_jobs, resolve_n_jobs
 from bgmix._typing import Frame, ImageU8, Mask, StrPath
 from bgmix._validation import Interval, as_frame, check_frame_size, check_learning_rate, check_param
 from bgmix.background._postprocess import PostProcess, as_postprocess
@@ -57,6 +58,7 @@ __all__ = [
     "SHADOW",
     "BackgroundSubtractor",
     "Param",
+    "ThreadedSubtractor",
     "bound",
     "int_in",
     "real_in",
@@ -470,6 +472,22 @@ class BackgroundSubtractor(abc.ABC):
 
 
 BackgroundSubtractor._param_specs = {"postprocess": BackgroundSubtractor.postprocess}  # type: ignore[assignment]
+
+
+class ThreadedSubtractor(BackgroundSubtractor):
+    """Base of the subtractors whose kernels run on threads: declares ``n_jobs``
+    (after the subclass's own parameters), checks it and resolves it once."""
+
+    n_jobs: int | None = Param(None)
+
+    def _validate_params(self) -> None:
+        super()._validate_params()
+        check_n_jobs(self.n_jobs)
+
+    @property
+    def _n_threads(self) -> int:
+        """Threads for the kernels: ``n_jobs`` by the one rule of :mod:`bgmix._threads`."""
+        return resolve_n_jobs(self.n_jobs)
 
 
 def load_subtractor(path: StrPath) -> BackgroundSubtractor:

@@ -239,9 +239,6 @@ class PixelEM(BatchSubtractor):
             )
 
     # ------------------------------------------------------------------ streaming
-    def _initialize(self, frame: np.ndarray) -> None:  # pragma: no cover - requires_fit
-        raise AssertionError("em is fitted, never initialised from one frame")
-
     def _apply(self, frame: np.ndarray, learning_rate: float) -> np.ndarray:
         from bgmix._kernels import batch_em
 

@@ -59,13 +59,10 @@ class GMMFull(OnlineMixtureSubtractor):
         :math:`T` of the ranked rule.
     random_state : int, Generator or None, default None
         Seed of the Dirichlet draw of the initial weights.
-    hold_frames : int, default 0
-        Stop-and-stay hold: a pixel that is not background is not learned until it
-        has been so for more than this many consecutive frames (0: off).
-    n_jobs : int or None, default None
-        Threads (bands of rows); None or -1 uses every available CPU.
-    postprocess : PostProcess or dict, default ``PostProcess(median=5)``
-        Mask post-processing (see :class:`~bgmix.PostProcess`); None for none.
+    hold_frames, n_jobs, postprocess
+        Stop-and-stay hold (default 0: off), threads, and mask post-processing
+        (default ``PostProcess(median=5)``): see
+        :class:`~bgmix.background._online.OnlineMixtureSubtractor`.
 
     Attributes
     ----------

@@ -52,13 +52,10 @@ class MOG(OnlineMixtureSubtractor):
         Floor of every variance (:math:`\sigma \ge 4`: sensor noise).
     weight_init : float, default 0.05
         "Low prior weight" of a new component, before the weights are renormalised.
-    hold_frames : int, default 0
-        Stop-and-stay hold: a pixel that is not background is not learned until it
-        has been so for more than this many consecutive frames (0: off).
-    n_jobs : int or None, default None
-        Threads (bands of rows); None or -1 uses every available CPU.
-    postprocess : PostProcess or dict, default ``PostProcess(median=5)``
-        Mask post-processing (see :class:`~bgmix.PostProcess`); None for none.
+    hold_frames, n_jobs, postprocess
+        Stop-and-stay hold (default 0: off), threads, and mask post-processing
+        (default ``PostProcess(median=5)``): see
+        :class:`~bgmix.background._online.OnlineMixtureSubtractor`.
 
     Attributes
     ----------

@@ -69,14 +69,10 @@ class MOG2(OnlineMixtureSubtractor):
         (OpenCV: 0.5). With 0.8 the test mostly absorbs mild darkening (soft shadows,
         illumination drift) and no longer mistakes dark parts of objects for shadow;
         on grey video, where the test cannot check colour, this matters most.
-    hold_frames : int, default 0
-        Stop-and-stay hold: a pixel that is not background is not learned until it
-        has been so for more than this many consecutive frames (0: off).
-    n_jobs : int or None, default None
-        Threads (bands of rows); None or -1 uses every available CPU.
-    postprocess : PostProcess or dict, default ``PostProcess(median=5)``
-        Mask post-processing (see :class:`~bgmix.PostProcess`); ``None`` for none
-        (OpenCV's behaviour).
+    hold_frames, n_jobs, postprocess
+        Stop-and-stay hold (default 0: off), threads, and mask post-processing
+        (default ``PostProcess(median=5)``; OpenCV has none): see
+        :class:`~bgmix.background._online.OnlineMixtureSubtractor`.
 
     Attributes
     ----------

@@ -26,8 +26,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from bgmix._threads import check_n_jobs, resolve_n_jobs, run_bands
-from bgmix.background._base import BackgroundSubtractor, Param, int_in
+from bgmix._threads import run_bands
+from bgmix.background._base import Param, ThreadedSubtractor, int_in
 from bgmix.exceptions import ParameterError
 
 __all__ = ["OnlineMixtureSubtractor", "check_bool"]
@@ -50,26 +50,29 @@ def check_bool(name: str, value: Any) -> bool:
     return bool(value)
 
 
-class OnlineMixtureSubtractor(BackgroundSubtractor):
+class OnlineMixtureSubtractor(ThreadedSubtractor):
     """Base of the online mixture subtractors (``mog``, ``mog2``, ``gmm-full``).
 
-    Declares the two parameters they share, ``hold_frames`` and ``n_jobs`` (after
-    their own in the signature); subclasses list their arrays in ``_state_attrs``. It
+    Parameters
+    ----------
+    hold_frames : int, default 0
+        Stop-and-stay hold: a pixel that is not background is not learned until it
+        has been so for more than this many consecutive frames (0: off).
+    n_jobs : int or None, default None
+        Threads (bands of rows); None or -1 uses every available CPU.
+    postprocess : PostProcess or dict
+        Mask post-processing (see :class:`~bgmix.PostProcess`); None for none. Each
+        method sets its own default.
+
+    Notes
+    -----
+    The two parameters come after the subclass's own in the signature, before
+    ``postprocess``. Subclasses list their arrays in ``_state_attrs``; this class
     provides :attr:`state_nbytes` and :attr:`bytes_per_pixel`.
     """
 
     _state_attrs: ClassVar[tuple[str, ...]] = ()
     hold_frames: int = Param(0, int_in(0, MAX_HOLD_FRAMES))
-    n_jobs: int | None = Param(None)
-
-    def _validate_params(self) -> None:
-        super()._validate_params()
-        check_n_jobs(self.n_jobs)
-
-    @property
-    def _n_threads(self) -> int:
-        """Threads for the kernels: ``n_jobs`` by the one rule of :mod:`bgmix._threads`."""
-        return resolve_n_jobs(self.n_jobs)
 
     @property
     def state_nbytes(self) -> int:

@@ -125,9 +125,6 @@ class PixelKMeans(BatchSubtractor):
             n_threads=self._n_threads,
         )
 
-    def _initialize(self, frame: np.ndarray) -> None:  # pragma: no cover - requires_fit
-        raise AssertionError("kmeans is fitted, never initialised from one frame")
-
     def _apply(self, frame: np.ndarray, learning_rate: float) -> np.ndarray:
         from bgmix._kernels import batch_kmeans
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from bgmix._threads import check_n_jobs, resolve_n_jobs, run_bands
-from bgmix.background._base import BackgroundSubtractor, Param, int_in, real_in
+from bgmix._threads import run_bands
+from bgmix.background._base import Param, ThreadedSubtractor, int_in, real_in
 from bgmix.background._postprocess import PostProcess
 
 __all__ = ["RPCA_ONLINE_DEFAULT_POSTPROCESS", "RPCAOnline"]
@@ -25,7 +25,7 @@ _REORTHO_EVERY = 64
 _MIN_BAND_BLOCKS = 4
 
 
-class RPCAOnline(BackgroundSubtractor):
+class RPCAOnline(ThreadedSubtractor):
     r"""Online Robust PCA: incremental principal component pursuit (incPCP).
 
     A streaming version of :class:`~bgmix.background.RPCASubtractor` after
@@ -164,12 +164,7 @@ class RPCAOnline(BackgroundSubtractor):
     threshold: float = Param(35.0, real_in(0.0, 255.0))
     absorb_frames: int = Param(20, int_in(0, 65534))
     absorb_rate: float = Param(0.0, real_in(0.0, 1.0))
-    n_jobs: int | None = Param(None)
     postprocess: PostProcess | dict[str, Any] | None = Param(RPCA_ONLINE_DEFAULT_POSTPROCESS)
-
-    def _validate_params(self) -> None:
-        super()._validate_params()
-        check_n_jobs(self.n_jobs)
 
     # ------------------------------------------------------------------ model
     def _initialize(self, frame: np.ndarray) -> None:
@@ -226,7 +221,7 @@ class RPCAOnline(BackgroundSubtractor):
         if self._basis.shape[0] == 0:  # first frame: it is the background
             self._restart(x)
             return np.zeros((h, w), np.uint8)
-        threads = resolve_n_jobs(self.n_jobs)
+        threads = self._n_threads
         U = self._basis
         k = U.shape[0]
         self._scratch(D, h * w, nb, k)
