@@ -174,13 +174,3 @@ def test_cli_scheduler_many_inputs_and_segments(tmp_path: Path, cluster) -> None
     assert seg.exit_code == 0, seg.output
     assert json.loads((tmp_path / "seg" / "events.json").read_text())["frames"] == 150
     assert leftovers(tmp_path) == []
-
-
-def test_cli_unreachable_scheduler_is_a_one_line_error(tmp_path: Path) -> None:
-    video = scene_video(tmp_path / "a.mp4", n=10)
-    result = run("events", video, "-o", tmp_path / "o", "--scheduler", "tcp://127.0.0.1:9")
-    assert result.exit_code == 1
-    lines = result.output.strip().splitlines()
-    assert len(lines) == 1 and "tcp://127.0.0.1:9" in lines[0]
-    assert lines[0].startswith("bgmix: error: cannot reach the Dask scheduler")
-    assert not (tmp_path / "o").exists()
