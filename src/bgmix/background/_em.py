@@ -10,7 +10,7 @@ import numpy as np
 
 from bgmix._validation import Options
 from bgmix.background._base import Param, int_in, real_in
-from bgmix.background._batch import BatchSubtractor, as_seed
+from bgmix.background._clusters import INITS, PixelClusterSubtractor
 from bgmix.exceptions import ConvergenceWarning
 
 __all__ = ["PixelEM"]
@@ -21,7 +21,7 @@ logger = logging.getLogger(__name__)
 _WARN_FRACTION = 0.01
 
 
-class PixelEM(BatchSubtractor):
+class PixelEM(PixelClusterSubtractor):
     """Per-pixel Gaussian mixture fitted by EM over a batch of training frames.
 
     Every pixel's samples :math:`x_1, \\dots, x_T \\in \\mathbb{R}^C` (C = 3 for RGB,
@@ -161,7 +161,7 @@ class PixelEM(BatchSubtractor):
     covariance_type: str = Param("full", Options(("full", "diag")))
     tol: float = Param(1e-3, real_in(0.0))
     max_iter: int = Param(100, int_in(1))
-    init: str = Param("quantile", Options(("quantile", "random")))
+    init: str = Param("quantile", Options(INITS))
     reg_covar: float = Param(25.0, real_in(0.0, None, closed="right"))
     rule: str = Param("mahalanobis", Options(("mahalanobis", "difference")))
     threshold: float = Param(4.0, real_in(0.0, None, closed="right"))
@@ -172,10 +172,8 @@ class PixelEM(BatchSubtractor):
     random_state: int | np.random.Generator | None = Param(None, "random_state")
 
     # ------------------------------------------------------------------ fit
-    def _fit_allocate(self, shape: tuple[int, int, int, int]) -> dict[str, Any]:
-        _, H, W, C = shape
+    def _allocate_model(self, H: int, W: int, C: int) -> dict[str, Any]:
         K = int(self.n_components)
-        self._seed = as_seed(self.random_state) if self.init == "random" else 0
         return {
             "weights_": np.empty((H, W, K), np.float32),
             "means_": np.empty((H, W, K, C), np.float32),
@@ -191,12 +189,11 @@ class PixelEM(BatchSubtractor):
         diag = self.covariance_type == "diag"
         reg = float(self.reg_covar)
         w, m, c = state["weights_"][r0:r1], state["means_"][r0:r1], state["covariances_"][r0:r1]
-        method = batch_em.INIT_RANDOM if self.init == "random" else batch_em.INIT_QUANTILE
         width = block.shape[2]
         batch_em.em_fit(
             block,
             int(self.n_components),
-            method,
+            self._init_code,
             self._seed,
             r0,
             width,
@@ -239,11 +236,9 @@ class PixelEM(BatchSubtractor):
             )
 
     # ------------------------------------------------------------------ streaming
-    def _apply(self, frame: np.ndarray, learning_rate: float) -> np.ndarray:
+    def _update(self, frame: np.ndarray, alpha: float, mask: np.ndarray) -> None:
         from bgmix._kernels import batch_em
 
-        alpha = float(self.online_rate) if learning_rate < 0 else float(learning_rate)
-        mask = np.empty(frame.shape[:2], np.uint8)
         batch_em.em_apply(
             frame,
             self.weights_,
@@ -260,7 +255,6 @@ class PixelEM(BatchSubtractor):
             mask,
             n_threads=self._n_threads,
         )
-        return mask
 
     def _background(self) -> np.ndarray:
         return self.means_[:, :, 0, :]

@@ -8,12 +8,12 @@ import numpy as np
 
 from bgmix._validation import Options
 from bgmix.background._base import Param, int_in, real_in
-from bgmix.background._batch import BatchSubtractor, as_seed
+from bgmix.background._clusters import INITS, PixelClusterSubtractor
 
 __all__ = ["PixelKMeans"]
 
 
-class PixelKMeans(BatchSubtractor):
+class PixelKMeans(PixelClusterSubtractor):
     """Per-pixel k-means background model.
 
     Every pixel's training samples :math:`x_1, \\dots, x_T \\in \\mathbb{R}^C` are
@@ -90,17 +90,15 @@ class PixelKMeans(BatchSubtractor):
     _state_attrs = ("centers_", "weights_", "n_iter_")
 
     n_clusters: int = Param(3, int_in(1, 16))
-    init: str = Param("quantile", Options(("quantile", "random")))
+    init: str = Param("quantile", Options(INITS))
     max_iter: int = Param(30, int_in(1))
     threshold: float = Param(30.0, real_in(0.0, None, closed="right"))
     background_ratio: float = Param(0.7, real_in(0.0, 1.0, closed="right"))
     online_rate: float = Param(0.0, real_in(0.0, 1.0))
     random_state: int | np.random.Generator | None = Param(None, "random_state")
 
-    def _fit_allocate(self, shape: tuple[int, int, int, int]) -> dict[str, Any]:
-        _, H, W, C = shape
+    def _allocate_model(self, H: int, W: int, C: int) -> dict[str, Any]:
         K = int(self.n_clusters)
-        self._seed = as_seed(self.random_state) if self.init == "random" else 0
         return {
             "centers_": np.empty((H, W, K, C), np.float32),
             "weights_": np.empty((H, W, K), np.float32),
@@ -108,13 +106,12 @@ class PixelKMeans(BatchSubtractor):
         }
 
     def _fit_block(self, block: np.ndarray, r0: int, r1: int, state: dict[str, Any]) -> None:
-        from bgmix._kernels import batch_em, batch_kmeans
+        from bgmix._kernels import batch_kmeans
 
-        method = batch_em.INIT_RANDOM if self.init == "random" else batch_em.INIT_QUANTILE
         batch_kmeans.kmeans_fit(
             block,
             int(self.n_clusters),
-            method,
+            self._init_code,
             self._seed,
             r0,
             block.shape[2],
@@ -125,11 +122,9 @@ class PixelKMeans(BatchSubtractor):
             n_threads=self._n_threads,
         )
 
-    def _apply(self, frame: np.ndarray, learning_rate: float) -> np.ndarray:
+    def _update(self, frame: np.ndarray, alpha: float, mask: np.ndarray) -> None:
         from bgmix._kernels import batch_kmeans
 
-        alpha = float(self.online_rate) if learning_rate < 0 else float(learning_rate)
-        mask = np.empty(frame.shape[:2], np.uint8)
         batch_kmeans.kmeans_apply(
             frame,
             self.centers_,
@@ -140,7 +135,6 @@ class PixelKMeans(BatchSubtractor):
             mask,
             n_threads=self._n_threads,
         )
-        return mask
 
     def _background(self) -> np.ndarray:
         return self.centers_[:, :, 0, :]
