@@ -23,13 +23,25 @@ INITS = ("quantile", "random")
 class PixelClusterSubtractor(BatchSubtractor):
     """Base of the batch models that cluster each pixel's samples (``em``, ``kmeans``).
 
-    Subclasses declare ``init`` (one of :data:`INITS`), ``random_state`` and
-    ``online_rate`` among their parameters, allocate their model in
-    ``_allocate_model(H, W, C)``, and run their kernels in ``_fit_block`` (with
-    ``self._init_code`` and ``self._seed``) and in ``_update(frame, alpha, mask)``.
-    This class draws one seed per fit (the per-pixel draws hash it with the pixel
-    index, so an int ``random_state`` reproduces the fit) and turns the learning
-    rate of :meth:`apply` into ``alpha``.
+    Parameters
+    ----------
+    online_rate : float, default 0.0
+        Learning rate used after the fit when :meth:`apply` is called with the
+        automatic rate (-1): 0 keeps the fitted model frozen; a rate in (0, 1) keeps
+        learning online. An explicit ``learning_rate`` overrides it.
+    random_state : int, Generator or None, default None
+        Seed of ``init="random"``: one seed is drawn per fit, and the per-pixel draws
+        hash it with the pixel index, so an int reproduces the fit.
+    max_memory, block_rows, n_jobs, postprocess
+        See :class:`~bgmix.background._batch.BatchSubtractor`.
+
+    Notes
+    -----
+    Subclasses declare ``init`` (one of :data:`INITS`), ``online_rate`` and
+    ``random_state`` among their parameters (in their own order), allocate their
+    model in ``_allocate_model(H, W, C)``, and run their kernels in ``_fit_block``
+    (with ``self._init_code`` and ``self._seed``) and in
+    ``_update(frame, alpha, mask)``.
     """
 
     init: str

@@ -64,16 +64,10 @@ class PixelEM(PixelClusterSubtractor):
         frames.
     grey_threshold : float, default 30.0
         Grey-level threshold of ``rule="difference"``.
-    online_rate : float, default 0.0
-        Learning rate used after the fit when :meth:`apply` is called with the
-        automatic rate (-1): 0 keeps the fitted model frozen; a rate in (0, 1) keeps
-        learning online. An explicit ``learning_rate`` overrides it.
     var_init : float, default 225.0
         Variance of a component created by online learning.
-    random_state : int, Generator or None, default None
-        Seed of ``init="random"``.
-    max_memory, block_rows, n_jobs, postprocess
-        See :class:`~bgmix.background._batch.BatchSubtractor`.
+    online_rate, random_state, max_memory, block_rows, n_jobs, postprocess
+        See :class:`~bgmix.background._clusters.PixelClusterSubtractor`.
 
     Attributes
     ----------

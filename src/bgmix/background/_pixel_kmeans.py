@@ -36,13 +36,8 @@ class PixelKMeans(PixelClusterSubtractor):
     background_ratio : float, default 0.7
         The background clusters are the largest ones whose cumulative share of the
         training samples first reaches this.
-    online_rate : float, default 0.0
-        Learning rate after the fit when :meth:`apply` uses the automatic rate (0: the
-        fitted model stays frozen). An explicit ``learning_rate`` overrides it.
-    random_state : int, Generator or None, default None
-        Seed of ``init="random"``.
-    max_memory, block_rows, n_jobs, postprocess
-        See :class:`~bgmix.background._batch.BatchSubtractor`.
+    online_rate, random_state, max_memory, block_rows, n_jobs, postprocess
+        See :class:`~bgmix.background._clusters.PixelClusterSubtractor`.
 
     Attributes
     ----------
