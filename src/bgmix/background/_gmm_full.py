@@ -60,9 +60,7 @@ class GMMFull(OnlineMixtureSubtractor):
     random_state : int, Generator or None, default None
         Seed of the Dirichlet draw of the initial weights.
     hold_frames, n_jobs, postprocess
-        Stop-and-stay hold (default 0: off), threads, and mask post-processing
-        (default ``PostProcess(median=5)``): see
-        :class:`~bgmix.background._online.OnlineMixtureSubtractor`.
+        See :class:`~bgmix.background._online.OnlineMixtureSubtractor`.
 
     Attributes
     ----------

@@ -53,9 +53,7 @@ class MOG(OnlineMixtureSubtractor):
     weight_init : float, default 0.05
         "Low prior weight" of a new component, before the weights are renormalised.
     hold_frames, n_jobs, postprocess
-        Stop-and-stay hold (default 0: off), threads, and mask post-processing
-        (default ``PostProcess(median=5)``): see
-        :class:`~bgmix.background._online.OnlineMixtureSubtractor`.
+        See :class:`~bgmix.background._online.OnlineMixtureSubtractor`.
 
     Attributes
     ----------

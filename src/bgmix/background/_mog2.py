@@ -70,9 +70,7 @@ class MOG2(OnlineMixtureSubtractor):
         illumination drift) and no longer mistakes dark parts of objects for shadow;
         on grey video, where the test cannot check colour, this matters most.
     hold_frames, n_jobs, postprocess
-        Stop-and-stay hold (default 0: off), threads, and mask post-processing
-        (default ``PostProcess(median=5)``; OpenCV has none): see
-        :class:`~bgmix.background._online.OnlineMixtureSubtractor`.
+        See :class:`~bgmix.background._online.OnlineMixtureSubtractor`.
 
     Attributes
     ----------

@@ -60,9 +60,10 @@ class OnlineMixtureSubtractor(ThreadedSubtractor):
         has been so for more than this many consecutive frames (0: off).
     n_jobs : int or None, default None
         Threads (bands of rows); None or -1 uses every available CPU.
-    postprocess : PostProcess or dict
-        Mask post-processing (see :class:`~bgmix.PostProcess`); None for none. Each
-        method sets its own default.
+    postprocess : PostProcess or dict, default ``PostProcess(median=5)``
+        Mask post-processing (see :class:`~bgmix.PostProcess`); None for none (OpenCV's
+        behaviour). Each method's default (``MOG_DEFAULT_POSTPROCESS``, ...) was chosen
+        on the shared sequences; all three are a 5x5 median filter today.
 
     Notes
     -----
