@@ -191,7 +191,9 @@ def test_unknown_method_suggests_close_names():
 
 
 #: A bad value of a parameter of a method, and the name the error must give (the
-#: parameter's own, even when another parameter bounds it).
+#: parameter's own, even when another parameter bounds it, or when the parameter
+#: bounding it is itself bad: ``opencv-knn``'s ``n_samples=0`` is blamed, not
+#: ``knn_samples``).
 BAD_PARAMETERS = [
     ("mog", {"n_mixtures": 0}, "n_mixtures"),
     ("mog", {"history": 0}, "history"),
@@ -247,6 +249,55 @@ BAD_PARAMETERS = [
     ("rpca", {"tol": 1}, "tol"),
     ("rpca", {"max_iter": 0}, "max_iter"),
     ("rpca", {"irls_iter": -1}, "irls_iter"),
+    ("em", {"n_components": 0}, "n_components"),
+    ("em", {"n_components": 2.5}, "n_components"),
+    ("em", {"covariance_type": "spherical"}, "covariance_type"),
+    ("em", {"tol": -1.0}, "tol"),
+    ("em", {"max_iter": 0}, "max_iter"),
+    ("em", {"init": "kmeans++"}, "init"),
+    ("em", {"reg_covar": 0.0}, "reg_covar"),
+    ("em", {"rule": "likelihood"}, "rule"),
+    ("em", {"threshold": 0.0}, "threshold"),
+    ("em", {"background_ratio": 0.0}, "background_ratio"),
+    ("em", {"background_ratio": 1.5}, "background_ratio"),
+    ("em", {"grey_threshold": 300.0}, "grey_threshold"),
+    ("em", {"online_rate": 2.0}, "online_rate"),
+    ("em", {"var_init": -1.0}, "var_init"),
+    ("em", {"random_state": "seed"}, "random_state"),
+    ("em", {"random_state": -1}, "random_state"),
+    ("kmeans", {"n_clusters": 0}, "n_clusters"),
+    ("kmeans", {"init": "k-means++"}, "init"),
+    ("kmeans", {"max_iter": 0}, "max_iter"),
+    ("kmeans", {"threshold": 0.0}, "threshold"),
+    ("kmeans", {"background_ratio": 2.0}, "background_ratio"),
+    ("kmeans", {"online_rate": -0.5}, "online_rate"),
+    ("kmeans", {"random_state": 1.5}, "random_state"),
+    ("rpca-online", {"rank": 0}, "rank"),
+    ("rpca-online", {"rank": 1.5}, "rank"),
+    ("rpca-online", {"history": 0}, "history"),
+    ("rpca-online", {"lam": 0.0}, "lam"),
+    ("rpca-online", {"lam": -1.0}, "lam"),
+    ("rpca-online", {"n_iter": -1}, "n_iter"),
+    ("rpca-online", {"threshold": 300.0}, "threshold"),
+    ("rpca-online", {"absorb_frames": -1}, "absorb_frames"),
+    ("rpca-online", {"absorb_rate": 1.5}, "absorb_rate"),
+    ("rpca-online", {"n_jobs": 0}, "n_jobs"),
+    ("median", {"threshold": -1}, "threshold"),
+    ("median", {"step": 0}, "step"),
+    ("mean", {"alpha": 0.0}, "alpha"),
+    ("mean", {"alpha": 1.5}, "alpha"),
+    ("mean", {"threshold": 256}, "threshold"),
+    ("opencv-mog2", {"history": 0}, "history"),
+    ("opencv-mog2", {"var_min": 10.0, "var_max": 5.0}, "var_max"),
+    ("opencv-mog2", {"var_init": 100.0}, "var_init"),
+    ("opencv-knn", {"knn_samples": 8}, "knn_samples"),
+    ("opencv-knn", {"n_samples": 0}, "n_samples"),
+    ("opencv-mog", {"noise_sigma": -1.0}, "noise_sigma"),
+    ("opencv-gmg", {"decision_threshold": 2.0}, "decision_threshold"),
+    ("opencv-cnt", {"max_pixel_stability": 10}, "max_pixel_stability"),
+    ("opencv-gsoc", {"mc": 2}, "mc"),
+    ("opencv-lsbp", {"t_upper": 1.0}, "t_upper"),
+    ("opencv-lsbp", {"min_count": 21}, "min_count"),
 ]
 
 

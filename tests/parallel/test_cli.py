@@ -7,16 +7,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
-from bgmix._cli import cli
 from bgmix._cli._evaluate import grid_per_method, split_grid
 from bgmix.exceptions import ParameterError
+from tests._cli._run import run
 from tests.parallel.conftest import leftovers, read_masks, write_scene, write_video
-
-
-def run(*args):
-    return CliRunner().invoke(cli, [str(a) for a in args])
 
 
 def test_split_grid_and_per_method_axes() -> None:

@@ -7,15 +7,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
 import bgmix
 import bgmix.parallel as bp
-from bgmix._cli import cli
 from bgmix.events import detect_events
 from bgmix.events._outputs import write_outputs
 from bgmix.exceptions import ParameterError
 from bgmix.synthetic import generate
+from tests._cli._run import run
 from tests.parallel.conftest import leftovers
 
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
@@ -147,10 +146,6 @@ def test_default_warmup_covers_the_model_and_the_busy_cells() -> None:
 
     assert events_warmup("mog2", {}, 750) == 1500
     assert events_warmup("mog2", {"history": 900}, 750) == 1800
-
-
-def run(*args):
-    return CliRunner().invoke(cli, [str(a) for a in args])
 
 
 def test_cli_scheduler_many_inputs_and_segments(tmp_path: Path, cluster) -> None:
