@@ -52,7 +52,8 @@ class _OpenCVSubtractor(BackgroundSubtractor):
     #: How many of the parameters, in signature order, the factory takes (None: all
     #: but ``postprocess``); the factory's order is the signature's.
     _n_factory_args: ClassVar[int | None] = None
-    #: Parameters given through setters, with the setter's name.
+    #: Parameters given through setters, with the setter's name (a base class's
+    #: setters are called after the subclass's).
     _setters: ClassVar[dict[str, str]] = {}
 
     def _opencv_value(self, name: str) -> Any:
@@ -68,7 +69,11 @@ class _OpenCVSubtractor(BackgroundSubtractor):
             module = getattr(module, part)
         names = [n for n in self._param_names() if n != "postprocess"][: self._n_factory_args]
         model = getattr(module, factory)(*(self._opencv_value(n) for n in names))
-        for name, setter in self._setters.items():
+        setters: dict[str, str] = {}
+        for klass in type(self).__mro__:
+            for name, setter in vars(klass).get("_setters", {}).items():
+                setters.setdefault(name, setter)
+        for name, setter in setters.items():
             getattr(model, setter)(self._opencv_value(name))
         return model
 
@@ -110,7 +115,23 @@ class _OpenCVSubtractor(BackgroundSubtractor):
         )
 
 
-class OpenCVMOG2(_OpenCVSubtractor):
+class _OpenCVShadows(_OpenCVSubtractor):
+    """The two OpenCV peers that mark shadows, MOG2 and KNN: their factories take
+    ``(history, threshold, detect_shadows)`` and the rest goes through setters; a pixel
+    at most ``shadow_threshold`` darker than the background gets ``shadow_value``
+    (Prati et al. 2003). Declares those two parameters, last in both signatures."""
+
+    shadow_value: int = Param(127, int_in(0, 255))
+    shadow_threshold: float = Param(0.5, real_in(0.0, 1.0))
+
+    _n_factory_args = 3
+    _setters: ClassVar[dict[str, str]] = {
+        "shadow_value": "setShadowValue",
+        "shadow_threshold": "setShadowThreshold",
+    }
+
+
+class OpenCVMOG2(_OpenCVShadows):
     """OpenCV ``BackgroundSubtractorMOG2`` (Zivkovic 2004; Zivkovic & van der Heijden 2006).
 
     Parameters are OpenCV's (``history``, ``varThreshold``, ``detectShadows`` and the
@@ -133,11 +154,8 @@ class OpenCVMOG2(_OpenCVSubtractor):
     var_min: float = Param(4.0, real_in(0.0))
     var_max: float = Param(75.0, lambda s: real_in(bound(s, "var_min")))
     complexity_reduction_threshold: float = Param(0.05, real_in(0.0))
-    shadow_value: int = Param(127, int_in(0, 255))
-    shadow_threshold: float = Param(0.5, real_in(0.0, 1.0))
 
     _factory = "createBackgroundSubtractorMOG2"
-    _n_factory_args = 3
     _setters: ClassVar[dict[str, str]] = {
         "n_mixtures": "setNMixtures",
         "background_ratio": "setBackgroundRatio",
@@ -146,12 +164,10 @@ class OpenCVMOG2(_OpenCVSubtractor):
         "var_min": "setVarMin",
         "var_max": "setVarMax",
         "complexity_reduction_threshold": "setComplexityReductionThreshold",
-        "shadow_value": "setShadowValue",
-        "shadow_threshold": "setShadowThreshold",
     }
 
 
-class OpenCVKNN(_OpenCVSubtractor):
+class OpenCVKNN(_OpenCVShadows):
     """OpenCV ``BackgroundSubtractorKNN`` (Zivkovic & van der Heijden 2006).
 
     References
@@ -166,16 +182,11 @@ class OpenCVKNN(_OpenCVSubtractor):
     detect_shadows: bool = Param(True)
     knn_samples: int = Param(2, lambda s: int_in(1, bound(s, "n_samples")))
     n_samples: int = Param(7, int_in(1))
-    shadow_value: int = Param(127, int_in(0, 255))
-    shadow_threshold: float = Param(0.5, real_in(0.0, 1.0))
 
     _factory = "createBackgroundSubtractorKNN"
-    _n_factory_args = 3
     _setters: ClassVar[dict[str, str]] = {
         "knn_samples": "setkNNSamples",
         "n_samples": "setNSamples",
-        "shadow_value": "setShadowValue",
-        "shadow_threshold": "setShadowThreshold",
     }
 
 
