@@ -108,8 +108,8 @@ class Param:
         Constraints of :func:`bgmix._validation.check_param` (:class:`Interval`,
         :class:`Options`, ``"random_state"``, ...), the value must satisfy one; or a
         function of the subtractor returning such a constraint, for a range bounded by
-        another parameter (``lambda s: real_in(bound(s, "var_min"))``). None: any value
-        (the subclass checks it itself).
+        another parameter (``lambda s: real_in(bound(s, "var_min"))``). None given:
+        any value (the subclass checks it itself).
     optional : bool, default False
         None is accepted as well, and not reported as accepted in error messages.
 
@@ -155,9 +155,9 @@ def _generated_init(cls: type) -> Callable[..., None]:
             self, postprocess=params.get("postprocess", specs["postprocess"].default)
         )
 
-    annotations = {}
+    annotations: dict[str, Any] = {}
     for klass in reversed(cls.__mro__):
-        annotations.update(getattr(klass, "__annotations__", {}))
+        annotations.update(inspect.get_annotations(klass))
     self_param = inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)
     __init__.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
         [self_param]
