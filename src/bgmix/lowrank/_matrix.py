@@ -24,7 +24,7 @@ import numpy as np
 
 from bgmix._atomic import atomic_output
 from bgmix._typing import StrPath
-from bgmix._validation import as_frame, check_frame_size
+from bgmix._validation import as_frame, check_frame_size, check_int, check_real
 from bgmix.exceptions import (
     EmptySourceError,
     FrameFormatError,
@@ -45,17 +45,26 @@ _CACHE_VERSION = 1
 def _check_options(
     grey: Any, scale: Any, size: Any, start: Any, stop: Any, stride: Any, dtype: Any
 ) -> tuple[bool, float | None, tuple[int, int] | None, int, int | None, int, np.dtype]:
-    # the frame selection and resizing are open_source's options, checked by its rule
-    from bgmix.io._source import _Options
-
-    o = _Options.validate(grey=grey, scale=scale, size=size, start=start, stop=stop, stride=stride)
+    if not isinstance(grey, (bool, np.bool_)):
+        raise ParameterError(f"grey must be True or False; got {grey!r}")
+    if scale is not None and size is not None:
+        raise ParameterError(f"give scale or size, not both; got scale={scale!r}, size={size!r}")
+    sc = None if scale is None else check_real("scale", scale, low=0.0, low_inclusive=False)
+    sz = None
+    if size is not None:
+        if not isinstance(size, (tuple, list)) or len(size) != 2:
+            raise ParameterError(f"size must be (width, height); got {size!r}")
+        sz = (check_int("size width", size[0], low=1), check_int("size height", size[1], low=1))
+    st = check_int("start", start, low=0)
+    sp = None if stop is None else check_int("stop", stop, low=st + 1)
+    sd = check_int("stride", stride, low=1)
     try:
         dt = np.dtype(dtype)
     except TypeError:
         raise ParameterError(f"dtype must be float32 or float64; got {dtype!r}") from None
     if dt not in (np.float32, np.float64):
         raise ParameterError(f"dtype must be float32 or float64; got {dt}")
-    return o.grey, o.scale, o.size, o.start, o.stop, o.stride, dt
+    return bool(grey), sc, sz, st, sp, sd, dt
 
 
 class _Converter:
