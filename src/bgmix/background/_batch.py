@@ -43,14 +43,7 @@ from bgmix._validation import as_frame, check_frame_size
 from bgmix.background._base import Param, ThreadedSubtractor, int_in, real_in
 from bgmix.exceptions import EmptySourceError, FrameFormatError, InputError
 
-__all__ = [
-    "BatchSubtractor",
-    "FrameStack",
-    "as_seed",
-    "check_frames_argument",
-    "collect_frames",
-    "row_blocks",
-]
+__all__ = ["BatchSubtractor", "FrameStack", "as_seed", "collect_frames", "row_blocks"]
 
 logger = logging.getLogger(__name__)
 
@@ -141,28 +134,6 @@ class FrameStack:
         self.close()
 
 
-def check_frames_argument(frames: Any, owner: str) -> None:
-    """Raise the error of a ``frames`` argument that cannot be a batch of frames: a
-    path (open it first), an array that is not ``(T, H, W[, C])``, or an object that
-    is not iterable. ``owner`` prefixes the message (``"em.fit"``)."""
-    if isinstance(frames, str | bytes | os.PathLike):
-        raise InputError(
-            f"{owner}: got the path {str(frames)!r}; open it first, e.g. "
-            "fit(bgmix.open_source(path)), or pass an array of frames"
-        )
-    if isinstance(frames, np.ndarray):
-        if frames.ndim not in (3, 4):
-            raise FrameFormatError(
-                f"{owner}: expected frames as an array of shape (T, H, W) or (T, H, W, 3), "
-                f"got shape {frames.shape}"
-            )
-    elif not isinstance(frames, Iterable):
-        raise FrameFormatError(
-            f"{owner}: expected an array of frames or an iterable of frames, "
-            f"got {type(frames).__name__}"
-        )
-
-
 def collect_frames(
     frames: Iterable[Frame] | np.ndarray,
     *,
@@ -200,8 +171,12 @@ def collect_frames(
     """
     if isinstance(frames, FrameStack):
         return frames
-    check_frames_argument(frames, owner)
     if isinstance(frames, np.ndarray):
+        if frames.ndim not in (3, 4):
+            raise FrameFormatError(
+                f"{owner}: expected frames as an array of shape (T, H, W) or (T, H, W, 3), "
+                f"got shape {frames.shape}"
+            )
         if frames.shape[0] == 0:
             raise EmptySourceError(f"{owner}: no frames given (the array has shape {frames.shape})")
         if frames.dtype == np.uint8:
@@ -210,6 +185,16 @@ def collect_frames(
             return FrameStack(array=stack.reshape(frames.shape[0], *first.shape))
         if frames.dtype.kind != "f":
             as_frame(frames[0], name="frame 0")  # raises FrameFormatError naming the dtype
+    elif isinstance(frames, str | bytes | os.PathLike):
+        raise InputError(
+            f"{owner}: got the path {str(frames)!r}; open it first, e.g. "
+            "fit(bgmix.open_source(path)), or pass an array of frames"
+        )
+    elif not isinstance(frames, Iterable):
+        raise FrameFormatError(
+            f"{owner}: expected an array of frames or an iterable of frames, "
+            f"got {type(frames).__name__}"
+        )
     kept: list[np.ndarray] = []
     nbytes = 0
     shape: tuple[int, ...] | None = None

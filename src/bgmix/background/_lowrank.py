@@ -80,8 +80,7 @@ import numpy as np
 from bgmix._typing import Frame
 from bgmix._validation import Options, check_random_state
 from bgmix.background._base import FOREGROUND, BackgroundSubtractor, Param, int_in, real_in
-from bgmix.background._batch import check_frames_argument
-from bgmix.exceptions import EmptySourceError
+from bgmix.exceptions import EmptySourceError, FrameFormatError, InputError
 
 __all__ = ["LowRankSubtractor", "RPCASubtractor", "SVDSubtractor"]
 
@@ -171,7 +170,21 @@ class LowRankSubtractor(BackgroundSubtractor):
         """
         from bgmix.lowrank._matrix import _Converter
 
-        check_frames_argument(frames, f"{self.name}.fit")
+        if isinstance(frames, (str, bytes)) or hasattr(frames, "__fspath__"):
+            raise InputError(
+                f"{self.name}.fit: got the path {str(frames)!r}; open it first, e.g. "
+                "fit(bgmix.open_source(path)), or pass an array of frames"
+            )
+        if isinstance(frames, np.ndarray) and frames.ndim not in (3, 4):
+            raise FrameFormatError(
+                f"{self.name}.fit: expected frames as an array of shape (T, H, W) or "
+                f"(T, H, W, 3), got shape {frames.shape}"
+            )
+        if not isinstance(frames, Iterable):
+            raise FrameFormatError(
+                f"{self.name}.fit: expected an array or an iterable of frames, got "
+                f"{type(frames).__name__}"
+            )
         rs = self.random_state
         rng = check_random_state(rs)
         conv = _Converter(False, None, None, np.dtype(np.float32))
