@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 from PIL import Image
 
-from bgmix._cli import cli
 from bgmix.background import load_subtractor, make_subtractor
+from tests._cli._run import run
 from tests.conftest import moving_square
 
 
@@ -21,10 +20,6 @@ def clip(tmp_path):
     for i, f in enumerate(frames):
         Image.fromarray(f).save(folder / f"in{i + 1:06d}.png")
     return folder, frames
-
-
-def run(*args):
-    return CliRunner().invoke(cli, [str(a) for a in args])
 
 
 @pytest.mark.parametrize(

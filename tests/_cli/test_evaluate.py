@@ -6,11 +6,10 @@ import json
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
-from bgmix._cli import cli
 from bgmix._cli._evaluate import parse_train, split_method_params
 from bgmix.exceptions import ParameterError
+from tests._cli._run import run
 from tests.metrics._cdnet import square_sequence
 
 
@@ -21,10 +20,6 @@ def dataset(tmp_path):
     square_sequence(root / "baseline" / "b", n_frames=5, seed=2, channels=1)
     square_sequence(root / "night" / "c", n_frames=6, seed=3)
     return root
-
-
-def run(*args):
-    return CliRunner().invoke(cli, [str(a) for a in args])
 
 
 def test_prints_table_and_writes_json(dataset, tmp_path):

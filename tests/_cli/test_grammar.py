@@ -24,12 +24,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from PIL import Image
 
 from bgmix._cli import _COMMANDS, cli
 from bgmix._cli import _options as opt
 from tests._cli import _inputs
+from tests._cli._run import one_error_line, run
 
 
 @dataclass(frozen=True)
@@ -152,18 +152,8 @@ def _option(name: str, dest: str):
     return next((p for p in _command(name).params if p.name == dest), None)
 
 
-def run(*args) -> object:
-    return CliRunner().invoke(cli, [str(a) for a in args])
-
-
 def _out(tmp_path: Path, name: str, where: str = "a/b/out") -> Path:
     return tmp_path / (where + ("" if COMMANDS[name].output == "dir" else COMMANDS[name].output))
-
-
-def _one_error_line(result) -> str:
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("bgmix: error:"), result.output
-    return lines[0]
 
 
 def test_every_command_is_covered():
@@ -221,7 +211,7 @@ def test_output_rule(name, tmp_path):
 
     again = run(name, *args, "-o", out, "-q")
     assert again.exit_code == 1
-    assert "--overwrite" in _one_error_line(again)
+    assert "--overwrite" in one_error_line(again)
     after = (
         {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
         if case.output == "dir"
@@ -236,12 +226,35 @@ def test_output_rule(name, tmp_path):
     assert not [p for p in out.parent.iterdir() if p.name.startswith(".")]  # no temporaries
 
 
+#: Bad options of a command, and what its one-line usage error must say.
+USAGE_ERRORS = [
+    ("subtract", ["--roi", "5,5"], "at least 3 points"),
+    ("subtract", ["--roi", "0,0 500,0 0,5"], "outside the 48x36 frame"),
+    ("subtract", ["--roi", "nonsense"], "neither a polygon"),
+    ("subtract", ["--video-width", "wide"], "--video-width"),
+    ("synth", ["-p", "noise_sigma=-3"], "noise_sigma"),
+    ("synth", ["-p", "colour=red"], "colour"),
+    ("synth", ["-p", "novalue"], "key=value"),
+    ("synth", ["--width", "4"], "width"),
+    ("synth", ["--seed", "-1"], "seed"),
+]
+
+
+@pytest.mark.parametrize(("name", "extra", "needle"), USAGE_ERRORS)
+def test_bad_options_are_one_line_usage_errors(name, extra, needle, tmp_path):
+    out = _out(tmp_path, name)
+    result = run(name, *COMMANDS[name].args(tmp_path), "-o", out, "-q", *extra)
+    assert result.exit_code == 2, result.output
+    assert needle in one_error_line(result)
+    assert not (tmp_path / "a").exists()  # no output, no parent folder
+
+
 @pytest.mark.parametrize("name", WRITERS)
 def test_a_failing_run_leaves_nothing(name, tmp_path):
     args = COMMANDS[name].fails(tmp_path)
     result = run(name, *args, "-o", tmp_path / "x" / "y" / "out", "-q")
     assert result.exit_code in (1, 2)
-    _one_error_line(result)
+    one_error_line(result)
     assert not (tmp_path / "x").exists()  # no output, no empty parent folder
 
 
@@ -290,4 +303,4 @@ def test_a_batch_method_without_train_is_refused_everywhere(name, tmp_path):
     args = COMMANDS[name].args(tmp_path)[:1]
     result = run(name, *args, "-m", "kmeans", "-o", _out(tmp_path, name), "-q")
     assert result.exit_code == 2
-    assert "must be fitted" in _one_error_line(result)
+    assert "must be fitted" in one_error_line(result)

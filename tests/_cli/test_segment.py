@@ -6,17 +6,12 @@ import json
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 from PIL import Image
 
-from bgmix._cli import cli
 from bgmix.io import read_image
 from bgmix.segment import segment_image
 from tests._cli import _inputs
-
-
-def run(*args):
-    return CliRunner().invoke(cli, [str(a) for a in args])
+from tests._cli._run import run
 
 
 @pytest.fixture

@@ -52,25 +52,6 @@ def test_subtract_png_masks_video_width_and_roi(clip_folder, tmp_path):
         assert video.info.width <= 64
 
 
-@pytest.mark.parametrize(
-    ("extra", "needle"),
-    [
-        (["--roi", "5,5"], "at least 3 points"),
-        (["--roi", "0,0 500,0 0,5"], "outside the 32x24 frame"),
-        (["--roi", "nonsense"], "neither a polygon"),
-        (["--video-width", "wide"], "--video-width"),
-    ],
-)
-def test_subtract_bad_options_are_one_line(clip_folder, tmp_path, extra, needle):
-    out = tmp_path / "out"
-    result = CliRunner().invoke(
-        cli, ["subtract", str(clip_folder), "-m", "running-mean", "-o", str(out), "-q", *extra]
-    )
-    assert result.exit_code == 2, result.output
-    assert result.output.startswith("bgmix: error:") and needle in result.output
-    assert not (out / "masks.mkv").exists()
-
-
 def test_subtract_train_and_params(clip_folder, tmp_path):
     out = tmp_path / "out"
     result = CliRunner().invoke(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 
 import numpy as np
@@ -14,6 +15,8 @@ from bgmix.background import (
     load_subtractor,
     make_subtractor,
 )
+from bgmix.background._base import Param, int_in, real_in
+from bgmix.background._mog import MOG
 from bgmix.exceptions import (
     FrameFormatError,
     FrameSizeError,
@@ -185,6 +188,140 @@ def test_learning_rate_zero_freezes_and_one_reinitialises():
 def test_unknown_method_suggests_close_names():
     with pytest.raises(UnknownMethodError, match="opencv-mog2"):
         make_subtractor("opencv-mgo2")
+
+
+#: A bad value of a parameter of a method, and the name the error must give (the
+#: parameter's own, even when another parameter bounds it, or when the parameter
+#: bounding it is itself bad: ``opencv-knn``'s ``n_samples=0`` is blamed, not
+#: ``knn_samples``).
+BAD_PARAMETERS = [
+    ("mog", {"n_mixtures": 0}, "n_mixtures"),
+    ("mog", {"history": 0}, "history"),
+    ("mog", {"background_ratio": 2.0}, "background_ratio"),
+    ("mog", {"match_threshold": 0.0}, "match_threshold"),
+    ("mog", {"covariance": "full"}, "covariance"),
+    ("mog", {"var_min": -1.0}, "var_min"),
+    ("mog", {"var_init": 1.0}, "var_init"),
+    ("mog", {"weight_init": 0.0}, "weight_init"),
+    ("mog", {"hold_frames": -5}, "hold_frames"),
+    ("mog", {"n_jobs": "all"}, "n_jobs"),
+    ("mog2", {"history": 0}, "history"),
+    ("mog2", {"var_threshold": 0.0}, "var_threshold"),
+    ("mog2", {"var_threshold": float("nan")}, "var_threshold"),
+    ("mog2", {"detect_shadows": 1}, "detect_shadows"),
+    ("mog2", {"n_mixtures": 0}, "n_mixtures"),
+    ("mog2", {"n_mixtures": 256}, "n_mixtures"),
+    ("mog2", {"background_ratio": 1.5}, "background_ratio"),
+    ("mog2", {"var_threshold_gen": -1.0}, "var_threshold_gen"),
+    ("mog2", {"var_min": 0.0}, "var_min"),
+    ("mog2", {"var_min": 10.0, "var_max": 5.0}, "var_max"),
+    ("mog2", {"var_init": 100.0}, "var_init"),
+    ("mog2", {"complexity_reduction_threshold": -0.1}, "complexity_reduction_threshold"),
+    ("mog2", {"shadow_value": 300}, "shadow_value"),
+    ("mog2", {"shadow_threshold": 2.0}, "shadow_threshold"),
+    ("mog2", {"hold_frames": -1}, "hold_frames"),
+    ("mog2", {"hold_frames": 70000}, "hold_frames"),
+    ("mog2", {"n_jobs": 0}, "n_jobs"),
+    ("mog2", {"n_jobs": 1.5}, "n_jobs"),
+    ("mog2", {"postprocess": {"median": 4}}, "median"),
+    ("gmm-full", {"n_components": 0}, "n_components"),
+    ("gmm-full", {"alpha": 0.0}, "alpha"),
+    ("gmm-full", {"alpha": 1.5}, "alpha"),
+    ("gmm-full", {"match_threshold": -1.0}, "match_threshold"),
+    ("gmm-full", {"var_min": 0.01}, "var_min"),
+    ("gmm-full", {"var_init": 2.0}, "var_init"),
+    ("gmm-full", {"var_init": 1e6}, "var_init"),
+    ("gmm-full", {"background_rule": "all"}, "background_rule"),
+    ("gmm-full", {"background_ratio": -0.1}, "background_ratio"),
+    ("gmm-full", {"random_state": "seed"}, "random_state"),
+    ("gmm-full", {"random_state": -3}, "random_state"),
+    ("gmm-full", {"hold_frames": 1.5}, "hold_frames"),
+    ("gmm-full", {"n_jobs": 0}, "n_jobs"),
+    ("svd", {"rank": 0}, "rank"),
+    ("svd", {"solver": "arpack"}, "solver"),
+    ("svd", {"window": 0}, "window"),
+    ("svd", {"threshold": -1}, "threshold"),
+    ("svd", {"n_sigma": -1}, "n_sigma"),
+    ("svd", {"noise": "mad"}, "noise"),
+    ("svd", {"random_state": "x"}, "random_state"),
+    ("rpca", {"rank": 0}, "rank"),
+    ("rpca", {"lam": 0}, "lam"),
+    ("rpca", {"tol": 1}, "tol"),
+    ("rpca", {"max_iter": 0}, "max_iter"),
+    ("rpca", {"irls_iter": -1}, "irls_iter"),
+    ("em", {"n_components": 0}, "n_components"),
+    ("em", {"n_components": 2.5}, "n_components"),
+    ("em", {"covariance_type": "spherical"}, "covariance_type"),
+    ("em", {"tol": -1.0}, "tol"),
+    ("em", {"max_iter": 0}, "max_iter"),
+    ("em", {"init": "kmeans++"}, "init"),
+    ("em", {"reg_covar": 0.0}, "reg_covar"),
+    ("em", {"rule": "likelihood"}, "rule"),
+    ("em", {"threshold": 0.0}, "threshold"),
+    ("em", {"background_ratio": 0.0}, "background_ratio"),
+    ("em", {"background_ratio": 1.5}, "background_ratio"),
+    ("em", {"grey_threshold": 300.0}, "grey_threshold"),
+    ("em", {"online_rate": 2.0}, "online_rate"),
+    ("em", {"var_init": -1.0}, "var_init"),
+    ("em", {"random_state": "seed"}, "random_state"),
+    ("em", {"random_state": -1}, "random_state"),
+    ("kmeans", {"n_clusters": 0}, "n_clusters"),
+    ("kmeans", {"init": "k-means++"}, "init"),
+    ("kmeans", {"max_iter": 0}, "max_iter"),
+    ("kmeans", {"threshold": 0.0}, "threshold"),
+    ("kmeans", {"background_ratio": 2.0}, "background_ratio"),
+    ("kmeans", {"online_rate": -0.5}, "online_rate"),
+    ("kmeans", {"random_state": 1.5}, "random_state"),
+    ("rpca-online", {"rank": 0}, "rank"),
+    ("rpca-online", {"rank": 1.5}, "rank"),
+    ("rpca-online", {"history": 0}, "history"),
+    ("rpca-online", {"lam": 0.0}, "lam"),
+    ("rpca-online", {"lam": -1.0}, "lam"),
+    ("rpca-online", {"n_iter": -1}, "n_iter"),
+    ("rpca-online", {"threshold": 300.0}, "threshold"),
+    ("rpca-online", {"absorb_frames": -1}, "absorb_frames"),
+    ("rpca-online", {"absorb_rate": 1.5}, "absorb_rate"),
+    ("rpca-online", {"n_jobs": 0}, "n_jobs"),
+    ("median", {"threshold": -1}, "threshold"),
+    ("median", {"step": 0}, "step"),
+    ("mean", {"alpha": 0.0}, "alpha"),
+    ("mean", {"alpha": 1.5}, "alpha"),
+    ("mean", {"threshold": 256}, "threshold"),
+    ("opencv-mog2", {"history": 0}, "history"),
+    ("opencv-mog2", {"var_min": 10.0, "var_max": 5.0}, "var_max"),
+    ("opencv-mog2", {"var_init": 100.0}, "var_init"),
+    ("opencv-knn", {"knn_samples": 8}, "knn_samples"),
+    ("opencv-knn", {"n_samples": 0}, "n_samples"),
+    ("opencv-mog", {"noise_sigma": -1.0}, "noise_sigma"),
+    ("opencv-gmg", {"decision_threshold": 2.0}, "decision_threshold"),
+    ("opencv-cnt", {"max_pixel_stability": 10}, "max_pixel_stability"),
+    ("opencv-gsoc", {"mc": 2}, "mc"),
+    ("opencv-lsbp", {"t_upper": 1.0}, "t_upper"),
+    ("opencv-lsbp", {"min_count": 21}, "min_count"),
+]
+
+
+@pytest.mark.parametrize(("name", "params", "match"), BAD_PARAMETERS)
+def test_bad_parameters_are_named(name, params, match):
+    with pytest.raises(ParameterError, match=match):
+        make_subtractor(name, **params)
+
+
+def test_declared_parameters_make_a_keyword_only_signature():
+    class Tuned(MOG):
+        history: int = Param(7, int_in(1))  # redeclared: new default, same place
+        extra: float = Param(0.5, real_in(0.0, 1.0))
+
+    signature = inspect.signature(Tuned.__init__).parameters
+    assert list(signature)[1:] == ["extra", *MOG._param_names()]
+    assert all(p.kind is p.KEYWORD_ONLY for p in list(signature.values())[1:])
+    assert (Tuned().history, Tuned().extra, Tuned(history=3).history) == (7, 0.5, 3)
+    with pytest.raises(ParameterError, match="extra"):
+        Tuned(extra=2.0)
+    with pytest.raises(TypeError, match="bogus"):
+        Tuned(bogus=1)
+    with pytest.raises(TypeError):
+        Tuned(3)
 
 
 def test_bad_parameter_value_names_the_parameter_and_leaves_state():

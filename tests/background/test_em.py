@@ -7,7 +7,7 @@ import pytest
 
 from bgmix.background import make_subtractor
 from bgmix.background._em import PixelEM
-from bgmix.exceptions import ConvergenceWarning, ParameterError
+from bgmix.exceptions import ConvergenceWarning
 
 
 def scene(n_frames=30, h=20, w=40, channels=3, seed=0, noise=3.0):
@@ -138,29 +138,3 @@ def test_constant_and_saturated_frames_fit_without_nan():
     for arr in (em.weights_, em.means_, em.covariances_, em.lower_bound_):
         assert np.isfinite(arr).all()
     assert (em.apply(frames[0]) == 0).all()
-
-
-@pytest.mark.parametrize(
-    ("param", "value"),
-    [
-        ("n_components", 0),
-        ("n_components", 2.5),
-        ("covariance_type", "spherical"),
-        ("tol", -1.0),
-        ("max_iter", 0),
-        ("init", "kmeans++"),
-        ("reg_covar", 0.0),
-        ("rule", "likelihood"),
-        ("threshold", 0.0),
-        ("background_ratio", 0.0),
-        ("background_ratio", 1.5),
-        ("grey_threshold", 300.0),
-        ("online_rate", 2.0),
-        ("var_init", -1.0),
-        ("random_state", "seed"),
-        ("random_state", -1),
-    ],
-)
-def test_bad_parameters_are_named(param, value):
-    with pytest.raises(ParameterError, match=param):
-        PixelEM(**{param: value})

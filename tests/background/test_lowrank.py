@@ -12,7 +12,6 @@ from bgmix.exceptions import (
     FrameSizeError,
     InputError,
     NotFittedError,
-    ParameterError,
 )
 from bgmix.lowrank import frame_matrix, truncated_svd
 from tests.conftest import moving_square
@@ -250,28 +249,6 @@ def test_fit_rejects_bad_input():
         sub.apply(np.zeros((4, 4), np.uint8))
     with pytest.raises(NotFittedError):
         _ = sub.basis_
-
-
-@pytest.mark.parametrize(
-    ("name", "params", "match"),
-    [
-        ("svd", {"rank": 0}, "rank"),
-        ("svd", {"solver": "arpack"}, "solver"),
-        ("svd", {"window": 0}, "window"),
-        ("svd", {"threshold": -1}, "threshold"),
-        ("svd", {"n_sigma": -1}, "n_sigma"),
-        ("svd", {"noise": "mad"}, "noise"),
-        ("svd", {"random_state": "x"}, "random_state"),
-        ("rpca", {"rank": 0}, "rank"),
-        ("rpca", {"lam": 0}, "lam"),
-        ("rpca", {"tol": 1}, "tol"),
-        ("rpca", {"max_iter": 0}, "max_iter"),
-        ("rpca", {"irls_iter": -1}, "irls_iter"),
-    ],
-)
-def test_bad_parameters_name_the_parameter(name, params, match):
-    with pytest.raises(ParameterError, match=match):
-        make_subtractor(name, **params)
 
 
 def test_rpca_rank_none_keeps_the_rank_of_l():

@@ -7,7 +7,6 @@ import pytest
 
 from bgmix.background import make_subtractor
 from bgmix.background._median import BatchMean, BatchMedian
-from bgmix.exceptions import ParameterError
 from tests.conftest import moving_square
 
 
@@ -108,18 +107,3 @@ def test_difference_mask_uses_the_largest_channel_difference(cls):
     frame[1, 1, 0] = 120  # 20: not above the threshold
     mask = sub.apply(frame, learning_rate=0)
     assert mask[0, 0] == 255 and mask[1, 1] == 0 and mask[0, 1] == 0
-
-
-@pytest.mark.parametrize(
-    ("cls", "param", "value"),
-    [
-        (BatchMedian, "threshold", -1),
-        (BatchMedian, "step", 0),
-        (BatchMean, "alpha", 0.0),
-        (BatchMean, "alpha", 1.5),
-        (BatchMean, "threshold", 256),
-    ],
-)
-def test_bad_parameters_are_named(cls, param, value):
-    with pytest.raises(ParameterError, match=param):
-        cls(**{param: value})

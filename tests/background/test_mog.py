@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from bgmix.background import make_subtractor
 from bgmix.background._mog import MOG
-from bgmix.exceptions import ParameterError
 from bgmix.synthetic import generate
 
 
@@ -96,23 +94,3 @@ def test_defaults_are_the_documented_ones():
     )
     assert (sub.var_init, sub.var_min, sub.weight_init) == (225.0, 16.0, 0.05)
     assert sub.covariance == "spherical" and sub.postprocess.median == 5
-
-
-@pytest.mark.parametrize(
-    ("params", "name"),
-    [
-        ({"n_mixtures": 0}, "n_mixtures"),
-        ({"history": 0}, "history"),
-        ({"background_ratio": 2.0}, "background_ratio"),
-        ({"match_threshold": 0.0}, "match_threshold"),
-        ({"covariance": "full"}, "covariance"),
-        ({"var_min": -1.0}, "var_min"),
-        ({"var_init": 1.0}, "var_init"),
-        ({"weight_init": 0.0}, "weight_init"),
-        ({"hold_frames": -5}, "hold_frames"),
-        ({"n_jobs": "all"}, "n_jobs"),
-    ],
-)
-def test_bad_parameters_are_named(params, name):
-    with pytest.raises(ParameterError, match=name):
-        MOG(**params)

@@ -8,7 +8,6 @@ import pytest
 
 from bgmix.background import PostProcess, load_subtractor, make_subtractor
 from bgmix.background._mog2 import MOG2
-from bgmix.exceptions import ParameterError
 from bgmix.synthetic import generate
 from tests.conftest import moving_square
 
@@ -168,32 +167,3 @@ def test_shadows_are_marked_down_to_the_shadow_threshold():
     for _ in range(30):
         off.apply(bg)
     assert (off.apply(dark)[5:10] == 255).all()
-
-
-@pytest.mark.parametrize(
-    ("params", "name"),
-    [
-        ({"history": 0}, "history"),
-        ({"var_threshold": 0.0}, "var_threshold"),
-        ({"var_threshold": float("nan")}, "var_threshold"),
-        ({"detect_shadows": 1}, "detect_shadows"),
-        ({"n_mixtures": 0}, "n_mixtures"),
-        ({"n_mixtures": 256}, "n_mixtures"),
-        ({"background_ratio": 1.5}, "background_ratio"),
-        ({"var_threshold_gen": -1.0}, "var_threshold_gen"),
-        ({"var_min": 0.0}, "var_min"),
-        ({"var_min": 10.0, "var_max": 5.0}, "var_max"),
-        ({"var_init": 100.0}, "var_init"),
-        ({"complexity_reduction_threshold": -0.1}, "complexity_reduction_threshold"),
-        ({"shadow_value": 300}, "shadow_value"),
-        ({"shadow_threshold": 2.0}, "shadow_threshold"),
-        ({"hold_frames": -1}, "hold_frames"),
-        ({"hold_frames": 70000}, "hold_frames"),
-        ({"n_jobs": 0}, "n_jobs"),
-        ({"n_jobs": 1.5}, "n_jobs"),
-        ({"postprocess": {"median": 4}}, "median"),
-    ],
-)
-def test_bad_parameters_are_named(params, name):
-    with pytest.raises(ParameterError, match=name):
-        MOG2(**params)

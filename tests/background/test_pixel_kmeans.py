@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from bgmix.background._pixel_kmeans import PixelKMeans
-from bgmix.exceptions import ParameterError
 from tests.background.test_em import scene
 
 
@@ -58,20 +56,3 @@ def test_random_init_is_reproducible():
     a = PixelKMeans(init="random", random_state=1).fit(frames)
     b = PixelKMeans(init="random", random_state=1).fit(frames)
     np.testing.assert_array_equal(a.centers_, b.centers_)
-
-
-@pytest.mark.parametrize(
-    ("param", "value"),
-    [
-        ("n_clusters", 0),
-        ("init", "k-means++"),
-        ("max_iter", 0),
-        ("threshold", 0.0),
-        ("background_ratio", 2.0),
-        ("online_rate", -0.5),
-        ("random_state", 1.5),
-    ],
-)
-def test_bad_parameters_are_named(param, value):
-    with pytest.raises(ParameterError, match=param):
-        PixelKMeans(**{param: value})

@@ -14,7 +14,6 @@ import pytest
 from bgmix._kernels.online_rpca import BLOCK, huber_blocks, n_blocks, update_blocks
 from bgmix.background import make_subtractor
 from bgmix.background._rpca_online import RPCAOnline
-from bgmix.exceptions import ParameterError
 from tests.conftest import moving_square
 
 
@@ -284,26 +283,6 @@ def test_black_first_frame_is_handled():
     mask = sub.apply(np.full((8, 9), 200, np.uint8))
     assert mask.all()
     assert np.isfinite(sub._basis).all()
-
-
-@pytest.mark.parametrize(
-    ("param", "value"),
-    [
-        ("rank", 0),
-        ("rank", 1.5),
-        ("history", 0),
-        ("lam", 0.0),
-        ("lam", -1.0),
-        ("n_iter", -1),
-        ("threshold", 300.0),
-        ("absorb_frames", -1),
-        ("absorb_rate", 1.5),
-        ("n_jobs", 0),
-    ],
-)
-def test_bad_parameters_name_the_parameter(param, value):
-    with pytest.raises(ParameterError, match=param):
-        RPCAOnline(**{param: value})
 
 
 @pytest.mark.realdata

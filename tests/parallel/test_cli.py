@@ -7,16 +7,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
-from bgmix._cli import cli
 from bgmix._cli._evaluate import grid_per_method, split_grid
 from bgmix.exceptions import ParameterError
+from tests._cli._run import run
 from tests.parallel.conftest import leftovers, read_masks, write_scene, write_video
-
-
-def run(*args):
-    return CliRunner().invoke(cli, [str(a) for a in args])
 
 
 def test_split_grid_and_per_method_axes() -> None:
@@ -65,13 +60,15 @@ def test_evaluate_grid_on_a_cluster_equals_the_serial_grid(tmp_path: Path, clust
     assert len(f) == 6
 
 
-def test_unreachable_scheduler_is_a_one_line_error(tmp_path: Path) -> None:
+@pytest.mark.parametrize("command", ["subtract", "events"])
+def test_unreachable_scheduler_is_a_one_line_error(tmp_path: Path, command: str) -> None:
     video = write_video(tmp_path / "a.mp4", n=10)
-    result = run("subtract", video, "-o", tmp_path / "o", "--scheduler", "tcp://127.0.0.1:9")
+    result = run(command, video, "-o", tmp_path / "o", "--scheduler", "tcp://127.0.0.1:9")
     assert result.exit_code == 1
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and "tcp://127.0.0.1:9" in lines[0]
     assert lines[0].startswith("bgmix: error: cannot reach the Dask scheduler")
+    assert not (tmp_path / "o").exists()
 
 
 def test_bad_scheduler_spec_is_a_usage_error(tmp_path: Path) -> None:

@@ -7,15 +7,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
 import bgmix
 import bgmix.parallel as bp
-from bgmix._cli import cli
 from bgmix.events import detect_events
 from bgmix.events._outputs import write_outputs
 from bgmix.exceptions import ParameterError
 from bgmix.synthetic import generate
+from tests._cli._run import run
 from tests.parallel.conftest import leftovers
 
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
@@ -149,10 +148,6 @@ def test_default_warmup_covers_the_model_and_the_busy_cells() -> None:
     assert events_warmup("mog2", {"history": 900}, 750) == 1800
 
 
-def run(*args):
-    return CliRunner().invoke(cli, [str(a) for a in args])
-
-
 def test_cli_scheduler_many_inputs_and_segments(tmp_path: Path, cluster) -> None:
     videos = [scene_video(tmp_path / f"v{i}.mp4", n=150, seed=i, rate=3.0) for i in range(2)]
     common = ("-p", "history=30", "--post", "10", "--no-clips", "--no-thumbnails")
@@ -174,13 +169,3 @@ def test_cli_scheduler_many_inputs_and_segments(tmp_path: Path, cluster) -> None
     assert seg.exit_code == 0, seg.output
     assert json.loads((tmp_path / "seg" / "events.json").read_text())["frames"] == 150
     assert leftovers(tmp_path) == []
-
-
-def test_cli_unreachable_scheduler_is_a_one_line_error(tmp_path: Path) -> None:
-    video = scene_video(tmp_path / "a.mp4", n=10)
-    result = run("events", video, "-o", tmp_path / "o", "--scheduler", "tcp://127.0.0.1:9")
-    assert result.exit_code == 1
-    lines = result.output.strip().splitlines()
-    assert len(lines) == 1 and "tcp://127.0.0.1:9" in lines[0]
-    assert lines[0].startswith("bgmix: error: cannot reach the Dask scheduler")
-    assert not (tmp_path / "o").exists()

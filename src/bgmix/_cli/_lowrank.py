@@ -25,9 +25,7 @@ def _parse_size(text: str | None) -> tuple[int, int] | None:
 @click.command("lowrank")
 @click.argument("src")
 @opt.output_option(help="Output folder (missing parents are created).")
-@opt.choice_option(
-    "-m",
-    "--method",
+@opt.method_option(
     choices=["svd", "rpca"],
     default="svd",
     help="Background: rank-k SVD or Robust PCA (L + S).",

@@ -99,15 +99,23 @@ def choice_option(*names: str, choices: Any, default: Any, help: str):
     )
 
 
-def method_option(func=None, *, default: str = "mog2"):
-    """``-m/--method NAME`` (a registered method); ``@method_option`` or
-    ``@method_option(default="em")``."""
+def method_option(
+    func=None,
+    *,
+    default: str = "mog2",
+    choices: Any = None,
+    help: str = "Method name; see `bgmix methods`.",
+):
+    """``-m/--method NAME``, the one method option: a registered subtractor
+    (``@method_option`` or ``@method_option(default="em")``), or with ``choices`` one
+    of a command's own models (``@method_option(choices=["gmm", "kmeans"], ...)``)."""
     decorate = click.option(
         "-m",
         "--method",
+        type=None if choices is None else click.Choice(list(choices)),
         default=default,
         show_default=True,
-        help="Method name; see `bgmix methods`.",
+        help=help,
     )
     return decorate(func) if func is not None else decorate
 

@@ -20,12 +20,8 @@ from bgmix._cli import _options as opt
     type=int,
     help="Number of regions (mixture components / clusters).",
 )
-@opt.choice_option(
-    "-m",
-    "--method",
-    choices=["gmm", "kmeans"],
-    default="gmm",
-    help="Model for the palette, labels and sample.",
+@opt.method_option(
+    choices=["gmm", "kmeans"], default="gmm", help="Model for the palette, labels and sample."
 )
 @opt.output_option(help="Output folder (missing parents are created).")
 @opt.choice_option(

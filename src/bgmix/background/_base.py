@@ -1,9 +1,16 @@
 """The one base class of every background subtractor.
 
-A subclass writes its parameters as keyword-only arguments of ``__init__``, stores
-each one untouched on ``self`` under the same name (``self._store_params(locals())``
-does it), and ``BackgroundSubtractor.__init__`` validates them through
-:meth:`BackgroundSubtractor._validate_params`. It fills four hooks:
+A subclass declares its parameters in its class body as :class:`Param` attributes,
+each with its default and the values it accepts::
+
+    history: int = Param(200, int_in(1))
+
+The base class builds the keyword-only ``__init__`` from them (a subclass's own
+parameters first, in order, then its bases'; redeclaring an inherited parameter
+changes only its default), stores every argument untouched on ``self`` under its
+name, and checks them all in :meth:`BackgroundSubtractor._validate_params`, which a
+subclass extends only for what a declaration cannot say (values derived for the
+kernels). It fills four hooks:
 
 ``_initialize(frame)``
     allocate the model state from the first frame;
@@ -25,15 +32,17 @@ import abc
 import inspect
 import json
 import math
-from collections.abc import Iterable, Mapping
+import numbers
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
 import numpy as np
 
 from bgmix._atomic import atomic_output
+from bgmix._threads import check_n_jobs, resolve_n_jobs
 from bgmix._typing import Frame, ImageU8, Mask, StrPath
-from bgmix._validation import as_frame, check_frame_size, check_learning_rate
+from bgmix._validation import Interval, as_frame, check_frame_size, check_learning_rate, check_param
 from bgmix.background._postprocess import PostProcess, as_postprocess
 from bgmix.exceptions import (
     BgmixError,
@@ -43,7 +52,17 @@ from bgmix.exceptions import (
     SourceNotFoundError,
 )
 
-__all__ = ["BACKGROUND", "FOREGROUND", "SHADOW", "BackgroundSubtractor"]
+__all__ = [
+    "BACKGROUND",
+    "FOREGROUND",
+    "SHADOW",
+    "BackgroundSubtractor",
+    "Param",
+    "ThreadedSubtractor",
+    "bound",
+    "int_in",
+    "real_in",
+]
 
 #: Mask values.
 BACKGROUND = 0
@@ -51,6 +70,111 @@ SHADOW = 127
 FOREGROUND = 255
 
 _FORMAT_VERSION = 1
+
+
+def int_in(low: float | None, high: float | None = None) -> Interval:
+    """The integers in ``[low, high]`` (a None bound is open)."""
+    return Interval(numbers.Integral, low, high)
+
+
+def real_in(low: float | None, high: float | None = None, *, closed: str = "both") -> Interval:
+    """The finite reals between ``low`` and ``high`` (``closed`` as in :class:`Interval`)."""
+    return Interval(numbers.Real, low, high, closed=closed, finite=True)
+
+
+def bound(owner: Any, name: str) -> float | None:
+    """Parameter ``name`` of ``owner`` as a bound of another parameter's range, or None
+    (unbounded) when it is not itself a valid value, so that its own check reports it
+    and the other parameter is not blamed for it."""
+    value = getattr(owner, name)
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
+    if not (ok and math.isfinite(value)):
+        return None
+    try:
+        owner._param_specs[name].check(owner, name, value)
+    except ParameterError:
+        return None
+    return float(value)
+
+
+class Param:
+    """A constructor parameter of a subtractor: its default and the values it accepts.
+
+    Parameters
+    ----------
+    default
+        The default value.
+    *accepts
+        Constraints of :func:`bgmix._validation.check_param` (:class:`Interval`,
+        :class:`Options`, ``"random_state"``, ...), the value must satisfy one; or a
+        function of the subtractor returning such a constraint, for a range bounded by
+        another parameter (``lambda s: real_in(bound(s, "var_min"))``). None given:
+        any value (the subclass checks it itself).
+    optional : bool, default False
+        None is accepted as well, and not reported as accepted in error messages.
+
+    Examples
+    --------
+    >>> Param(200, int_in(1)).check(None, "history", 0)
+    Traceback (most recent call last):
+    ...
+    bgmix.exceptions.ParameterError: history must be an int in the range [1, inf); got 0
+    """
+
+    def __init__(self, default: Any, *accepts: Any, optional: bool = False) -> None:
+        self.default = default
+        self.accepts = accepts
+        self.optional = optional
+
+    def check(self, owner: Any, name: str, value: Any) -> None:
+        """Raise :class:`~bgmix.exceptions.ParameterError` naming ``name`` unless
+        ``value`` is accepted (``owner``: the subtractor, for bounds set by another
+        parameter)."""
+        if not self.accepts or (self.optional and value is None):
+            return
+        check_param(name, value, [c(owner) if callable(c) else c for c in self.accepts])
+
+    def __repr__(self) -> str:
+        return f"Param({self.default!r})"
+
+
+def _generated_init(cls: type) -> Callable[..., None]:
+    """The keyword-only ``__init__`` of a class that declares :class:`Param` attributes."""
+    specs: dict[str, Param] = cls._param_specs  # type: ignore[attr-defined]
+
+    def __init__(self: BackgroundSubtractor, **params: Any) -> None:
+        for key in params:
+            if key not in specs:
+                raise TypeError(
+                    f"{type(self).__name__}.__init__() got an unexpected keyword argument {key!r}"
+                )
+        for name, spec in specs.items():
+            if name != "postprocess":
+                setattr(self, name, params.get(name, spec.default))
+        BackgroundSubtractor.__init__(
+            self, postprocess=params.get("postprocess", specs["postprocess"].default)
+        )
+
+    annotations: dict[str, Any] = {}
+    for klass in reversed(cls.__mro__):
+        annotations.update(inspect.get_annotations(klass))
+    self_param = inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    __init__.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [self_param]
+        + [
+            inspect.Parameter(
+                name,
+                inspect.Parameter.KEYWORD_ONLY,
+                default=spec.default,
+                annotation=annotations.get(name, inspect.Parameter.empty),
+            )
+            for name, spec in specs.items()
+        ],
+        return_annotation=None,
+    )
+    __init__.__qualname__ = f"{cls.__qualname__}.__init__"
+    __init__.__module__ = cls.__module__
+    return __init__
 
 
 class _RegistryName:
@@ -93,6 +217,10 @@ class BackgroundSubtractor(abc.ABC):
     requires_fit: ClassVar[bool] = False
     #: Attribute names holding the model state, written by :meth:`save`.
     _state_attrs: ClassVar[tuple[str, ...]] = ()
+    #: The declared parameters (:class:`Param`), in signature order.
+    _param_specs: ClassVar[dict[str, Param]]
+
+    postprocess: PostProcess | dict[str, Any] | None = Param(None)
 
     def __init__(self, *, postprocess: PostProcess | dict[str, Any] | None = None) -> None:
         self.postprocess = postprocess
@@ -100,23 +228,27 @@ class BackgroundSubtractor(abc.ABC):
         self._frame_shape: tuple[int, int, int] | None = None
         self._n_frames = 0
 
-    # ------------------------------------------------------------------ parameters
-    def _store_params(self, values: Mapping[str, Any]) -> None:
-        """The whole body of a subclass ``__init__``: ``self._store_params(locals())``
-        stores every constructor parameter untouched under its name, then validates
-        them (:meth:`_validate_params`)."""
-        for name in self._param_names():
-            if name != "postprocess":
-                setattr(self, name, values[name])
-        BackgroundSubtractor.__init__(self, postprocess=values["postprocess"])
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        own = {name: v for name, v in vars(cls).items() if isinstance(v, Param)}
+        inherited = cls._param_specs
+        specs = {name: spec for name, spec in own.items() if name not in inherited}
+        specs.update({name: own.get(name, spec) for name, spec in inherited.items()})
+        cls._param_specs = specs
+        if own and "__init__" not in vars(cls):
+            cls.__init__ = _generated_init(cls)  # type: ignore[method-assign]
 
+    # ------------------------------------------------------------------ parameters
     def _validate_params(self) -> None:
-        """Check every parameter; subclasses extend it and call ``super()``.
+        """Check every parameter against its :class:`Param`; subclasses extend it
+        (calling ``super()`` first) only for what a declaration cannot say.
 
         Must raise :class:`~bgmix.exceptions.ParameterError` naming the parameter,
         and must not change the model state.
         """
         self._postprocessor = as_postprocess(self.postprocess)
+        for name, spec in self._param_specs.items():
+            spec.check(self, name, getattr(self, name))
 
     @classmethod
     def _param_names(cls) -> list[str]:
@@ -337,6 +469,25 @@ class BackgroundSubtractor(abc.ABC):
                 f"model file {str(path)!r} holds a {type(model).__name__}, not a {cls.__name__}"
             )
         return model
+
+
+BackgroundSubtractor._param_specs = {"postprocess": BackgroundSubtractor.postprocess}  # type: ignore[assignment]
+
+
+class ThreadedSubtractor(BackgroundSubtractor):
+    """Base of the subtractors whose kernels run on threads: declares ``n_jobs``
+    (after the subclass's own parameters), checks it and resolves it once."""
+
+    n_jobs: int | None = Param(None)
+
+    def _validate_params(self) -> None:
+        super()._validate_params()
+        check_n_jobs(self.n_jobs)
+
+    @property
+    def _n_threads(self) -> int:
+        """Threads for the kernels: ``n_jobs`` by the one rule of :mod:`bgmix._threads`."""
+        return resolve_n_jobs(self.n_jobs)
 
 
 def load_subtractor(path: StrPath) -> BackgroundSubtractor:

@@ -38,10 +38,9 @@ from typing import Any, ClassVar, Self
 
 import numpy as np
 
-from bgmix._threads import check_n_jobs, resolve_n_jobs
 from bgmix._typing import Frame, StrPath
-from bgmix._validation import as_frame, check_frame_size, check_int, check_real
-from bgmix.background._base import BackgroundSubtractor
+from bgmix._validation import as_frame, check_frame_size
+from bgmix.background._base import Param, ThreadedSubtractor, int_in, real_in
 from bgmix.exceptions import EmptySourceError, FrameFormatError, InputError
 
 __all__ = ["BatchSubtractor", "FrameStack", "as_seed", "collect_frames", "row_blocks"]
@@ -277,7 +276,7 @@ def as_seed(random_state: Any) -> int:
     return int(check_random_state(random_state).integers(0, 2**63 - 1))
 
 
-class BatchSubtractor(BackgroundSubtractor):
+class BatchSubtractor(ThreadedSubtractor):
     """Base class of the models that learn from a batch of training frames.
 
     Parameters
@@ -305,30 +304,12 @@ class BatchSubtractor(BackgroundSubtractor):
     #: Fewest training frames the model accepts.
     min_fit_frames: ClassVar[int] = 1
 
-    def __init__(
-        self,
-        *,
-        max_memory: float = 1024.0,
-        block_rows: int | None = None,
-        n_jobs: int | None = None,
-        postprocess: Any = None,
-    ) -> None:
-        self.max_memory = max_memory
-        self.block_rows = block_rows
-        self.n_jobs = n_jobs
-        super().__init__(postprocess=postprocess)
+    max_memory: float = Param(1024.0, real_in(0.0, None, closed="right"))
+    block_rows: int | None = Param(None, int_in(1), optional=True)
 
-    def _validate_params(self) -> None:
-        super()._validate_params()
-        check_real("max_memory", self.max_memory, low=0.0, low_inclusive=False)
-        if self.block_rows is not None:
-            check_int("block_rows", self.block_rows, low=1)
-        check_n_jobs(self.n_jobs)
-
-    @property
-    def _n_threads(self) -> int:
-        """Threads for the kernels: ``n_jobs`` by the one rule of :mod:`bgmix._threads`."""
-        return resolve_n_jobs(self.n_jobs)
+    def _initialize(self, frame: np.ndarray) -> None:  # pragma: no cover - requires_fit
+        # apply() refuses a model that requires a fit before it gets here
+        raise AssertionError(f"{self.name} is fitted, never initialised from one frame")
 
     # ------------------------------------------------------------------ fitting
     def fit(self, frames: Iterable[Frame] | np.ndarray) -> Self:

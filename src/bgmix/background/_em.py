@@ -8,8 +8,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from bgmix._validation import check_choice, check_int, check_param, check_real
-from bgmix.background._batch import BatchSubtractor, as_seed
+from bgmix._validation import Options
+from bgmix.background._base import Param, int_in, real_in
+from bgmix.background._clusters import INITS, PixelClusterSubtractor
 from bgmix.exceptions import ConvergenceWarning
 
 __all__ = ["PixelEM"]
@@ -20,7 +21,7 @@ logger = logging.getLogger(__name__)
 _WARN_FRACTION = 0.01
 
 
-class PixelEM(BatchSubtractor):
+class PixelEM(PixelClusterSubtractor):
     """Per-pixel Gaussian mixture fitted by EM over a batch of training frames.
 
     Every pixel's samples :math:`x_1, \\dots, x_T \\in \\mathbb{R}^C` (C = 3 for RGB,
@@ -63,16 +64,10 @@ class PixelEM(BatchSubtractor):
         frames.
     grey_threshold : float, default 30.0
         Grey-level threshold of ``rule="difference"``.
-    online_rate : float, default 0.0
-        Learning rate used after the fit when :meth:`apply` is called with the
-        automatic rate (-1): 0 keeps the fitted model frozen; a rate in (0, 1) keeps
-        learning online. An explicit ``learning_rate`` overrides it.
     var_init : float, default 225.0
         Variance of a component created by online learning.
-    random_state : int, Generator or None, default None
-        Seed of ``init="random"``.
-    max_memory, block_rows, n_jobs, postprocess
-        See :class:`~bgmix.background._batch.BatchSubtractor`.
+    online_rate, random_state, max_memory, block_rows, n_jobs, postprocess
+        See :class:`~bgmix.background._clusters.PixelClusterSubtractor`.
 
     Attributes
     ----------
@@ -156,52 +151,23 @@ class PixelEM(BatchSubtractor):
         "lower_bound_",
     )
 
-    def __init__(
-        self,
-        *,
-        n_components: int = 3,
-        covariance_type: str = "full",
-        tol: float = 1e-3,
-        max_iter: int = 100,
-        init: str = "quantile",
-        reg_covar: float = 25.0,
-        rule: str = "mahalanobis",
-        threshold: float = 4.0,
-        background_ratio: float = 0.5,
-        grey_threshold: float = 30.0,
-        online_rate: float = 0.0,
-        var_init: float = 225.0,
-        random_state: int | np.random.Generator | None = None,
-        max_memory: float = 1024.0,
-        block_rows: int | None = None,
-        n_jobs: int | None = None,
-        postprocess: Any = None,
-    ) -> None:
-        self._store_params(locals())
-
-    def _validate_params(self) -> None:
-        super()._validate_params()
-        check_int("n_components", self.n_components, low=1, high=16)
-        check_choice("covariance_type", self.covariance_type, ("full", "diag"))
-        check_real("tol", self.tol, low=0.0)
-        check_int("max_iter", self.max_iter, low=1)
-        check_choice("init", self.init, ("quantile", "random"))
-        check_real("reg_covar", self.reg_covar, low=0.0, low_inclusive=False)
-        check_choice("rule", self.rule, ("mahalanobis", "difference"))
-        check_real("threshold", self.threshold, low=0.0, low_inclusive=False)
-        check_real(
-            "background_ratio", self.background_ratio, low=0.0, high=1.0, low_inclusive=False
-        )
-        check_real("grey_threshold", self.grey_threshold, low=0.0, high=255.0)
-        check_real("online_rate", self.online_rate, low=0.0, high=1.0)
-        check_real("var_init", self.var_init, low=0.0, low_inclusive=False)
-        check_param("random_state", self.random_state, ["random_state"])
+    n_components: int = Param(3, int_in(1, 16))
+    covariance_type: str = Param("full", Options(("full", "diag")))
+    tol: float = Param(1e-3, real_in(0.0))
+    max_iter: int = Param(100, int_in(1))
+    init: str = Param("quantile", Options(INITS))
+    reg_covar: float = Param(25.0, real_in(0.0, None, closed="right"))
+    rule: str = Param("mahalanobis", Options(("mahalanobis", "difference")))
+    threshold: float = Param(4.0, real_in(0.0, None, closed="right"))
+    background_ratio: float = Param(0.5, real_in(0.0, 1.0, closed="right"))
+    grey_threshold: float = Param(30.0, real_in(0.0, 255.0))
+    online_rate: float = Param(0.0, real_in(0.0, 1.0))
+    var_init: float = Param(225.0, real_in(0.0, None, closed="right"))
+    random_state: int | np.random.Generator | None = Param(None, "random_state")
 
     # ------------------------------------------------------------------ fit
-    def _fit_allocate(self, shape: tuple[int, int, int, int]) -> dict[str, Any]:
-        _, H, W, C = shape
+    def _allocate_model(self, H: int, W: int, C: int) -> dict[str, Any]:
         K = int(self.n_components)
-        self._seed = as_seed(self.random_state) if self.init == "random" else 0
         return {
             "weights_": np.empty((H, W, K), np.float32),
             "means_": np.empty((H, W, K, C), np.float32),
@@ -217,12 +183,11 @@ class PixelEM(BatchSubtractor):
         diag = self.covariance_type == "diag"
         reg = float(self.reg_covar)
         w, m, c = state["weights_"][r0:r1], state["means_"][r0:r1], state["covariances_"][r0:r1]
-        method = batch_em.INIT_RANDOM if self.init == "random" else batch_em.INIT_QUANTILE
         width = block.shape[2]
         batch_em.em_fit(
             block,
             int(self.n_components),
-            method,
+            self._init_code,
             self._seed,
             r0,
             width,
@@ -265,14 +230,9 @@ class PixelEM(BatchSubtractor):
             )
 
     # ------------------------------------------------------------------ streaming
-    def _initialize(self, frame: np.ndarray) -> None:  # pragma: no cover - requires_fit
-        raise AssertionError("em is fitted, never initialised from one frame")
-
-    def _apply(self, frame: np.ndarray, learning_rate: float) -> np.ndarray:
+    def _update(self, frame: np.ndarray, alpha: float, mask: np.ndarray) -> None:
         from bgmix._kernels import batch_em
 
-        alpha = float(self.online_rate) if learning_rate < 0 else float(learning_rate)
-        mask = np.empty(frame.shape[:2], np.uint8)
         batch_em.em_apply(
             frame,
             self.weights_,
@@ -289,7 +249,6 @@ class PixelEM(BatchSubtractor):
             mask,
             n_threads=self._n_threads,
         )
-        return mask
 
     def _background(self) -> np.ndarray:
         return self.means_[:, :, 0, :]

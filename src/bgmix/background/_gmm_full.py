@@ -7,7 +7,8 @@ from typing import Any
 import numpy as np
 
 from bgmix._kernels.online_params import GMMFullParams
-from bgmix._validation import check_choice, check_int, check_param, check_random_state, check_real
+from bgmix._validation import Options, check_random_state
+from bgmix.background._base import Param, bound, int_in, real_in
 from bgmix.background._online import OnlineMixtureSubtractor
 from bgmix.background._postprocess import PostProcess
 
@@ -58,13 +59,8 @@ class GMMFull(OnlineMixtureSubtractor):
         :math:`T` of the ranked rule.
     random_state : int, Generator or None, default None
         Seed of the Dirichlet draw of the initial weights.
-    hold_frames : int, default 0
-        Stop-and-stay hold: a pixel that is not background is not learned until it
-        has been so for more than this many consecutive frames (0: off).
-    n_jobs : int or None, default None
-        Threads (bands of rows); None or -1 uses every available CPU.
-    postprocess : PostProcess or dict, default ``PostProcess(median=5)``
-        Mask post-processing (see :class:`~bgmix.PostProcess`); None for none.
+    hold_frames, n_jobs, postprocess
+        See :class:`~bgmix.background._online.OnlineMixtureSubtractor`.
 
     Attributes
     ----------
@@ -130,42 +126,28 @@ class GMMFull(OnlineMixtureSubtractor):
 
     _state_attrs = ("_weight", "_mean", "_cov", "_hold", "_rng")
 
-    def __init__(
-        self,
-        *,
-        n_components: int = 3,
-        alpha: float = 0.005,
-        match_threshold: float = 3.0,
-        var_init: float = 100.0,
-        var_min: float = 4.0,
-        background_rule: str = "ranked",
-        background_ratio: float = 0.7,
-        random_state: int | np.random.Generator | None = None,
-        hold_frames: int = 0,
-        n_jobs: int | None = None,
-        postprocess: PostProcess | dict[str, Any] | None = GMM_FULL_DEFAULT_POSTPROCESS,
-    ) -> None:
-        self._store_params(locals())
+    n_components: int = Param(3, int_in(1, 32))
+    alpha: float = Param(0.005, real_in(0.0, 1.0, closed="right"))
+    match_threshold: float = Param(3.0, real_in(0.0, None, closed="right"))
+    var_init: float = Param(100.0, lambda s: real_in(bound(s, "var_min"), _VAR_MAX))
+    var_min: float = Param(4.0, real_in(0.1, _VAR_MAX))
+    background_rule: str = Param("ranked", Options(_RULES))
+    background_ratio: float = Param(0.7, real_in(0.0, 1.0))
+    random_state: int | np.random.Generator | None = Param(None, "random_state")
+    postprocess: PostProcess | dict[str, Any] | None = Param(GMM_FULL_DEFAULT_POSTPROCESS)
 
     def _validate_params(self) -> None:
         super()._validate_params()
-        check_int("n_components", self.n_components, low=1, high=32)
-        check_real("alpha", self.alpha, low=0.0, high=1.0, low_inclusive=False)
-        lam = check_real("match_threshold", self.match_threshold, low=0.0, low_inclusive=False)
-        vmin = check_real("var_min", self.var_min, low=0.1, high=_VAR_MAX)
-        vinit = check_real("var_init", self.var_init, low=vmin, high=_VAR_MAX)
-        check_choice("background_rule", self.background_rule, _RULES)
-        tbr = check_real("background_ratio", self.background_ratio, low=0.0, high=1.0)
-        check_param("random_state", self.random_state, ["random_state"])
+        lam = float(self.match_threshold)
         rule = 1 if self.background_rule == "ranked" else 0  # RULE_RANKED / RULE_ANY
         f32 = np.float32
         self._params = GMMFullParams(
             alpha=f32(0.0),
             lam2=f32(lam * lam),
-            var_init=f32(vinit),
-            var_min=f32(vmin),
+            var_init=f32(float(self.var_init)),
+            var_min=f32(float(self.var_min)),
             rule=rule,
-            tbr=f32(tbr),
+            tbr=f32(float(self.background_ratio)),
             hold_frames=int(self.hold_frames),
         )
 

@@ -78,8 +78,8 @@ from typing import Any, ClassVar, Self
 import numpy as np
 
 from bgmix._typing import Frame
-from bgmix._validation import check_choice, check_int, check_param, check_random_state, check_real
-from bgmix.background._base import FOREGROUND, BackgroundSubtractor
+from bgmix._validation import Options, check_random_state
+from bgmix.background._base import FOREGROUND, BackgroundSubtractor, Param, int_in, real_in
 from bgmix.exceptions import EmptySourceError, FrameFormatError, InputError
 
 __all__ = ["LowRankSubtractor", "RPCASubtractor", "SVDSubtractor"]
@@ -91,6 +91,8 @@ logger = logging.getLogger(__name__)
 _NOISE_QUANTILE = 0.25
 #: Update buffer of a streaming model without a window.
 _DEFAULT_BUFFER = 50
+#: The values of ``noise``.
+_NOISE_MODES = ("none", "global", "pixel")
 
 
 def _quantile_to_sigma(channels: int) -> float:
@@ -126,14 +128,6 @@ class LowRankSubtractor(BackgroundSubtractor):
     )
 
     # ------------------------------------------------------------------ parameters
-    def _validate_common(self) -> None:
-        if self.window is not None:
-            check_int("window", self.window, low=1)
-        check_real("n_sigma", self.n_sigma, low=0.0)
-        check_real("threshold", self.threshold, low=0.0, high=255.0)
-        check_choice("noise", self.noise, ("none", "global", "pixel"))
-        check_param("random_state", self.random_state, ["random_state"])
-
     def _target_rank(self, old_rank: int, new_rank: int) -> int:
         """Rank of the merged basis."""
         return int(self.rank) if self.rank is not None else max(old_rank, new_rank)
@@ -391,25 +385,13 @@ class SVDSubtractor(LowRankSubtractor):
     (255, 0)
     """
 
-    def __init__(
-        self,
-        *,
-        rank: int = 1,
-        solver: str = "randomized",
-        window: int | None = None,
-        threshold: float = 30.0,
-        noise: str = "none",
-        n_sigma: float = 4.0,
-        random_state: int | np.random.Generator | None = 0,
-        postprocess: Any = None,
-    ) -> None:
-        self._store_params(locals())
-
-    def _validate_params(self) -> None:
-        super()._validate_params()
-        check_int("rank", self.rank, low=1)
-        check_choice("solver", self.solver, ("randomized", "full"))
-        self._validate_common()
+    rank: int = Param(1, int_in(1))
+    solver: str = Param("randomized", Options(("randomized", "full")))
+    window: int | None = Param(None, int_in(1), optional=True)
+    threshold: float = Param(30.0, real_in(0.0, 255.0))
+    noise: str = Param("none", Options(_NOISE_MODES))
+    n_sigma: float = Param(4.0, real_in(0.0))
+    random_state: int | np.random.Generator | None = Param(0, "random_state")
 
     def _window_factor(
         self, X: np.ndarray, rng: np.random.Generator
@@ -496,33 +478,16 @@ class RPCASubtractor(LowRankSubtractor):
     (255, 0)
     """
 
-    def __init__(
-        self,
-        *,
-        rank: int | None = 1,
-        window: int | None = 200,
-        lam: float | None = None,
-        tol: float = 1e-7,
-        max_iter: int = 500,
-        threshold: float = 30.0,
-        noise: str = "none",
-        n_sigma: float = 4.0,
-        irls_iter: int = 10,
-        random_state: int | np.random.Generator | None = 0,
-        postprocess: Any = None,
-    ) -> None:
-        self._store_params(locals())
-
-    def _validate_params(self) -> None:
-        super()._validate_params()
-        if self.rank is not None:
-            check_int("rank", self.rank, low=1)
-        if self.lam is not None:
-            check_real("lam", self.lam, low=0.0, low_inclusive=False)
-        check_real("tol", self.tol, low=0.0, high=1.0, low_inclusive=False, high_inclusive=False)
-        check_int("max_iter", self.max_iter, low=1)
-        check_int("irls_iter", self.irls_iter, low=0)
-        self._validate_common()
+    rank: int | None = Param(1, int_in(1), optional=True)
+    window: int | None = Param(200, int_in(1), optional=True)
+    lam: float | None = Param(None, real_in(0.0, None, closed="right"), optional=True)
+    tol: float = Param(1e-7, real_in(0.0, 1.0, closed="neither"))
+    max_iter: int = Param(500, int_in(1))
+    threshold: float = Param(30.0, real_in(0.0, 255.0))
+    noise: str = Param("none", Options(_NOISE_MODES))
+    n_sigma: float = Param(4.0, real_in(0.0))
+    irls_iter: int = Param(10, int_in(0))
+    random_state: int | np.random.Generator | None = Param(0, "random_state")
 
     def _window_factor(
         self, X: np.ndarray, rng: np.random.Generator

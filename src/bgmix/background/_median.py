@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from bgmix._validation import check_real
+from bgmix.background._base import Param, real_in
 from bgmix.background._batch import BatchSubtractor
 from bgmix.background._simple import difference_mask
 
@@ -68,22 +68,8 @@ class BatchMedian(BatchSubtractor):
     requires_fit = False
     _state_attrs = ("_median",)
 
-    def __init__(
-        self,
-        *,
-        threshold: float = 30.0,
-        step: float = 1.0,
-        max_memory: float = 1024.0,
-        block_rows: int | None = None,
-        n_jobs: int | None = None,
-        postprocess: Any = None,
-    ) -> None:
-        self._store_params(locals())
-
-    def _validate_params(self) -> None:
-        super()._validate_params()
-        check_real("threshold", self.threshold, low=0.0, high=255.0)
-        check_real("step", self.step, low=0.0, high=255.0, low_inclusive=False)
+    threshold: float = Param(30.0, real_in(0.0, 255.0))
+    step: float = Param(1.0, real_in(0.0, 255.0, closed="right"))
 
     def _fit_allocate(self, shape: tuple[int, int, int, int]) -> dict[str, Any]:
         _, H, W, C = shape
@@ -157,23 +143,8 @@ class BatchMean(BatchSubtractor):
     requires_fit = False
     _state_attrs = ("_mean", "_count")
 
-    def __init__(
-        self,
-        *,
-        threshold: float = 30.0,
-        alpha: float | None = None,
-        max_memory: float = 1024.0,
-        block_rows: int | None = None,
-        n_jobs: int | None = None,
-        postprocess: Any = None,
-    ) -> None:
-        self._store_params(locals())
-
-    def _validate_params(self) -> None:
-        super()._validate_params()
-        check_real("threshold", self.threshold, low=0.0, high=255.0)
-        if self.alpha is not None:
-            check_real("alpha", self.alpha, low=0.0, high=1.0, low_inclusive=False)
+    threshold: float = Param(30.0, real_in(0.0, 255.0))
+    alpha: float | None = Param(None, real_in(0.0, 1.0, closed="right"), optional=True)
 
     def _fit_allocate(self, shape: tuple[int, int, int, int]) -> dict[str, Any]:
         T, H, W, C = shape

@@ -7,7 +7,8 @@ from typing import Any
 import numpy as np
 
 from bgmix._kernels.online_params import MOGParams
-from bgmix._validation import check_choice, check_int, check_real
+from bgmix._validation import Options
+from bgmix.background._base import Param, bound, int_in, real_in
 from bgmix.background._online import OnlineMixtureSubtractor
 from bgmix.background._postprocess import PostProcess
 
@@ -51,13 +52,8 @@ class MOG(OnlineMixtureSubtractor):
         Floor of every variance (:math:`\sigma \ge 4`: sensor noise).
     weight_init : float, default 0.05
         "Low prior weight" of a new component, before the weights are renormalised.
-    hold_frames : int, default 0
-        Stop-and-stay hold: a pixel that is not background is not learned until it
-        has been so for more than this many consecutive frames (0: off).
-    n_jobs : int or None, default None
-        Threads (bands of rows); None or -1 uses every available CPU.
-    postprocess : PostProcess or dict, default ``PostProcess(median=5)``
-        Mask post-processing (see :class:`~bgmix.PostProcess`); None for none.
+    hold_frames, n_jobs, postprocess
+        See :class:`~bgmix.background._online.OnlineMixtureSubtractor`.
 
     Attributes
     ----------
@@ -115,41 +111,27 @@ class MOG(OnlineMixtureSubtractor):
 
     _state_attrs = ("_weight", "_mean", "_var", "_hold", "_model_frames")
 
-    def __init__(
-        self,
-        *,
-        n_mixtures: int = 3,
-        history: int = 200,
-        background_ratio: float = 0.7,
-        match_threshold: float = 2.5,
-        covariance: str = "spherical",
-        var_init: float = 225.0,
-        var_min: float = 16.0,
-        weight_init: float = 0.05,
-        hold_frames: int = 0,
-        n_jobs: int | None = None,
-        postprocess: PostProcess | dict[str, Any] | None = MOG_DEFAULT_POSTPROCESS,
-    ) -> None:
-        self._store_params(locals())
+    n_mixtures: int = Param(3, int_in(1, 64))
+    history: int = Param(200, int_in(1))
+    background_ratio: float = Param(0.7, real_in(0.0, 1.0))
+    match_threshold: float = Param(2.5, real_in(0.0, None, closed="right"))
+    covariance: str = Param("spherical", Options(_COVARIANCES))
+    var_init: float = Param(225.0, lambda s: real_in(bound(s, "var_min")))
+    var_min: float = Param(16.0, real_in(0.0, None, closed="right"))
+    weight_init: float = Param(0.05, real_in(0.0, 1.0, closed="right"))
+    postprocess: PostProcess | dict[str, Any] | None = Param(MOG_DEFAULT_POSTPROCESS)
 
     def _validate_params(self) -> None:
         super()._validate_params()
-        check_int("n_mixtures", self.n_mixtures, low=1, high=64)
-        check_int("history", self.history, low=1)
-        tbr = check_real("background_ratio", self.background_ratio, low=0.0, high=1.0)
-        lam = check_real("match_threshold", self.match_threshold, low=0.0, low_inclusive=False)
-        check_choice("covariance", self.covariance, _COVARIANCES)
-        vmin = check_real("var_min", self.var_min, low=0.0, low_inclusive=False)
-        vinit = check_real("var_init", self.var_init, low=vmin)
-        winit = check_real("weight_init", self.weight_init, low=0.0, high=1.0, low_inclusive=False)
+        lam = float(self.match_threshold)
         f32 = np.float32
         self._params = MOGParams(
             alpha=f32(0.0),
             lam2=f32(lam * lam),
-            var_init=f32(vinit),
-            var_min=f32(vmin),
-            w_init=f32(winit),
-            tbr=f32(tbr),
+            var_init=f32(float(self.var_init)),
+            var_min=f32(float(self.var_min)),
+            w_init=f32(float(self.weight_init)),
+            tbr=f32(float(self.background_ratio)),
             hold_frames=int(self.hold_frames),
         )
 

@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from bgmix._kernels.online_params import MOG2Params
-from bgmix._validation import check_int, check_real
+from bgmix.background._base import Param, bound, int_in, real_in
 from bgmix.background._online import OnlineMixtureSubtractor, check_bool
 from bgmix.background._postprocess import PostProcess
 
@@ -69,14 +69,8 @@ class MOG2(OnlineMixtureSubtractor):
         (OpenCV: 0.5). With 0.8 the test mostly absorbs mild darkening (soft shadows,
         illumination drift) and no longer mistakes dark parts of objects for shadow;
         on grey video, where the test cannot check colour, this matters most.
-    hold_frames : int, default 0
-        Stop-and-stay hold: a pixel that is not background is not learned until it
-        has been so for more than this many consecutive frames (0: off).
-    n_jobs : int or None, default None
-        Threads (bands of rows); None or -1 uses every available CPU.
-    postprocess : PostProcess or dict, default ``PostProcess(median=5)``
-        Mask post-processing (see :class:`~bgmix.PostProcess`); ``None`` for none
-        (OpenCV's behaviour).
+    hold_frames, n_jobs, postprocess
+        See :class:`~bgmix.background._online.OnlineMixtureSubtractor`.
 
     Attributes
     ----------
@@ -147,59 +141,39 @@ class MOG2(OnlineMixtureSubtractor):
     OPENCV_PARAMS: ClassVar[Mapping[str, Any]] = MOG2_OPENCV_PARAMS
     _state_attrs = ("_weight", "_var", "_mean", "_nmodes", "_hold", "_model_frames")
 
-    def __init__(
-        self,
-        *,
-        history: int = 500,
-        var_threshold: float = 16.0,
-        detect_shadows: bool = True,
-        n_mixtures: int = 5,
-        background_ratio: float = 0.8,
-        var_threshold_gen: float = 9.0,
-        var_init: float = 15.0,
-        var_min: float = 4.0,
-        var_max: float = 75.0,
-        complexity_reduction_threshold: float = 0.05,
-        shadow_value: int = 127,
-        shadow_threshold: float = 0.8,
-        hold_frames: int = 0,
-        n_jobs: int | None = None,
-        postprocess: PostProcess | dict[str, Any] | None = MOG2_DEFAULT_POSTPROCESS,
-    ) -> None:
-        self._store_params(locals())
+    history: int = Param(500, int_in(1))
+    var_threshold: float = Param(16.0, real_in(0.0, None, closed="right"))
+    detect_shadows: bool = Param(True)
+    n_mixtures: int = Param(5, int_in(1, 255))
+    background_ratio: float = Param(0.8, real_in(0.0, 1.0))
+    var_threshold_gen: float = Param(9.0, real_in(0.0))
+    var_init: float = Param(15.0, lambda s: real_in(bound(s, "var_min"), bound(s, "var_max")))
+    var_min: float = Param(4.0, real_in(0.0, None, closed="right"))
+    var_max: float = Param(75.0, lambda s: real_in(bound(s, "var_min")))
+    complexity_reduction_threshold: float = Param(0.05, real_in(0.0, 1.0))
+    shadow_value: int = Param(127, int_in(0, 255))
+    shadow_threshold: float = Param(0.8, real_in(0.0, 1.0))
+    postprocess: PostProcess | dict[str, Any] | None = Param(MOG2_DEFAULT_POSTPROCESS)
 
     def _validate_params(self) -> None:
         super()._validate_params()
-        check_int("history", self.history, low=1)
-        tb = check_real("var_threshold", self.var_threshold, low=0.0, low_inclusive=False)
         check_bool("detect_shadows", self.detect_shadows)
-        check_int("n_mixtures", self.n_mixtures, low=1, high=255)
-        tbr = check_real("background_ratio", self.background_ratio, low=0.0, high=1.0)
-        tg = check_real("var_threshold_gen", self.var_threshold_gen, low=0.0)
-        vmin = check_real("var_min", self.var_min, low=0.0, low_inclusive=False)
-        vmax = check_real("var_max", self.var_max, low=vmin)
-        vinit = check_real("var_init", self.var_init, low=vmin, high=vmax)
-        ct = check_real(
-            "complexity_reduction_threshold", self.complexity_reduction_threshold, low=0.0, high=1.0
-        )
-        sv = check_int("shadow_value", self.shadow_value, low=0, high=255)
-        tau = check_real("shadow_threshold", self.shadow_threshold, low=0.0, high=1.0)
         f32 = np.float32
-        self._ct32 = float(f32(ct))
+        self._ct32 = float(f32(float(self.complexity_reduction_threshold)))
         # The kernel's scalars, as OpenCV passes them (float32); alpha and prune are
         # set per frame.
         self._params = MOG2Params(
             alpha=f32(0.0),
             prune=f32(0.0),
-            tb=f32(tb),
-            tbr=f32(tbr),
-            tg=f32(tg),
-            var_init=f32(vinit),
-            var_min=f32(vmin),
-            var_max=f32(vmax),
+            tb=f32(float(self.var_threshold)),
+            tbr=f32(float(self.background_ratio)),
+            tg=f32(float(self.var_threshold_gen)),
+            var_init=f32(float(self.var_init)),
+            var_min=f32(float(self.var_min)),
+            var_max=f32(float(self.var_max)),
             detect_shadows=bool(self.detect_shadows),
-            tau=f32(tau),
-            shadow_value=np.uint8(sv),
+            tau=f32(float(self.shadow_threshold)),
+            shadow_value=np.uint8(int(self.shadow_value)),
             hold_frames=int(self.hold_frames),
         )
 

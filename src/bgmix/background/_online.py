@@ -26,9 +26,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from bgmix._threads import check_n_jobs, resolve_n_jobs, run_bands
-from bgmix._validation import check_int
-from bgmix.background._base import BackgroundSubtractor
+from bgmix._threads import run_bands
+from bgmix.background._base import Param, ThreadedSubtractor, int_in
 from bgmix.exceptions import ParameterError
 
 __all__ = ["OnlineMixtureSubtractor", "check_bool"]
@@ -51,27 +50,30 @@ def check_bool(name: str, value: Any) -> bool:
     return bool(value)
 
 
-class OnlineMixtureSubtractor(BackgroundSubtractor):
+class OnlineMixtureSubtractor(ThreadedSubtractor):
     """Base of the online mixture subtractors (``mog``, ``mog2``, ``gmm-full``).
 
-    Subclasses store ``hold_frames`` and ``n_jobs`` like their other parameters and
-    list their arrays in ``_state_attrs``; this class validates the two shared
-    parameters and provides :attr:`state_nbytes` and :attr:`bytes_per_pixel`.
+    Parameters
+    ----------
+    hold_frames : int, default 0
+        Stop-and-stay hold: a pixel that is not background is not learned until it
+        has been so for more than this many consecutive frames (0: off).
+    n_jobs : int or None, default None
+        Threads (bands of rows); None or -1 uses every available CPU.
+    postprocess : PostProcess or dict, default ``PostProcess(median=5)``
+        Mask post-processing (see :class:`~bgmix.PostProcess`); None for none (OpenCV's
+        behaviour). Each method's default (``MOG_DEFAULT_POSTPROCESS``, ...) was chosen
+        on the shared sequences; all three are a 5x5 median filter today.
+
+    Notes
+    -----
+    The two parameters come after the subclass's own in the signature, before
+    ``postprocess``. Subclasses list their arrays in ``_state_attrs``; this class
+    provides :attr:`state_nbytes` and :attr:`bytes_per_pixel`.
     """
 
     _state_attrs: ClassVar[tuple[str, ...]] = ()
-    hold_frames: int
-    n_jobs: int | None
-
-    def _validate_params(self) -> None:
-        super()._validate_params()
-        check_int("hold_frames", self.hold_frames, low=0, high=MAX_HOLD_FRAMES)
-        check_n_jobs(self.n_jobs)
-
-    @property
-    def _n_threads(self) -> int:
-        """Threads for the kernels: ``n_jobs`` by the one rule of :mod:`bgmix._threads`."""
-        return resolve_n_jobs(self.n_jobs)
+    hold_frames: int = Param(0, int_in(0, MAX_HOLD_FRAMES))
 
     @property
     def state_nbytes(self) -> int:

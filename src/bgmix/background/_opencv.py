@@ -18,15 +18,12 @@ Two things OpenCV does not give, and how the adapters handle them:
 
 from __future__ import annotations
 
-import inspect
-import numbers
 from typing import Any, ClassVar
 
 import numpy as np
 
 from bgmix._typing import StrPath
-from bgmix._validation import Interval, check_param
-from bgmix.background._base import BackgroundSubtractor
+from bgmix.background._base import BackgroundSubtractor, Param, bound, int_in, real_in
 from bgmix.exceptions import UnsupportedOperationError
 
 __all__ = [
@@ -42,26 +39,11 @@ __all__ = [
 _OWN_BACKGROUND_RATE = np.float32(0.05)
 
 
-def _number(value: Any) -> float | None:
-    """``value`` as a bound of another parameter's range (None: not a number, so
-    unbounded; the parameter itself is then reported)."""
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
-    return float(value) if ok and np.isfinite(value) else None
-
-
-def _int(low: float | None, high: float | None = None) -> Interval:
-    return Interval(numbers.Integral, low, high)
-
-
-def _real(low: float | None, high: float | None = None) -> Interval:
-    return Interval(numbers.Real, low, high, finite=True)
-
-
 class _OpenCVSubtractor(BackgroundSubtractor):
-    """Adapter base. A subclass declares its parameters (keyword-only ``__init__``
-    arguments, stored by :meth:`_store_params`), their constraints (:meth:`_constraints`),
-    OpenCV's factory and how many of the parameters it takes, in signature order (the
-    others are given through setters), and whether OpenCV has a background image."""
+    """Adapter base. A subclass declares its parameters (:class:`Param`, with OpenCV's
+    defaults, whose types are the types OpenCV takes), OpenCV's factory and how many of
+    the parameters it takes, in signature order (the others are given through setters),
+    and whether OpenCV has a background image."""
 
     #: OpenCV returns a usable background image of the input's shape.
     _native_background: ClassVar[bool] = True
@@ -70,21 +52,13 @@ class _OpenCVSubtractor(BackgroundSubtractor):
     #: How many of the parameters, in signature order, the factory takes (None: all
     #: but ``postprocess``); the factory's order is the signature's.
     _n_factory_args: ClassVar[int | None] = None
-    #: Parameters given through setters, with the setter's name.
+    #: Parameters given through setters, with the setter's name (a base class's
+    #: setters are called after the subclass's).
     _setters: ClassVar[dict[str, str]] = {}
-
-    def _constraints(self) -> dict[str, list[Any]]:
-        return {}
-
-    def _validate_params(self) -> None:
-        super()._validate_params()
-        for name, accepted in self._constraints().items():
-            check_param(name, getattr(self, name), accepted)
 
     def _opencv_value(self, name: str) -> Any:
         """A parameter as OpenCV takes it: the type of its default (int, float, bool)."""
-        default = inspect.signature(type(self).__init__).parameters[name].default
-        return type(default)(getattr(self, name))
+        return type(self._param_specs[name].default)(getattr(self, name))
 
     def _create(self) -> Any:
         import cv2
@@ -95,7 +69,11 @@ class _OpenCVSubtractor(BackgroundSubtractor):
             module = getattr(module, part)
         names = [n for n in self._param_names() if n != "postprocess"][: self._n_factory_args]
         model = getattr(module, factory)(*(self._opencv_value(n) for n in names))
-        for name, setter in self._setters.items():
+        setters: dict[str, str] = {}
+        for klass in type(self).__mro__:
+            for name, setter in vars(klass).get("_setters", {}).items():
+                setters.setdefault(name, setter)
+        for name, setter in setters.items():
             getattr(model, setter)(self._opencv_value(name))
         return model
 
@@ -137,7 +115,23 @@ class _OpenCVSubtractor(BackgroundSubtractor):
         )
 
 
-class OpenCVMOG2(_OpenCVSubtractor):
+class _OpenCVShadows(_OpenCVSubtractor):
+    """The two OpenCV peers that mark shadows, MOG2 and KNN: their factories take
+    ``(history, threshold, detect_shadows)`` and the rest goes through setters; a pixel
+    at most ``shadow_threshold`` darker than the background gets ``shadow_value``
+    (Prati et al. 2003). Declares those two parameters, last in both signatures."""
+
+    shadow_value: int = Param(127, int_in(0, 255))
+    shadow_threshold: float = Param(0.5, real_in(0.0, 1.0))
+
+    _n_factory_args = 3
+    _setters: ClassVar[dict[str, str]] = {
+        "shadow_value": "setShadowValue",
+        "shadow_threshold": "setShadowThreshold",
+    }
+
+
+class OpenCVMOG2(_OpenCVShadows):
     """OpenCV ``BackgroundSubtractorMOG2`` (Zivkovic 2004; Zivkovic & van der Heijden 2006).
 
     Parameters are OpenCV's (``history``, ``varThreshold``, ``detectShadows`` and the
@@ -150,27 +144,18 @@ class OpenCVMOG2(_OpenCVSubtractor):
        subtraction", ICPR 2004.
     """
 
-    def __init__(
-        self,
-        *,
-        history: int = 500,
-        var_threshold: float = 16.0,
-        detect_shadows: bool = True,
-        n_mixtures: int = 5,
-        background_ratio: float = 0.9,
-        var_threshold_gen: float = 9.0,
-        var_init: float = 15.0,
-        var_min: float = 4.0,
-        var_max: float = 75.0,
-        complexity_reduction_threshold: float = 0.05,
-        shadow_value: int = 127,
-        shadow_threshold: float = 0.5,
-        postprocess: Any = None,
-    ) -> None:
-        self._store_params(locals())
+    history: int = Param(500, int_in(1))
+    var_threshold: float = Param(16.0, real_in(0.0))
+    detect_shadows: bool = Param(True)
+    n_mixtures: int = Param(5, int_in(1, 255))
+    background_ratio: float = Param(0.9, real_in(0.0, 1.0))
+    var_threshold_gen: float = Param(9.0, real_in(0.0))
+    var_init: float = Param(15.0, lambda s: real_in(bound(s, "var_min"), bound(s, "var_max")))
+    var_min: float = Param(4.0, real_in(0.0))
+    var_max: float = Param(75.0, lambda s: real_in(bound(s, "var_min")))
+    complexity_reduction_threshold: float = Param(0.05, real_in(0.0))
 
     _factory = "createBackgroundSubtractorMOG2"
-    _n_factory_args = 3
     _setters: ClassVar[dict[str, str]] = {
         "n_mixtures": "setNMixtures",
         "background_ratio": "setBackgroundRatio",
@@ -179,28 +164,10 @@ class OpenCVMOG2(_OpenCVSubtractor):
         "var_min": "setVarMin",
         "var_max": "setVarMax",
         "complexity_reduction_threshold": "setComplexityReductionThreshold",
-        "shadow_value": "setShadowValue",
-        "shadow_threshold": "setShadowThreshold",
     }
 
-    def _constraints(self) -> dict[str, list[Any]]:
-        var_min, var_max = _number(self.var_min), _number(self.var_max)
-        return {
-            "history": [_int(1)],
-            "var_threshold": [_real(0.0)],
-            "n_mixtures": [_int(1, 255)],
-            "background_ratio": [_real(0.0, 1.0)],
-            "var_threshold_gen": [_real(0.0)],
-            "var_min": [_real(0.0)],
-            "var_max": [_real(var_min)],
-            "var_init": [_real(var_min, var_max)],
-            "complexity_reduction_threshold": [_real(0.0)],
-            "shadow_value": [_int(0, 255)],
-            "shadow_threshold": [_real(0.0, 1.0)],
-        }
 
-
-class OpenCVKNN(_OpenCVSubtractor):
+class OpenCVKNN(_OpenCVShadows):
     """OpenCV ``BackgroundSubtractorKNN`` (Zivkovic & van der Heijden 2006).
 
     References
@@ -210,38 +177,17 @@ class OpenCVKNN(_OpenCVSubtractor):
        Letters 27(7), 2006.
     """
 
-    def __init__(
-        self,
-        *,
-        history: int = 500,
-        dist2_threshold: float = 400.0,
-        detect_shadows: bool = True,
-        knn_samples: int = 2,
-        n_samples: int = 7,
-        shadow_value: int = 127,
-        shadow_threshold: float = 0.5,
-        postprocess: Any = None,
-    ) -> None:
-        self._store_params(locals())
+    history: int = Param(500, int_in(1))
+    dist2_threshold: float = Param(400.0, real_in(0.0))
+    detect_shadows: bool = Param(True)
+    knn_samples: int = Param(2, lambda s: int_in(1, bound(s, "n_samples")))
+    n_samples: int = Param(7, int_in(1))
 
     _factory = "createBackgroundSubtractorKNN"
-    _n_factory_args = 3
     _setters: ClassVar[dict[str, str]] = {
         "knn_samples": "setkNNSamples",
         "n_samples": "setNSamples",
-        "shadow_value": "setShadowValue",
-        "shadow_threshold": "setShadowThreshold",
     }
-
-    def _constraints(self) -> dict[str, list[Any]]:
-        return {
-            "history": [_int(1)],
-            "dist2_threshold": [_real(0.0)],
-            "n_samples": [_int(1)],
-            "knn_samples": [_int(1, _number(self.n_samples))],
-            "shadow_value": [_int(0, 255)],
-            "shadow_threshold": [_real(0.0, 1.0)],
-        }
 
 
 class OpenCVMOG(_OpenCVSubtractor):
@@ -255,26 +201,12 @@ class OpenCVMOG(_OpenCVSubtractor):
 
     _native_background = False
 
-    def __init__(
-        self,
-        *,
-        history: int = 200,
-        n_mixtures: int = 5,
-        background_ratio: float = 0.7,
-        noise_sigma: float = 0.0,
-        postprocess: Any = None,
-    ) -> None:
-        self._store_params(locals())
+    history: int = Param(200, int_in(1))
+    n_mixtures: int = Param(5, int_in(1, 255))
+    background_ratio: float = Param(0.7, real_in(0.0, 1.0))
+    noise_sigma: float = Param(0.0, real_in(0.0))
 
     _factory = "bgsegm.createBackgroundSubtractorMOG"
-
-    def _constraints(self) -> dict[str, list[Any]]:
-        return {
-            "history": [_int(1)],
-            "n_mixtures": [_int(1, 255)],
-            "background_ratio": [_real(0.0, 1.0)],
-            "noise_sigma": [_real(0.0)],
-        }
 
 
 class OpenCVGMG(_OpenCVSubtractor):
@@ -291,19 +223,10 @@ class OpenCVGMG(_OpenCVSubtractor):
 
     _native_background = False
 
-    def __init__(
-        self,
-        *,
-        initialization_frames: int = 120,
-        decision_threshold: float = 0.8,
-        postprocess: Any = None,
-    ) -> None:
-        self._store_params(locals())
+    initialization_frames: int = Param(120, int_in(1))
+    decision_threshold: float = Param(0.8, real_in(0.0, 1.0))
 
     _factory = "bgsegm.createBackgroundSubtractorGMG"
-
-    def _constraints(self) -> dict[str, list[Any]]:
-        return {"initialization_frames": [_int(1)], "decision_threshold": [_real(0.0, 1.0)]}
 
 
 class OpenCVCNT(_OpenCVSubtractor):
@@ -317,24 +240,12 @@ class OpenCVCNT(_OpenCVSubtractor):
 
     _native_background = False
 
-    def __init__(
-        self,
-        *,
-        min_pixel_stability: int = 15,
-        use_history: bool = True,
-        max_pixel_stability: int = 15 * 60,
-        is_parallel: bool = True,
-        postprocess: Any = None,
-    ) -> None:
-        self._store_params(locals())
+    min_pixel_stability: int = Param(15, int_in(1))
+    use_history: bool = Param(True)
+    max_pixel_stability: int = Param(15 * 60, lambda s: int_in(bound(s, "min_pixel_stability")))
+    is_parallel: bool = Param(True)
 
     _factory = "bgsegm.createBackgroundSubtractorCNT"
-
-    def _constraints(self) -> dict[str, list[Any]]:
-        return {
-            "min_pixel_stability": [_int(1)],
-            "max_pixel_stability": [_int(_number(self.min_pixel_stability))],
-        }
 
 
 class OpenCVGSOC(_OpenCVSubtractor):
@@ -345,36 +256,19 @@ class OpenCVGSOC(_OpenCVSubtractor):
     .. [1] OpenCV contrib ``bgsegm`` module, "BackgroundSubtractorGSOC", 2017.
     """
 
-    def __init__(
-        self,
-        *,
-        mc: int = 0,
-        n_samples: int = 20,
-        replace_rate: float = 0.003,
-        propagation_rate: float = 0.01,
-        hits_threshold: int = 32,
-        alpha: float = 0.01,
-        beta: float = 0.0022,
-        blinking_supression_decay: float = 0.1,
-        blinking_supression_multiplier: float = 0.1,
-        noise_removal_threshold_fac_bg: float = 0.0004,
-        noise_removal_threshold_fac_fg: float = 0.0008,
-        postprocess: Any = None,
-    ) -> None:
-        self._store_params(locals())
+    mc: int = Param(0, int_in(0, 1))
+    n_samples: int = Param(20, int_in(1))
+    replace_rate: float = Param(0.003, real_in(0.0, 1.0))
+    propagation_rate: float = Param(0.01, real_in(0.0, 1.0))
+    hits_threshold: int = Param(32, int_in(1))
+    alpha: float = Param(0.01, real_in(0.0))
+    beta: float = Param(0.0022, real_in(0.0))
+    blinking_supression_decay: float = Param(0.1)
+    blinking_supression_multiplier: float = Param(0.1)
+    noise_removal_threshold_fac_bg: float = Param(0.0004)
+    noise_removal_threshold_fac_fg: float = Param(0.0008)
 
     _factory = "bgsegm.createBackgroundSubtractorGSOC"
-
-    def _constraints(self) -> dict[str, list[Any]]:
-        return {
-            "mc": [_int(0, 1)],
-            "n_samples": [_int(1)],
-            "replace_rate": [_real(0.0, 1.0)],
-            "propagation_rate": [_real(0.0, 1.0)],
-            "hits_threshold": [_int(1)],
-            "alpha": [_real(0.0)],
-            "beta": [_real(0.0)],
-        }
 
 
 class OpenCVLSBP(_OpenCVSubtractor):
@@ -386,35 +280,18 @@ class OpenCVLSBP(_OpenCVSubtractor):
        pattern", CVPRW 2016.
     """
 
-    def __init__(
-        self,
-        *,
-        mc: int = 0,
-        n_samples: int = 20,
-        lsbp_radius: int = 16,
-        t_lower: float = 2.0,
-        t_upper: float = 32.0,
-        t_inc: float = 1.0,
-        t_dec: float = 0.05,
-        r_scale: float = 10.0,
-        r_incdec: float = 0.005,
-        noise_removal_threshold_fac_bg: float = 0.0004,
-        noise_removal_threshold_fac_fg: float = 0.0008,
-        lsbp_threshold: int = 8,
-        min_count: int = 2,
-        postprocess: Any = None,
-    ) -> None:
-        self._store_params(locals())
+    mc: int = Param(0, int_in(0, 1))
+    n_samples: int = Param(20, int_in(1))
+    lsbp_radius: int = Param(16, int_in(1))
+    t_lower: float = Param(2.0, real_in(0.0))
+    t_upper: float = Param(32.0, lambda s: real_in(bound(s, "t_lower")))
+    t_inc: float = Param(1.0)
+    t_dec: float = Param(0.05)
+    r_scale: float = Param(10.0)
+    r_incdec: float = Param(0.005)
+    noise_removal_threshold_fac_bg: float = Param(0.0004)
+    noise_removal_threshold_fac_fg: float = Param(0.0008)
+    lsbp_threshold: int = Param(8, int_in(0, 32))
+    min_count: int = Param(2, lambda s: int_in(1, bound(s, "n_samples")))
 
     _factory = "bgsegm.createBackgroundSubtractorLSBP"
-
-    def _constraints(self) -> dict[str, list[Any]]:
-        return {
-            "mc": [_int(0, 1)],
-            "n_samples": [_int(1)],
-            "lsbp_radius": [_int(1)],
-            "t_lower": [_real(0.0)],
-            "t_upper": [_real(_number(self.t_lower))],
-            "lsbp_threshold": [_int(0, 32)],
-            "min_count": [_int(1, _number(self.n_samples))],
-        }

@@ -6,13 +6,14 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from bgmix._validation import check_choice, check_int, check_param, check_real
-from bgmix.background._batch import BatchSubtractor, as_seed
+from bgmix._validation import Options
+from bgmix.background._base import Param, int_in, real_in
+from bgmix.background._clusters import INITS, PixelClusterSubtractor
 
 __all__ = ["PixelKMeans"]
 
 
-class PixelKMeans(BatchSubtractor):
+class PixelKMeans(PixelClusterSubtractor):
     """Per-pixel k-means background model.
 
     Every pixel's training samples :math:`x_1, \\dots, x_T \\in \\mathbb{R}^C` are
@@ -35,13 +36,8 @@ class PixelKMeans(BatchSubtractor):
     background_ratio : float, default 0.7
         The background clusters are the largest ones whose cumulative share of the
         training samples first reaches this.
-    online_rate : float, default 0.0
-        Learning rate after the fit when :meth:`apply` uses the automatic rate (0: the
-        fitted model stays frozen). An explicit ``learning_rate`` overrides it.
-    random_state : int, Generator or None, default None
-        Seed of ``init="random"``.
-    max_memory, block_rows, n_jobs, postprocess
-        See :class:`~bgmix.background._batch.BatchSubtractor`.
+    online_rate, random_state, max_memory, block_rows, n_jobs, postprocess
+        See :class:`~bgmix.background._clusters.PixelClusterSubtractor`.
 
     Attributes
     ----------
@@ -88,39 +84,16 @@ class PixelKMeans(BatchSubtractor):
     min_fit_frames: ClassVar[int] = 2
     _state_attrs = ("centers_", "weights_", "n_iter_")
 
-    def __init__(
-        self,
-        *,
-        n_clusters: int = 3,
-        init: str = "quantile",
-        max_iter: int = 30,
-        threshold: float = 30.0,
-        background_ratio: float = 0.7,
-        online_rate: float = 0.0,
-        random_state: int | np.random.Generator | None = None,
-        max_memory: float = 1024.0,
-        block_rows: int | None = None,
-        n_jobs: int | None = None,
-        postprocess: Any = None,
-    ) -> None:
-        self._store_params(locals())
+    n_clusters: int = Param(3, int_in(1, 16))
+    init: str = Param("quantile", Options(INITS))
+    max_iter: int = Param(30, int_in(1))
+    threshold: float = Param(30.0, real_in(0.0, None, closed="right"))
+    background_ratio: float = Param(0.7, real_in(0.0, 1.0, closed="right"))
+    online_rate: float = Param(0.0, real_in(0.0, 1.0))
+    random_state: int | np.random.Generator | None = Param(None, "random_state")
 
-    def _validate_params(self) -> None:
-        super()._validate_params()
-        check_int("n_clusters", self.n_clusters, low=1, high=16)
-        check_choice("init", self.init, ("quantile", "random"))
-        check_int("max_iter", self.max_iter, low=1)
-        check_real("threshold", self.threshold, low=0.0, low_inclusive=False)
-        check_real(
-            "background_ratio", self.background_ratio, low=0.0, high=1.0, low_inclusive=False
-        )
-        check_real("online_rate", self.online_rate, low=0.0, high=1.0)
-        check_param("random_state", self.random_state, ["random_state"])
-
-    def _fit_allocate(self, shape: tuple[int, int, int, int]) -> dict[str, Any]:
-        _, H, W, C = shape
+    def _allocate_model(self, H: int, W: int, C: int) -> dict[str, Any]:
         K = int(self.n_clusters)
-        self._seed = as_seed(self.random_state) if self.init == "random" else 0
         return {
             "centers_": np.empty((H, W, K, C), np.float32),
             "weights_": np.empty((H, W, K), np.float32),
@@ -128,13 +101,12 @@ class PixelKMeans(BatchSubtractor):
         }
 
     def _fit_block(self, block: np.ndarray, r0: int, r1: int, state: dict[str, Any]) -> None:
-        from bgmix._kernels import batch_em, batch_kmeans
+        from bgmix._kernels import batch_kmeans
 
-        method = batch_em.INIT_RANDOM if self.init == "random" else batch_em.INIT_QUANTILE
         batch_kmeans.kmeans_fit(
             block,
             int(self.n_clusters),
-            method,
+            self._init_code,
             self._seed,
             r0,
             block.shape[2],
@@ -145,14 +117,9 @@ class PixelKMeans(BatchSubtractor):
             n_threads=self._n_threads,
         )
 
-    def _initialize(self, frame: np.ndarray) -> None:  # pragma: no cover - requires_fit
-        raise AssertionError("kmeans is fitted, never initialised from one frame")
-
-    def _apply(self, frame: np.ndarray, learning_rate: float) -> np.ndarray:
+    def _update(self, frame: np.ndarray, alpha: float, mask: np.ndarray) -> None:
         from bgmix._kernels import batch_kmeans
 
-        alpha = float(self.online_rate) if learning_rate < 0 else float(learning_rate)
-        mask = np.empty(frame.shape[:2], np.uint8)
         batch_kmeans.kmeans_apply(
             frame,
             self.centers_,
@@ -163,7 +130,6 @@ class PixelKMeans(BatchSubtractor):
             mask,
             n_threads=self._n_threads,
         )
-        return mask
 
     def _background(self) -> np.ndarray:
         return self.centers_[:, :, 0, :]

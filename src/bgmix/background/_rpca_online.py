@@ -7,9 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from bgmix._threads import check_n_jobs, resolve_n_jobs, run_bands
-from bgmix._validation import check_int, check_real
-from bgmix.background._base import BackgroundSubtractor
+from bgmix._threads import run_bands
+from bgmix.background._base import Param, ThreadedSubtractor, int_in, real_in
 from bgmix.background._postprocess import PostProcess
 
 __all__ = ["RPCA_ONLINE_DEFAULT_POSTPROCESS", "RPCAOnline"]
@@ -26,7 +25,7 @@ _REORTHO_EVERY = 64
 _MIN_BAND_BLOCKS = 4
 
 
-class RPCAOnline(BackgroundSubtractor):
+class RPCAOnline(ThreadedSubtractor):
     r"""Online Robust PCA: incremental principal component pursuit (incPCP).
 
     A streaming version of :class:`~bgmix.background.RPCASubtractor` after
@@ -158,31 +157,14 @@ class RPCAOnline(BackgroundSubtractor):
 
     _state_attrs = ("_basis", "_sv", "_coef", "_count", "_model_frames")
 
-    def __init__(
-        self,
-        *,
-        rank: int = 1,
-        history: int = 100,
-        lam: float = 20.0,
-        n_iter: int = 3,
-        threshold: float = 35.0,
-        absorb_frames: int = 20,
-        absorb_rate: float = 0.0,
-        n_jobs: int | None = None,
-        postprocess: PostProcess | dict[str, Any] | None = RPCA_ONLINE_DEFAULT_POSTPROCESS,
-    ) -> None:
-        self._store_params(locals())
-
-    def _validate_params(self) -> None:
-        super()._validate_params()
-        check_int("rank", self.rank, low=1, high=64)
-        check_int("history", self.history, low=1)
-        check_real("lam", self.lam, low=0.0, low_inclusive=False)
-        check_int("n_iter", self.n_iter, low=0)
-        check_real("threshold", self.threshold, low=0.0, high=255.0)
-        check_int("absorb_frames", self.absorb_frames, low=0, high=65534)
-        check_real("absorb_rate", self.absorb_rate, low=0.0, high=1.0)
-        check_n_jobs(self.n_jobs)
+    rank: int = Param(1, int_in(1, 64))
+    history: int = Param(100, int_in(1))
+    lam: float = Param(20.0, real_in(0.0, None, closed="right"))
+    n_iter: int = Param(3, int_in(0))
+    threshold: float = Param(35.0, real_in(0.0, 255.0))
+    absorb_frames: int = Param(20, int_in(0, 65534))
+    absorb_rate: float = Param(0.0, real_in(0.0, 1.0))
+    postprocess: PostProcess | dict[str, Any] | None = Param(RPCA_ONLINE_DEFAULT_POSTPROCESS)
 
     # ------------------------------------------------------------------ model
     def _initialize(self, frame: np.ndarray) -> None:
@@ -239,7 +221,7 @@ class RPCAOnline(BackgroundSubtractor):
         if self._basis.shape[0] == 0:  # first frame: it is the background
             self._restart(x)
             return np.zeros((h, w), np.uint8)
-        threads = resolve_n_jobs(self.n_jobs)
+        threads = self._n_threads
         U = self._basis
         k = U.shape[0]
         self._scratch(D, h * w, nb, k)

@@ -6,12 +6,9 @@ evaluations; the Gaussian-mixture methods are measured against them.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
-from bgmix._validation import check_real
-from bgmix.background._base import FOREGROUND, BackgroundSubtractor
+from bgmix.background._base import FOREGROUND, BackgroundSubtractor, Param, real_in
 
 __all__ = ["FrameDifference", "RunningMean"]
 
@@ -72,12 +69,7 @@ class FrameDifference(BackgroundSubtractor):
 
     _state_attrs = ("_reference",)
 
-    def __init__(self, *, threshold: float = 25.0, postprocess: Any = None) -> None:
-        self._store_params(locals())
-
-    def _validate_params(self) -> None:
-        super()._validate_params()
-        check_real("threshold", self.threshold, low=0.0, high=255.0)
+    threshold: float = Param(25.0, real_in(0.0, 255.0))
 
     def _initialize(self, frame: np.ndarray) -> None:
         self._reference = frame.astype(np.float32)
@@ -127,15 +119,8 @@ class RunningMean(BackgroundSubtractor):
 
     _state_attrs = ("_mean",)
 
-    def __init__(
-        self, *, alpha: float = 0.05, threshold: float = 30.0, postprocess: Any = None
-    ) -> None:
-        self._store_params(locals())
-
-    def _validate_params(self) -> None:
-        super()._validate_params()
-        check_real("alpha", self.alpha, low=0.0, high=1.0, low_inclusive=False)
-        check_real("threshold", self.threshold, low=0.0, high=255.0)
+    alpha: float = Param(0.05, real_in(0.0, 1.0, closed="right"))
+    threshold: float = Param(30.0, real_in(0.0, 255.0))
 
     def _initialize(self, frame: np.ndarray) -> None:
         self._mean = frame.astype(np.float32)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import inspect
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -96,7 +97,8 @@ class BaseEstimator:
     """Parameter handling, repr, tags and the fitted-state guard of bgmix estimators.
 
     Subclasses list every constructor argument as a keyword with a default, store it
-    unchanged in ``__init__`` and validate it in ``fit``.
+    unchanged in ``__init__`` (``self._store_params(locals())``) and validate it in
+    ``fit``.
     """
 
     #: scikit-learn's estimator type ("clusterer", "density_estimator", ...).
@@ -114,6 +116,15 @@ class BaseEstimator:
             if p.kind is p.VAR_POSITIONAL:  # pragma: no cover - a bug in a subclass
                 raise TypeError(f"{cls.__name__}.__init__ must not take *args")
         return sorted(p.name for p in params if p.name != "self" and p.kind is not p.VAR_KEYWORD)
+
+    def _store_params(self, values: Mapping[str, Any]) -> None:
+        """The whole body of a subclass ``__init__``: ``self._store_params(locals())``
+        stores every constructor argument unchanged under its name (scikit-learn's
+        rule: no validation or conversion before ``fit``). A further subclass whose own
+        ``__init__`` calls ``super().__init__`` stores its extra arguments itself."""
+        for name in self._get_param_names():
+            if name in values:
+                setattr(self, name, values[name])
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
         """Parameters of this estimator.

@@ -166,22 +166,7 @@ class GaussianMixture(BaseMixture):
         max_samples: int | None = None,
         n_jobs: int | None = None,
     ) -> None:
-        self.n_components = n_components
-        self.covariance_type = covariance_type
-        self.tol = tol
-        self.reg_covar = reg_covar
-        self.max_iter = max_iter
-        self.n_init = n_init
-        self.init_params = init_params
-        self.weights_init = weights_init
-        self.means_init = means_init
-        self.precisions_init = precisions_init
-        self.random_state = random_state
-        self.warm_start = warm_start
-        self.verbose = verbose
-        self.verbose_interval = verbose_interval
-        self.max_samples = max_samples
-        self.n_jobs = n_jobs
+        self._store_params(locals())
 
     # ------------------------------------------------------------- initialise
     def _check_initial_parameters(self, X: np.ndarray) -> None:

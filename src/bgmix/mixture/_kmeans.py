@@ -222,15 +222,7 @@ class KMeans(BaseEstimator):
         max_samples: int | None = None,
         n_jobs: int | None = None,
     ) -> None:
-        self.n_clusters = n_clusters
-        self.init = init
-        self.n_init = n_init
-        self.max_iter = max_iter
-        self.tol = tol
-        self.verbose = verbose
-        self.random_state = random_state
-        self.max_samples = max_samples
-        self.n_jobs = n_jobs
+        self._store_params(locals())
 
     # ------------------------------------------------------------------ fit
     def fit(self, X: ArrayLike, y: Any = None) -> KMeans:
