@@ -1,9 +1,12 @@
-"""`import bgmix` must stay cheap and free of side effects."""
+"""`import bgmix` must stay cheap and free of side effects (but one: a short OpenBLAS spin)."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+
+import pytest
 
 import bgmix
 from tests._imports import modules_loaded_by
@@ -26,6 +29,18 @@ def test_import_has_no_logging_or_warning_side_effects():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "True"
+
+
+@pytest.mark.parametrize("given", [None, "28"])
+def test_import_sets_a_short_openblas_spin_unless_the_user_chose_one(given):
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_THREAD_TIMEOUT"}
+    if given is not None:
+        env["OPENBLAS_THREAD_TIMEOUT"] = given
+    code = "import os, bgmix\nprint(os.environ['OPENBLAS_THREAD_TIMEOUT'])\n"
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    )
+    assert out.stdout.strip() == (given or "16")
 
 
 def test_version_is_exposed():

@@ -276,7 +276,10 @@ def rpca(
     that reach ``tol`` are float64.
 
     Memory: five float64 ``(m, n)`` matrices (about ``40 m n`` bytes) plus the Gram
-    matrix.
+    matrix. Speed: the element-wise kernels run on bgmix's threads between OpenBLAS
+    calls, so OpenBLAS's long spin after each call (its default) slows them;
+    ``import bgmix`` before NumPy sets a short one (``OPENBLAS_THREAD_TIMEOUT=16``),
+    otherwise set that variable before starting Python.
 
     References
     ----------
