@@ -25,7 +25,7 @@ from bgmix._version import __version__
 # OpenBLAS's worker threads spin for 2**28 cycles (about 0.1 s) after every call before
 # they sleep, and bgmix runs its own kernel threads between BLAS calls (rpca's
 # element-wise steps between the matrix products of its singular value thresholding):
-# the spinning threads took a core from them and made rpca 20-40 % slower. OpenBLAS
+# the spinning threads took a core from them and made rpca 25-45 % slower. OpenBLAS
 # reads this variable when it loads, so a short spin applies when bgmix is imported
 # before NumPy and SciPy (always in the ``bgmix`` command); a value set by the user is
 # kept.
