@@ -59,6 +59,7 @@ import os
 import platform
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -254,18 +255,17 @@ def support_fmeasure(S: np.ndarray, S0: np.ndarray, threshold: float = 0.5) -> f
 
 
 # One run of an rpca contender in a fresh process: D is read from DIR/D.npy, L and S
-# are written next to it, the rest is printed as JSON.
+# are written next to it (DIR/<who>_L.npy, DIR/<who>_S.npy), the rest is printed as JSON.
 _RPCA_IN_A_FRESH_PROCESS = """
 import json, sys, time
 sys.path[:0] = [sys.argv[3] + "/src", sys.argv[3]]
 if sys.argv[2] == "bgmix":
     import bgmix  # first, as in the bgmix command: its OpenBLAS setting applies
 import numpy as np
-from bgmix.lowrank import rpca
-from tests.lowrank.oracles import plain_ialm  # the reference, shared with the tests
 D = np.load(sys.argv[1] + "/D.npy")
 out = {}
 if sys.argv[2] == "bgmix":
+    from bgmix.lowrank import rpca
     rpca(D[:200, :50])  # load the kernels outside the timing
     t0 = time.perf_counter()
     res = rpca(D, random_state=int(sys.argv[4]))
@@ -274,39 +274,37 @@ if sys.argv[2] == "bgmix":
     out.update(n_iter=res.n_iter, converged=res.converged, rank=res.rank,
                svd_used=list(res.svd_used), ranks=res.ranks.tolist())
 else:
+    from tests.lowrank.oracles import plain_ialm  # the reference, shared with the tests
     t0 = time.perf_counter()
     L, S, out["n_iter"] = plain_ialm(D)
     out["seconds"] = time.perf_counter() - t0
-np.save(sys.argv[1] + "/L.npy", L)
-np.save(sys.argv[1] + "/S.npy", S)
+np.save(sys.argv[1] + "/" + sys.argv[2] + "_L.npy", L)
+np.save(sys.argv[1] + "/" + sys.argv[2] + "_S.npy", S)
 print(json.dumps(out))
 """
 
 
 def rpca_in_a_fresh_process(
-    D: np.ndarray, who: str, seed: int = 0
+    folder: Path, who: str, seed: int = 0
 ) -> tuple[np.ndarray, np.ndarray, dict]:
-    """``(L, S, record)`` of one run of ``who`` ("bgmix" or "plain") in a fresh process
-    with the OpenBLAS settings its user gets: bgmix imported first (its short spin of
-    OpenBLAS's threads), the plain NumPy inexact ALM with OpenBLAS's defaults (the
-    short spin slows LAPACK's SVD). ``record``: ``seconds``, ``n_iter`` and, for
-    bgmix, ``converged``, ``rank``, ``svd_used``, ``ranks``."""
+    """``(L, S, record)`` of one run of ``who`` ("bgmix" or "plain") on
+    ``folder/D.npy`` in a fresh process with the OpenBLAS settings its user gets: bgmix
+    imported first (its short spin of OpenBLAS's threads), the plain NumPy inexact ALM
+    with OpenBLAS's defaults (the short spin slows LAPACK's SVD). ``record``:
+    ``seconds``, ``n_iter`` and, for bgmix, ``converged``, ``rank``, ``svd_used``,
+    ``ranks``."""
     import subprocess
-    import tempfile
 
     env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_THREAD_TIMEOUT"}
-    with tempfile.TemporaryDirectory() as tmp:
-        np.save(Path(tmp) / "D.npy", D)
-        done = subprocess.run(
-            [sys.executable, "-c", _RPCA_IN_A_FRESH_PROCESS, tmp, who, str(ROOT), str(seed)],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        record = json.loads(done.stdout.strip().splitlines()[-1])
-        L, S = np.load(Path(tmp) / "L.npy"), np.load(Path(tmp) / "S.npy")
-    return L, S, record
+    done = subprocess.run(
+        [sys.executable, "-c", _RPCA_IN_A_FRESH_PROCESS, str(folder), who, str(ROOT), str(seed)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    record = json.loads(done.stdout.strip().splitlines()[-1])
+    return np.load(folder / f"{who}_L.npy"), np.load(folder / f"{who}_S.npy"), record
 
 
 def bench_rpca(D: np.ndarray, label: str, repeats: int, planted_parts=None) -> dict:
@@ -316,14 +314,17 @@ def bench_rpca(D: np.ndarray, label: str, repeats: int, planted_parts=None) -> d
     lam = 1.0 / np.sqrt(max(D.shape))
     d_norm = float(np.linalg.norm(D))
     t_plain, times = [], []
-    for seed in range(repeats):
-        L_ref, S_ref, plain = rpca_in_a_fresh_process(D, "plain")
-        t_plain.append(plain["seconds"])
-        n_ref = plain["n_iter"]
-        print(f"  plain NumPy inexact ALM: {t_plain[-1]:.1f} s, {n_ref} iterations", flush=True)
-        L_bg, S_bg, res = rpca_in_a_fresh_process(D, "bgmix", seed)
-        times.append(res["seconds"])
-        print(f"  bgmix rpca: {times[-1]:.1f} s, {res['n_iter']} iterations", flush=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        np.save(folder / "D.npy", D)  # once; every run reads it
+        for seed in range(repeats):
+            L_ref, S_ref, plain = rpca_in_a_fresh_process(folder, "plain")
+            t_plain.append(plain["seconds"])
+            n_ref = plain["n_iter"]
+            print(f"  plain NumPy inexact ALM: {t_plain[-1]:.1f} s, {n_ref} iterations", flush=True)
+            L_bg, S_bg, res = rpca_in_a_fresh_process(folder, "bgmix", seed)
+            times.append(res["seconds"])
+            print(f"  bgmix rpca: {times[-1]:.1f} s, {res['n_iter']} iterations", flush=True)
     err_L = float(np.linalg.norm(L_bg - L_ref) / np.linalg.norm(L_ref))
     err_S = float(np.linalg.norm(S_bg - S_ref) / np.linalg.norm(S_ref))
     quality = {}
