@@ -84,6 +84,13 @@ _BUILTIN: list[tuple[str, str, str, str]] = [
         "per-pixel Gaussian mixture with full colour covariances, vectorised Numba",
     ),
     (
+        "gmm-consensus",
+        "bgmix.background._gmm_consensus:GMMConsensus",
+        "online",
+        "gmm-full with a start-up learning rate and a neighbourhood consensus "
+        "(Elgammal et al. 2000) in the decision",
+    ),
+    (
         "mog",
         "bgmix.background._mog:MOG",
         "online",

@@ -1,0 +1,151 @@
+"""Numba kernel of the neighbourhood test of ``gmm-consensus``: is a foreground
+pixel explained by the background model of a neighbour?
+
+After the ``gmm-full`` band kernel (:mod:`bgmix._kernels.online_gmm_full`) has
+classified and updated every row of a frame, :func:`displaced_rows` looks at the
+pixels it called foreground and tests each against the background components of its
+neighbours (Elgammal, Harwood & Davis 2000, the *displacement probability*): water,
+foliage and a shaking camera move background colours by a pixel or two, so a pixel
+that one of its neighbours' backgrounds explains is displaced background, not an
+object. Only foreground pixels pay for the test.
+
+The kernel reads the model (the state of :class:`GMMFullState`, whatever band
+updated it) and the frame, and writes only its own rows of ``explained``, so bands
+run on several threads give the same flags as one band.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from bgmix._kernels._config import FASTMATH
+
+__all__ = ["displaced_rows"]
+
+F32 = np.float32
+
+
+@njit(cache=True, error_model="numpy", fastmath=FASTMATH, inline="always")
+def _component_matches(frame, y, x, mean, cov, m, yy, xx, lam2, floor):
+    """True when pixel ``(y, x)`` of ``frame`` is within Mahalanobis distance
+    ``sqrt(lam2)`` of component ``m`` of pixel ``(yy, xx)``; also returns the
+    component's ``1 / sqrt(det Σ)`` (its ranking key divided by its weight)."""
+    if mean.shape[1] == 3:
+        a = cov[m, 0, yy, xx]
+        b = cov[m, 1, yy, xx]
+        c = cov[m, 2, yy, xx]
+        d = cov[m, 3, yy, xx]
+        e = cov[m, 4, yy, xx]
+        f = cov[m, 5, yy, xx]
+        # cofactors of the symmetric matrix [[a, b, c], [b, d, e], [c, e, f]]
+        ca = d * f - e * e
+        cb = c * e - b * f
+        cc = b * e - c * d
+        cd = a * f - c * c
+        ce = b * c - a * e
+        cf = a * d - b * b
+        det = max(a * ca + b * cb + c * cc, floor)
+        e0 = F32(frame[y, x, 0]) - mean[m, 0, yy, xx]
+        e1 = F32(frame[y, x, 1]) - mean[m, 1, yy, xx]
+        e2 = F32(frame[y, x, 2]) - mean[m, 2, yy, xx]
+        q = ca * e0 * e0 + cd * e1 * e1 + cf * e2 * e2
+        q += F32(2.0) * (cb * e0 * e1 + cc * e0 * e2 + ce * e1 * e2)
+        return q < lam2 * det, F32(1.0) / math.sqrt(det)
+    v = max(cov[m, 0, yy, xx], floor)
+    e0 = F32(frame[y, x, 0]) - mean[m, 0, yy, xx]
+    return e0 * e0 < lam2 * v, F32(1.0) / math.sqrt(v)
+
+
+@njit(cache=True, error_model="numpy", fastmath=FASTMATH)
+def _explained_by(frame, y, x, weight, mean, cov, yy, xx, lam2, tbr, ranked, floor):
+    """True when a background component of pixel ``(yy, xx)`` matches pixel ``(y, x)``.
+
+    Background components follow ``gmm-full``'s rule: with ``ranked``, the
+    components ranked by ``w / sqrt(det Σ)`` (ties to the lower index) before which
+    less than ``tbr`` of the weight comes; otherwise every component.
+    """
+    kmax = weight.shape[0]
+    for m in range(kmax):
+        ok, isdet = _component_matches(frame, y, x, mean, cov, m, yy, xx, lam2, floor)
+        if not ok:
+            continue
+        if not ranked:
+            return True
+        key = weight[m, yy, xx] * isdet
+        cum = F32(0.0)
+        for j in range(kmax):
+            if j == m:
+                continue
+            _, jdet = _component_matches(frame, y, x, mean, cov, j, yy, xx, lam2, floor)
+            kj = weight[j, yy, xx] * jdet
+            if kj > key or (kj == key and j < m):
+                cum += weight[j, yy, xx]
+        if cum < tbr:
+            return True
+    return False
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def displaced_rows(
+    y0, y1, frame, weight, mean, cov, mask, explained, radius, lam2, tbr, ranked, var_min
+):
+    """Flag the foreground pixels of rows ``[y0, y1)`` that a neighbour's background
+    explains.
+
+    Parameters
+    ----------
+    y0, y1 : int
+        IN: the band of rows.
+    frame : (H, W, C) uint8 or float32 ndarray
+        IN: the frame (0–255 scale), C in {1, 3}.
+    weight, mean, cov : float32 ndarrays
+        IN: the ``gmm-full`` model, ``(K, H, W)``, ``(K, C, H, W)`` and ``(K, S, H,
+        W)`` (see :class:`~bgmix._kernels.online_gmm_full.GMMFullState`).
+    mask : (H, W) uint8 ndarray
+        IN: the model's mask (255 foreground).
+    explained : (H, W) uint8 ndarray
+        OUT (rows ``[y0, y1)``): 1 where ``mask`` is 255 and a background component
+        of a pixel within Chebyshev distance ``radius`` (the pixel itself excluded)
+        matches the frame's pixel, else 0.
+    radius : int
+        IN: the neighbourhood's Chebyshev radius (at least 1).
+    lam2 : float32
+        IN: the squared Mahalanobis match threshold.
+    tbr : float32
+        IN: ``background_ratio`` of the ranked rule.
+    ranked : bool
+        IN: the ranked background rule (else every component is background).
+    var_min : float32
+        IN: the model's ``var_min`` (a floor of ``det Σ`` follows from it as in the
+        ``gmm-full`` kernel).
+    """
+    h, w = mask.shape
+    nch = mean.shape[1]
+    floor = var_min * F32(1e-3)
+    if nch == 3:
+        floor = floor * floor * floor
+    for y in range(y0, y1):
+        ya = max(0, y - radius)
+        yb = min(h, y + radius + 1)
+        for x in range(w):
+            if mask[y, x] != 255:
+                explained[y, x] = 0
+                continue
+            xa = max(0, x - radius)
+            xb = min(w, x + radius + 1)
+            hit = False
+            for yy in range(ya, yb):
+                for xx in range(xa, xb):
+                    if yy == y and xx == x:
+                        continue
+                    if _explained_by(
+                        frame, y, x, weight, mean, cov, yy, xx, lam2, tbr, ranked, floor
+                    ):
+                        hit = True
+                        break
+                if hit:
+                    break
+            explained[y, x] = 1 if hit else 0

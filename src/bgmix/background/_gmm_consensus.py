@@ -1,0 +1,181 @@
+"""``gmm-consensus``: ``gmm-full`` with a start-up learning rate and a neighbourhood
+consensus in the decision."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from bgmix.background._base import Param, int_in, real_in
+from bgmix.background._gmm_full import GMMFull
+from bgmix.background._postprocess import PostProcess
+
+__all__ = ["GMM_CONSENSUS_DEFAULT_POSTPROCESS", "GMMConsensus"]
+
+#: Default post-processing of ``gmm-consensus`` (chosen on half of the shared
+#: sequences and checked on the other half; see ``benchmarks/online_accuracy.py``).
+GMM_CONSENSUS_DEFAULT_POSTPROCESS = PostProcess(median=5)
+
+
+class GMMConsensus(GMMFull):
+    r"""``gmm-full`` whose young model learns fast and whose foreground must survive
+    a neighbourhood test.
+
+    The per-pixel full-covariance mixture of :class:`~bgmix.background._gmm_full.GMMFull`
+    (same model, kernels and parameters) with two changes:
+
+    * **Start-up rate.** The automatic learning rate at the :math:`n`-th frame since
+      the model started is :math:`\alpha_n = \max(\alpha, \min(1/2, 1 / (s (n + 1))))` with
+      :math:`s` = ``startup`` (the running-mean rate of Stauffer & Grimson's
+      on-line EM approximation [1]_, as in Zivkovic's ``mog2`` [4]_): a short clip
+      whose first frame shows the objects forgets their ghosts in a few frames
+      instead of a few hundred. ``startup=0`` keeps the constant :math:`\alpha`.
+    * **Neighbourhood consensus** (Elgammal, Harwood & Davis [2]_; Sheikh & Shah
+      [3]_). A pixel the mixture calls foreground is tested against the background
+      components of its neighbours within Chebyshev distance ``radius``: it is
+      *explained* when one of them matches it (Mahalanobis distance below
+      ``match_threshold``; background components by the pixel's rule). Water,
+      foliage and a shaking camera displace background colours by a pixel or two,
+      and such pixels are explained. With ``displaced_share`` :math:`\phi = 0` every
+      explained pixel is background (Elgammal's displacement probability); with
+      :math:`\phi > 0` the test is made per 8-connected blob of the mask (Elgammal's
+      component displacement probability): a blob is background when at least
+      :math:`\phi` of its pixels are explained, and kept whole otherwise, so an
+      object whose edges alone resemble the background stays entire.
+
+    Parameters
+    ----------
+    n_components, alpha, match_threshold, var_init, var_min, background_rule, \
+background_ratio, random_state
+        As in :class:`~bgmix.background._gmm_full.GMMFull`.
+    startup : float, default 2.0
+        :math:`s` of the start-up rate (0: off; at most 100).
+    radius : int, default 1
+        Neighbourhood radius of the consensus test (0: off; at most 4).
+    displaced_share : float, default 1.0
+        :math:`\phi`: the share of a blob's pixels that must be explained for the
+        blob to be background (0: the test is made per pixel).
+    hold_frames, n_jobs
+        See :class:`~bgmix.background._online.OnlineMixtureSubtractor`.
+    postprocess : PostProcess or dict, default ``PostProcess(median=5)``
+        Mask post-processing (after the consensus test).
+
+    Attributes
+    ----------
+    state_nbytes : int
+        As ``gmm-full``'s (122 bytes per pixel for RGB and the defaults).
+
+    Notes
+    -----
+    The mixture's update does not depend on the consensus test (it follows the
+    mixture's own decision, as in [2]_), so the test only changes the mask. With
+    the ranked rule the background components of a neighbour :math:`y` are those
+    ranked by :math:`w_k / \sqrt{|\Sigma_k|}` before which less than ``background_ratio``
+    of :math:`y`'s weight comes. The test reads the model after the frame's update
+    and writes only the mask, so results do not depend on ``n_jobs``.
+
+    ``learning_rate=0`` freezes the model; ``learning_rate=1`` restarts it from the
+    frame, which is then processed as the first frame (start-up rate again); another
+    rate is used as given.
+
+    References
+    ----------
+    .. [1] C. Stauffer and W. E. L. Grimson, "Adaptive background mixture models for
+       real-time tracking", CVPR 1999.
+    .. [2] A. Elgammal, D. Harwood and L. Davis, "Non-parametric model for background
+       subtraction", ECCV 2000 (displacement and component displacement
+       probabilities).
+    .. [3] Y. Sheikh and M. Shah, "Bayesian modeling of dynamic scenes for object
+       detection", IEEE TPAMI 27(11), 2005.
+    .. [4] Z. Zivkovic, "Improved adaptive Gaussian mixture model for background
+       subtraction", ICPR 2004.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> sub = GMMConsensus(random_state=0, n_jobs=1)
+    >>> frames = np.full((3, 12, 16, 3), 80, np.uint8)
+    >>> masks = [sub.apply(f) for f in frames]
+    >>> int(masks[-1].max())
+    0
+    """
+
+    _state_attrs = (*GMMFull._state_attrs, "_model_frames")
+
+    startup: float = Param(2.0, real_in(0.0, 100.0))
+    radius: int = Param(1, int_in(0, 4))
+    displaced_share: float = Param(1.0, real_in(0.0, 1.0))
+    postprocess: PostProcess | dict[str, Any] | None = Param(GMM_CONSENSUS_DEFAULT_POSTPROCESS)
+
+    def _restart(self, frame: np.ndarray) -> None:
+        super()._restart(frame)
+        self._model_frames = 0
+
+    def _rate(self, learning_rate: float) -> float:
+        """Count the frame and return its learning rate (the start-up rate when
+        automatic)."""
+        n = int(self._model_frames) + 1
+        self._model_frames = n
+        if learning_rate >= 0.0:
+            return learning_rate
+        s = float(self.startup)
+        if s == 0.0:
+            return float(self.alpha)
+        return max(float(self.alpha), min(0.5, 1.0 / (s * (n + 1))))
+
+    def _apply(self, frame: np.ndarray, learning_rate: float) -> np.ndarray:
+        if self._weight.shape[0] != self.n_components or learning_rate >= 1.0:
+            self._model_frames = 0  # the mixture restarts from this frame
+            learning_rate = -1.0
+            if self._weight.shape[0] == self.n_components:
+                self._restart(frame)
+        mask = super()._apply(frame, self._rate(learning_rate))
+        if int(self.radius) > 0:
+            self._consensus(frame, mask)
+        return mask
+
+    def _consensus(self, frame: np.ndarray, mask: np.ndarray) -> None:
+        """Clear the foreground of ``mask`` (in place) that neighbours explain."""
+        from bgmix._kernels.online_consensus import displaced_rows
+        from bgmix._kernels.online_gmm_full import RULE_RANKED
+
+        explained = np.empty(mask.shape, np.uint8)
+        p = self._params
+        self._run(
+            displaced_rows,
+            frame,
+            self._weight,
+            self._mean,
+            self._cov,
+            mask,
+            explained,
+            int(self.radius),
+            p.lam2,
+            p.tbr,
+            p.rule == RULE_RANKED,
+            p.var_min,
+        )
+        share = float(self.displaced_share)
+        if share == 0.0:
+            mask[explained == 1] = 0
+            return
+        drop_displaced_blobs(mask, explained, share)
+
+
+def drop_displaced_blobs(mask: np.ndarray, explained: np.ndarray, share: float) -> None:
+    """Set to 0 (in place) every 8-connected blob of 255 in ``mask`` of which at least
+    ``share`` of the pixels have ``explained == 1``."""
+    import cv2
+
+    fg = (mask == 255).astype(np.uint8)
+    n, labels = cv2.connectedComponents(fg, connectivity=8)
+    if n <= 1:
+        return
+    flat = labels.ravel()
+    area = np.bincount(flat, minlength=n)
+    hits = np.bincount(flat, weights=explained.ravel(), minlength=n)
+    drop = hits >= share * area
+    drop[0] = False
+    if drop.any():
+        mask[drop[labels]] = 0
