@@ -108,8 +108,8 @@ background_ratio, random_state
     displaced_share: float = Param(1.0, real_in(0.0, 1.0))
     postprocess: PostProcess | dict[str, Any] | None = Param(GMM_CONSENSUS_DEFAULT_POSTPROCESS)
 
-    def _restart(self, frame: np.ndarray) -> None:
-        super()._restart(frame)
+    def _initialize(self, frame: np.ndarray) -> None:
+        super()._initialize(frame)
         self._model_frames = 0
 
     def _rate(self, learning_rate: float) -> float:

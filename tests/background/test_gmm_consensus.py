@@ -1,0 +1,162 @@
+"""gmm-consensus: start-up rate, neighbourhood consensus, blobs, threads, parameters."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from bgmix.background import load_subtractor, make_subtractor
+from bgmix.background._gmm_consensus import GMMConsensus, drop_displaced_blobs
+from bgmix.background._gmm_full import GMMFull
+from bgmix.exceptions import ParameterError
+
+
+def _textured(h=40, w=48, seed=0, channels=3):
+    rng = np.random.default_rng(seed)
+    shape = (h, w, channels) if channels == 3 else (h, w)
+    # smooth texture: a shift by one pixel changes values by a few grey levels only
+    # between neighbours, but by much more than the noise at a distance
+    base = rng.integers(30, 220, size=(h // 4 + 2, w // 4 + 2, 3)).astype(np.float32)
+    tex = np.kron(base, np.ones((4, 4, 1)))[:h, :w]
+    return tex if channels == 3 else tex[..., 0].reshape(shape)
+
+
+def _noisy(img, rng):
+    return np.clip(np.rint(img + rng.normal(0, 1.5, img.shape)), 0, 255).astype(np.uint8)
+
+
+def test_startup_rate_schedule_and_a_ghost_is_forgotten():
+    rng = np.random.default_rng(1)
+    bg = np.full((24, 32, 3), 60.0, np.float32)
+    first = bg.copy()
+    first[8:16, 10:20] = 200.0  # an object present in the first frame, then gone
+    fast = GMMConsensus(random_state=0, startup=2.0, radius=0, postprocess=None, n_jobs=1)
+    slow = GMMConsensus(random_state=0, startup=0.0, radius=0, postprocess=None, n_jobs=1)
+    for sub in (fast, slow):
+        sub.apply(_noisy(first, rng))
+    ghost = np.zeros((24, 32), bool)
+    ghost[8:16, 10:20] = True
+    for _ in range(20):
+        frame = _noisy(bg, rng)
+        m_fast, m_slow = fast.apply(frame), slow.apply(frame)
+    assert np.mean(m_fast[ghost] == 255) < 0.05
+    # the young model's covariances have shrunk to the noise; the constant rate's not
+    assert fast._cov[:, 0].min() < 20.0 < slow._cov[:, 0].max()
+    # the rate falls to alpha and no lower
+    assert slow._rate(-1.0) == pytest.approx(0.005)
+    fast._model_frames = 10_000
+    assert fast._rate(-1.0) == pytest.approx(0.005)
+    fast._model_frames = 0
+    assert fast._rate(-1.0) == pytest.approx(0.25)  # 1 / (2 * (1 + 1))
+
+
+def test_startup_zero_equals_gmm_full_without_consensus():
+    rng = np.random.default_rng(2)
+    frames = [_noisy(_textured(seed=s % 3), rng) for s in range(8)]
+    a = GMMConsensus(random_state=5, startup=0.0, radius=0, n_jobs=1)
+    b = GMMFull(random_state=5, n_jobs=1)
+    for f in frames:
+        np.testing.assert_array_equal(a.apply(f), b.apply(f))
+    np.testing.assert_array_equal(a._cov, b._cov)
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+def test_consensus_removes_a_one_pixel_shake_but_keeps_an_object(channels):
+    rng = np.random.default_rng(3)
+    tex = _textured(channels=channels)
+    frames = [_noisy(tex, rng) for _ in range(30)]
+    shaken = np.roll(tex, 1, axis=1)  # the camera moves by one pixel
+    shaken = shaken.copy()
+    shaken[10:20, 10:20] = 255.0  # and an object appears
+    obj = np.zeros(shaken.shape[:2], bool)
+    obj[10:20, 10:20] = True
+    masks = {}
+    for radius in (0, 1):
+        for share in (0.0, 1.0):
+            sub = GMMConsensus(
+                random_state=0, radius=radius, displaced_share=share, postprocess=None, n_jobs=1
+            )
+            for f in frames:
+                sub.apply(f)
+            masks[radius, share] = sub.apply(_noisy(shaken, rng))
+    edges = ~obj
+    edges[:, 0] = False  # np.roll wrapped the last column there: a true change
+    plain = masks[0, 0.0]
+    assert np.mean(plain[edges] == 255) > 0.1  # the shake fires on the texture's edges
+    # per pixel, every displaced edge goes; per blob, the edge lines that touch the
+    # object's blob stay with it (the blob is not displaced as a whole)
+    for share in (0.0, 1.0):
+        m = masks[1, share]
+        assert np.all(m[obj] == 255)
+    assert np.mean(masks[1, 0.0][edges] == 255) < 0.005
+    blob = masks[1, 1.0]
+    _, labels = cv2.connectedComponents((blob == 255).astype(np.uint8), connectivity=8)
+    left = edges & (blob == 255)
+    assert left.sum() < 0.5 * (edges & (plain == 255)).sum()
+    assert np.all(labels[left] == labels[15, 15])  # what is left touches the object
+
+
+def test_drop_displaced_blobs_removes_whole_blobs_by_share():
+    mask = np.zeros((10, 12), np.uint8)
+    mask[1:4, 1:4] = 255  # 9 pixels, 8 explained
+    mask[6:9, 6:10] = 255  # 12 pixels, 3 explained
+    explained = np.zeros_like(mask)
+    explained[1:4, 1:4] = 1
+    explained[2, 2] = 0
+    explained[6, 6:9] = 1
+    for share, first_kept, second_kept in ((1.0, True, True), (0.8, False, True), (0.25, False, False)):
+        m = mask.copy()
+        drop_displaced_blobs(m, explained, share)
+        assert (m[1:4, 1:4] == 255).all() == first_kept
+        assert (m[1:4, 1:4] == 0).all() == (not first_kept)
+        assert (m[6:9, 6:10] == 255).all() == second_kept
+        assert (m[6:9, 6:10] == 0).all() == (not second_kept)
+
+
+def test_threads_give_the_same_masks_and_state_resumes_exactly(tmp_path):
+    rng = np.random.default_rng(4)
+    tex = _textured(h=120, w=160)
+    frames = [_noisy(np.roll(tex, t % 3 - 1, axis=1), rng) for t in range(16)]
+    a = GMMConsensus(random_state=0, radius=2, displaced_share=0.0, n_jobs=1)
+    b = GMMConsensus(random_state=0, radius=2, displaced_share=0.0, n_jobs=2)
+    for f in frames[:8]:
+        np.testing.assert_array_equal(a.apply(f), b.apply(f))
+    b.save(tmp_path / "c.npz")
+    c = load_subtractor(tmp_path / "c.npz")
+    assert c._model_frames == b._model_frames == 8
+    for f in frames[8:]:
+        ma, mc = a.apply(f), c.apply(f)
+        np.testing.assert_array_equal(ma, mc)
+    np.testing.assert_array_equal(a._weight, c._weight)
+
+
+def test_learning_rate_one_restarts_the_startup_count():
+    rng = np.random.default_rng(5)
+    frames = [_noisy(_textured(), rng) for _ in range(5)]
+    sub = GMMConsensus(random_state=0, n_jobs=1)
+    for f in frames:
+        sub.apply(f)
+    assert sub._model_frames == 5
+    sub.apply(frames[0], learning_rate=1.0)
+    assert sub._model_frames == 1
+    sub.apply(frames[1], learning_rate=0.0)
+    assert sub._model_frames == 2
+    sub.set_params(n_components=4)
+    sub.apply(frames[2])
+    assert sub._model_frames == 1 and sub._weight.shape[0] == 4
+
+
+@pytest.mark.parametrize(
+    ("params", "word"),
+    [
+        ({"startup": -1.0}, "startup"),
+        ({"startup": 1000.0}, "startup"),
+        ({"radius": 5}, "radius"),
+        ({"radius": 1.5}, "radius"),
+        ({"displaced_share": 1.5}, "displaced_share"),
+    ],
+)
+def test_bad_parameters_are_rejected(params, word):
+    with pytest.raises(ParameterError, match=word):
+        make_subtractor("gmm-consensus", **params)
