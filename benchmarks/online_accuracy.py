@@ -6,9 +6,9 @@ Run from the repository root::
 
 1. Every shared sequence (``../shared/data/sequences``, 18 sequences with ground truth)
    scored online (``train=None``: every frame from the first is given to ``apply``)
-   with :func:`bgmix.metrics.evaluate`, for ``mog``, ``mog2`` and ``gmm-full`` with
-   their defaults next to ``opencv-mog2``, ``opencv-knn`` and ``opencv-gsoc`` with
-   theirs. Mean F over the sequences (each sequence counts once) and per family.
+   with :func:`bgmix.metrics.evaluate`, for ``mog``, ``mog2``, ``gmm-full`` and
+   ``gmm-consensus`` with their defaults next to ``opencv-mog2``, ``opencv-knn`` and
+   ``opencv-gsoc`` with theirs. Mean F over the sequences (each sequence counts once) and per family.
 2. The leave-out check of the tuned defaults (columns "tune half" and "held-out" of
    table 1): the defaults were chosen by a small grid search on the CDnet and SBI
    sequences only (8, the "tuning half") and are checked on the UCSD and Wallflower
@@ -19,6 +19,17 @@ Run from the repository root::
 4. Stop-and-stay: on the synthetic ``stopped-object`` scene, the share of the parked
    car detected as foreground, and the frames after it stops until less than half of
    it is, with and without ``hold_frames``.
+5. ``--protocol``: the half-and-half choice of ``gmm-consensus``'s defaults. The 18
+   shared sequences are split into two halves that mix the families (:data:`HALF_A`;
+   the rest is half B); every configuration of a small grid (:data:`CONSENSUS_GRID`)
+   is scored on every sequence in one pass, the configuration with the best mean F
+   on one half is reported on the other (A->B and B->A), and the whole mean.
+6. ``--speed``: frames/s of ``gmm-consensus`` next to ``gmm-full`` (both with their
+   defaults, ``n_jobs=2``) on the 320x240 frames of ``cdnet_baseline_highway``,
+   interleaved in one process; medians of repeated passes and their ratio.
+
+``--only NAME`` re-runs parts 1, 3 and 4 for one method and replaces its entries in
+the existing results file, leaving the other methods' measured entries as they are.
 
 Prints tables and writes ``benchmarks/results/online_accuracy.json``.
 """
@@ -41,6 +52,7 @@ import bgmix  # noqa: E402
 from _peers import data_root  # noqa: E402
 from bgmix._atomic import atomic_output  # noqa: E402
 from bgmix.background import make_subtractor  # noqa: E402
+from bgmix.background._gmm_consensus import GMMConsensus  # noqa: E402
 from bgmix.background._gmm_full import GMMFull  # noqa: E402
 from bgmix.background._mog import MOG  # noqa: E402
 from bgmix.background._mog2 import MOG2  # noqa: E402
@@ -51,6 +63,25 @@ RESULTS = ROOT / "benchmarks" / "results" / "online_accuracy.json"
 TUNING_FAMILIES = ("cdnet", "sbi2015")
 HELD_OUT_FAMILIES = ("ucsd", "wallflower")
 HOLD_FRAMES = 150
+#: Half A of the half-and-half protocol (the other shared sequences are half B):
+#: every family with more than one sequence is split between the halves.
+HALF_A = (
+    "cdnet_baseline_highway",
+    "sbi2015_Board",
+    "sbi2015_CaVignal",
+    "sbi2015_HighwayI",
+    "sbi2015_Snellen",
+    "ucsd_birds",
+    "ucsd_chopper",
+    "ucsd_flock",
+    "ucsd_hockey",
+)
+#: The grid of the protocol: ``gmm-consensus`` options (the others at their defaults).
+CONSENSUS_GRID = {
+    "startup": (0.0, 2.0),
+    "radius": (0, 1, 2),
+    "displaced_share": (0.0, 1.0),
+}
 
 
 # Classic (untuned) configurations, as benchmark-local methods with their own names so
@@ -75,6 +106,7 @@ def methods() -> list:
         make_subtractor("mog"),
         make_subtractor("mog2"),
         make_subtractor("gmm-full", random_state=0),
+        make_subtractor("gmm-consensus", random_state=0),
     ]
 
 
@@ -103,10 +135,17 @@ def means(scores: dict[str, float], families=None) -> float:
 
 
 # --------------------------------------------------------------------------- parts
-def real_sequences(include_classic: bool) -> dict:
+def selected(ms: list, only: str | None) -> list:
+    """``ms``, or only the method named ``only``."""
+    if only is None:
+        return ms
+    return [m for m in ms if (m if isinstance(m, str) else m.name) == only]
+
+
+def real_sequences(include_classic: bool, only: str | None = None) -> dict:
     seqs = [read_sequence(p) for p in find_sequences(data_root() / "sequences")]
     print(f"\n[1] {len(seqs)} shared sequences, online (train=None)", flush=True)
-    ms = methods() + (classic_methods() if include_classic else [])
+    ms = selected(methods() + (classic_methods() if include_classic else []), only)
     t0 = time.perf_counter()
     report = evaluate(seqs, ms)
     scores = per_sequence_f(report)
@@ -130,6 +169,8 @@ def real_sequences(include_classic: bool) -> dict:
             f"{m:48s} {s['mean_F']:7.4f}{cells}{s['tuning_half']:10.4f}"
             f"{s['held_out_half']:10.4f}{s['fps']:10.0f}"
         )
+    if only is not None:
+        return {"per_sequence": scores, "summary": summary}
     gain = summary["mog2"]["mean_F"] - summary["opencv-mog2"]["mean_F"]
     print(f"    mog2 defaults - opencv-mog2 defaults: {gain:+.4f} mean F (target >= +0.03)")
     return {
@@ -141,7 +182,7 @@ def real_sequences(include_classic: bool) -> dict:
     }
 
 
-def synthetic_scenes(workdir: Path) -> dict:
+def synthetic_scenes(workdir: Path, only: str | None = None) -> dict:
     kinds = [k for k in SCENARIOS if k != "mixed"]
     print(f"\n[3] synthetic scenarios ({', '.join(kinds)}), seed 0", flush=True)
     dirs = []
@@ -149,7 +190,8 @@ def synthetic_scenes(workdir: Path) -> dict:
         d = workdir / kind
         write_sequence(generate(kind, seed=0), d)
         dirs.append(d)
-    report = evaluate([read_sequence(d, category="synthetic") for d in dirs], methods())
+    seqs = [read_sequence(d, category="synthetic") for d in dirs]
+    report = evaluate(seqs, selected(methods(), only))
     scores = per_sequence_f(report)
     print(f"{'method':14s}" + "".join(f"{k[:12]:>13s}" for k in kinds) + f"{'mean':>8s}")
     for m, sc in scores.items():
@@ -157,7 +199,7 @@ def synthetic_scenes(workdir: Path) -> dict:
     return {"per_scene": scores, "mean_F": {m: means(sc) for m, sc in scores.items()}}
 
 
-def stop_and_stay() -> dict:
+def stop_and_stay(only: str | None = None) -> dict:
     scene = generate("stopped-object", seed=0)
     frames, truth = scene.to_arrays()
     stop, duration = scene.options.stop_frame, scene.options.stop_duration
@@ -168,9 +210,10 @@ def stop_and_stay() -> dict:
         flush=True,
     )
     configs = [("opencv-mog2", {})]
-    for name in ("mog", "mog2", "gmm-full"):
-        extra = {"random_state": 0} if name == "gmm-full" else {}
+    for name in ("mog", "mog2", "gmm-full", "gmm-consensus"):
+        extra = {"random_state": 0} if name.startswith("gmm-") else {}
         configs += [(name, extra), (name, {**extra, "hold_frames": HOLD_FRAMES})]
+    configs = [c for c in configs if only is None or c[0] == only]
     rows = []
     for name, params in configs:
         sub = make_subtractor(name, **params)
@@ -203,6 +246,97 @@ def stop_and_stay() -> dict:
     }
 
 
+def consensus_protocol() -> dict:
+    """Part 5: choose gmm-consensus's options on one half, report them on the other."""
+    import itertools
+
+    seqs = [read_sequence(p) for p in find_sequences(data_root() / "sequences")]
+    half_a = [s.name for s in seqs if s.name in HALF_A]
+    half_b = [s.name for s in seqs if s.name not in HALF_A]
+    keys = list(CONSENSUS_GRID)
+    grid = [dict(zip(keys, v, strict=True)) for v in itertools.product(*CONSENSUS_GRID.values())]
+    # the displaced share does not matter without the neighbourhood test
+    grid = [g for g in grid if g["radius"] > 0 or g["displaced_share"] == 0.0]
+    print(
+        f"\n[5] gmm-consensus half-and-half: {len(grid)} configurations, "
+        f"half A {len(half_a)} and half B {len(half_b)} sequences",
+        flush=True,
+    )
+    # one subclass per configuration, so that one pass decodes every frame once
+    subs = [
+        type(f"Grid{i}", (GMMConsensus,), {"name": f"gmm-consensus {params}"})(
+            random_state=0, **params
+        )
+        for i, params in enumerate(grid)
+    ]
+    scores = per_sequence_f(evaluate(seqs, subs))
+    rows = []
+    for params, sub in zip(grid, subs, strict=True):
+        sc = scores[sub.name]
+        row = {
+            "params": params,
+            "per_sequence": sc,
+            "half_a": float(np.mean([sc[n] for n in half_a])),
+            "half_b": float(np.mean([sc[n] for n in half_b])),
+            "whole": float(np.mean(list(sc.values()))),
+        }
+        rows.append(row)
+        print(
+            f"    {params}: A {row['half_a']:.4f}  B {row['half_b']:.4f}  whole {row['whole']:.4f}"
+        )
+    best_a = max(rows, key=lambda r: r["half_a"])
+    best_b = max(rows, key=lambda r: r["half_b"])
+    print(
+        f"    chosen on A {best_a['params']}: A {best_a['half_a']:.4f} -> B {best_a['half_b']:.4f}"
+    )
+    print(
+        f"    chosen on B {best_b['params']}: B {best_b['half_b']:.4f} -> A {best_b['half_a']:.4f}"
+    )
+    return {
+        "half_a": half_a,
+        "half_b": half_b,
+        "grid": rows,
+        "chosen_on_a": {
+            "params": best_a["params"],
+            "on_a": best_a["half_a"],
+            "tested_on_b": best_a["half_b"],
+        },
+        "chosen_on_b": {
+            "params": best_b["params"],
+            "on_b": best_b["half_b"],
+            "tested_on_a": best_b["half_a"],
+        },
+    }
+
+
+def speed(repeats: int = 7) -> dict:
+    """Part 6: frames/s of gmm-consensus next to gmm-full at 320x240, n_jobs=2."""
+    from bgmix.io import read_image
+
+    seq = read_sequence(data_root() / "sequences" / "cdnet_baseline_highway")
+    frames = [read_image(p) for _, p in seq.input_frames[400:600]]
+    h, w = frames[0].shape[:2]
+    print(f"\n[6] speed at {w}x{h}, n_jobs=2, {len(frames)} frames x {repeats} passes", flush=True)
+    names = ("gmm-full", "gmm-consensus")
+    times: dict[str, list[float]] = {n: [] for n in names}
+    for r in range(repeats + 1):
+        for name in names if r % 2 == 0 else names[::-1]:
+            sub = make_subtractor(name, random_state=0, n_jobs=2)
+            for f in frames[:20]:  # warm-up (compilation, first frames)
+                sub.apply(f)
+            t0 = time.perf_counter()
+            for f in frames[20:]:
+                sub.apply(f)
+            if r > 0:
+                times[name].append((len(frames) - 20) / (time.perf_counter() - t0))
+    fps = {n: float(np.median(v)) for n, v in times.items()}
+    ratio = fps["gmm-consensus"] / fps["gmm-full"]
+    for n in names:
+        print(f"    {n:14s} {fps[n]:7.0f} frames/s (median of {repeats})")
+    print(f"    gmm-consensus / gmm-full: {ratio:.2f}")
+    return {"size": f"{w}x{h}", "n_jobs": 2, "fps": fps, "ratio": ratio, "runs": times}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -210,23 +344,57 @@ def main() -> None:
         action="store_true",
         help="skip the classic-defaults configurations (faster)",
     )
+    parser.add_argument(
+        "--only",
+        metavar="NAME",
+        help="re-run parts 1, 3 and 4 for one method and replace its entries in the results",
+    )
+    parser.add_argument(
+        "--protocol", action="store_true", help="also run part 5 (gmm-consensus half-and-half)"
+    )
+    parser.add_argument("--speed", action="store_true", help="also run part 6 (frames/s)")
     args = parser.parse_args()
-    payload: dict = {
-        "benchmark": "online_accuracy",
-        "bgmix": bgmix.__version__,
-        "protocol": "online (train=None), CDnet rules via bgmix.metrics.evaluate; "
-        "mean F = mean over sequences of each sequence's F",
-    }
-    if (data_root() / "sequences").is_dir():
-        payload["shared_sequences"] = real_sequences(not args.no_classic)
+    have_data = (data_root() / "sequences").is_dir()
+    if args.only is not None:
+        payload = json.loads(RESULTS.read_text())
+        update_one(payload, args.only, have_data)
     else:
-        print(f"shared data not found at {data_root()}: skipping the real sequences")
-    with tempfile.TemporaryDirectory(prefix="bgmix-online-accuracy-") as tmp:
-        payload["synthetic"] = synthetic_scenes(Path(tmp))
-    payload["stop_and_stay"] = stop_and_stay()
+        payload = {
+            "benchmark": "online_accuracy",
+            "bgmix": bgmix.__version__,
+            "protocol": "online (train=None), CDnet rules via bgmix.metrics.evaluate; "
+            "mean F = mean over sequences of each sequence's F",
+        }
+        if have_data:
+            payload["shared_sequences"] = real_sequences(not args.no_classic)
+        else:
+            print(f"shared data not found at {data_root()}: skipping the real sequences")
+        with tempfile.TemporaryDirectory(prefix="bgmix-online-accuracy-") as tmp:
+            payload["synthetic"] = synthetic_scenes(Path(tmp))
+        payload["stop_and_stay"] = stop_and_stay()
+    if args.protocol and have_data:
+        payload["consensus_protocol"] = consensus_protocol()
+    if args.speed and have_data:
+        payload["consensus_speed"] = speed()
     with atomic_output(RESULTS, what="benchmark results") as tmp_path:
         tmp_path.write_text(json.dumps(payload, indent=2))
     print(f"\nwrote {RESULTS.relative_to(ROOT)}")
+
+
+def update_one(payload: dict, name: str, have_data: bool) -> None:
+    """Re-run parts 1, 3 and 4 for method ``name`` and replace its entries in
+    ``payload`` (the other methods' entries stay as measured)."""
+    if have_data:
+        part = real_sequences(False, only=name)
+        for key in ("per_sequence", "summary"):
+            payload["shared_sequences"][key].update(part[key])
+    with tempfile.TemporaryDirectory(prefix="bgmix-online-accuracy-") as tmp:
+        part = synthetic_scenes(Path(tmp), only=name)
+    payload["synthetic"]["per_scene"].update(part["per_scene"])
+    payload["synthetic"]["mean_F"].update(part["mean_F"])
+    rows = stop_and_stay(only=name)["rows"]
+    keep = [r for r in payload["stop_and_stay"]["rows"] if r["method"] != name]
+    payload["stop_and_stay"]["rows"] = keep + rows
 
 
 if __name__ == "__main__":

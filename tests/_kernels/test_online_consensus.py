@@ -50,14 +50,16 @@ def matrix(cov, m, y, x):
 def oracle(frame, weight, mean, cov, mask, radius, lam, tbr, ranked):
     """Flags and a 'borderline' map (a distance or weight sum within rounding of its
     threshold, where float32 and float64 may disagree)."""
-    k, c, h, w = mean.shape
+    k, _, h, w = mean.shape
     flags = np.zeros((h, w), np.uint8)
     border = np.zeros((h, w), bool)
     for y, x in itertools.product(range(h), range(w)):
         if mask[y, x] != 255:
             continue
         px = frame[y, x].astype(np.float64)
-        for yy, xx in itertools.product(range(y - radius, y + radius + 1), range(x - radius, x + radius + 1)):
+        for yy, xx in itertools.product(
+            range(y - radius, y + radius + 1), range(x - radius, x + radius + 1)
+        ):
             if not (0 <= yy < h and 0 <= xx < w) or (yy, xx) == (y, x):
                 continue
             sig = [matrix(cov, m, yy, xx) for m in range(k)]
@@ -81,7 +83,21 @@ def run(frame, weight, mean, cov, mask, radius, lam, tbr, ranked, bands=1):
     out = np.full(mask.shape, 7, np.uint8)
     edges = np.linspace(0, mask.shape[0], bands + 1).astype(int)
     for y0, y1 in itertools.pairwise(edges):
-        displaced_rows(y0, y1, frame, weight, mean, cov, mask, out, radius, F(lam * lam), F(tbr), ranked, F(4.0))
+        displaced_rows(
+            y0,
+            y1,
+            frame,
+            weight,
+            mean,
+            cov,
+            mask,
+            out,
+            radius,
+            F(lam * lam),
+            F(tbr),
+            ranked,
+            F(4.0),
+        )
     return out
 
 

@@ -39,7 +39,8 @@ def test_startup_rate_schedule_and_a_ghost_is_forgotten():
     ghost[8:16, 10:20] = True
     for _ in range(20):
         frame = _noisy(bg, rng)
-        m_fast, m_slow = fast.apply(frame), slow.apply(frame)
+        m_fast = fast.apply(frame)
+        slow.apply(frame)
     assert np.mean(m_fast[ghost] == 255) < 0.05
     # the young model's covariances have shrunk to the noise; the constant rate's not
     assert fast._cov[:, 0].min() < 20.0 < slow._cov[:, 0].max()
@@ -105,7 +106,11 @@ def test_drop_displaced_blobs_removes_whole_blobs_by_share():
     explained[1:4, 1:4] = 1
     explained[2, 2] = 0
     explained[6, 6:9] = 1
-    for share, first_kept, second_kept in ((1.0, True, True), (0.8, False, True), (0.25, False, False)):
+    for share, first_kept, second_kept in (
+        (1.0, True, True),
+        (0.8, False, True),
+        (0.25, False, False),
+    ):
         m = mask.copy()
         drop_displaced_blobs(m, explained, share)
         assert (m[1:4, 1:4] == 255).all() == first_kept
