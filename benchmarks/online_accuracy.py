@@ -8,7 +8,8 @@ Run from the repository root::
    scored online (``train=None``: every frame from the first is given to ``apply``)
    with :func:`bgmix.metrics.evaluate`, for ``mog``, ``mog2``, ``gmm-full`` and
    ``gmm-consensus`` with their defaults next to ``opencv-mog2``, ``opencv-knn`` and
-   ``opencv-gsoc`` with theirs. Mean F over the sequences (each sequence counts once) and per family.
+   ``opencv-gsoc`` with theirs. Mean F over the sequences (each sequence counts once)
+   and per family.
 2. The leave-out check of the tuned defaults (columns "tune half" and "held-out" of
    table 1): the defaults were chosen by a small grid search on the CDnet and SBI
    sequences only (8, the "tuning half") and are checked on the UCSD and Wallflower
