@@ -51,6 +51,11 @@ background_ratio, random_state
         As in :class:`~bgmix.background._gmm_full.GMMFull`.
     startup : float, default 2.0
         :math:`s` of the start-up rate (0: off; at most 100).
+    var_max : float, default 65025.0
+        Largest variance of a component (``var_init`` to :math:`255^2`; the default
+        is no cap): a covariance with a larger diagonal entry is shrunk towards
+        :math:`v_{\min} I` until its largest is ``var_max``, so that a dynamic
+        background cannot widen its components until they swallow objects.
     radius : int, default 1
         Neighbourhood radius of the consensus test (0: off; at most 4).
     displaced_share : float, default 1.0
