@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from bgmix.background._base import Param, bound, int_in, real_in
-from bgmix.background._gmm_full import _VAR_MAX, GMMFull
+from bgmix.background._base import Param, int_in, real_in
+from bgmix.background._gmm_full import GMMFull
 from bgmix.background._postprocess import PostProcess
 
 __all__ = ["GMM_CONSENSUS_DEFAULT_POSTPROCESS", "GMMConsensus"]
@@ -51,11 +51,6 @@ background_ratio, random_state
         As in :class:`~bgmix.background._gmm_full.GMMFull`.
     startup : float, default 2.0
         :math:`s` of the start-up rate (0: off; at most 100).
-    var_max : float, default 65025.0
-        Largest variance of a component (``var_init`` to :math:`255^2`; the default
-        is no cap): a covariance with a larger diagonal entry is shrunk towards
-        :math:`v_{\min} I` until its largest is ``var_max``, so that a dynamic
-        background cannot widen its components until they swallow objects.
     radius : int, default 1
         Neighbourhood radius of the consensus test (0: off; at most 4).
     displaced_share : float, default 1.0
@@ -109,7 +104,6 @@ background_ratio, random_state
     _state_attrs = (*GMMFull._state_attrs, "_model_frames")
 
     startup: float = Param(2.0, real_in(0.0, 100.0))
-    var_max: float = Param(_VAR_MAX, lambda s: real_in(bound(s, "var_init"), _VAR_MAX))
     radius: int = Param(1, int_in(0, 4))
     displaced_share: float = Param(1.0, real_in(0.0, 1.0))
     postprocess: PostProcess | dict[str, Any] | None = Param(GMM_CONSENSUS_DEFAULT_POSTPROCESS)
@@ -137,28 +131,9 @@ background_ratio, random_state
             if self._weight.shape[0] == self.n_components:
                 self._restart(frame)
         mask = super()._apply(frame, self._rate(learning_rate))
-        if float(self.var_max) < _VAR_MAX:
-            self._cap_variances()
         if int(self.radius) > 0:
             self._consensus(frame, mask)
         return mask
-
-    def _cap_variances(self) -> None:
-        r"""Shrink every covariance whose largest variance exceeds ``var_max``:
-        :math:`\Sigma \leftarrow v_{\min} I + s (\Sigma - v_{\min} I)` with the
-        :math:`s \le 1` that brings the largest diagonal entry to ``var_max`` (the
-        eigenvalues stay at least ``var_min``)."""
-        cov = self._cov
-        diag = (0, 3, 5) if cov.shape[1] == 6 else (0,)
-        vmin = np.float32(self.var_min)
-        top = cov[:, diag].max(axis=1)
-        over = top > np.float32(self.var_max)
-        if not over.any():
-            return
-        s = np.where(over, (np.float32(self.var_max) - vmin) / (top - vmin), 1).astype(np.float32)
-        cov[:, diag] -= vmin
-        cov *= s[:, None]
-        cov[:, diag] += vmin
 
     def _consensus(self, frame: np.ndarray, mask: np.ndarray) -> None:
         """Clear the foreground of ``mask`` (in place) that neighbours explain."""
