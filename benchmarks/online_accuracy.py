@@ -79,9 +79,10 @@ HALF_A = (
 )
 #: The grid of the protocol: ``gmm-consensus`` options (the others at their defaults).
 CONSENSUS_GRID = {
-    "startup": (0.0, 8.0, 16.0),
-    "radius": (0, 2),
-    "postprocess": ({"median": 5}, {"median": 7, "fill_holes": True}),
+    "startup": (0.0, 8.0),
+    "radius": (0, 3),
+    "displaced_share": (0.8, 1.0),
+    "postprocess": ({"median": 5}, {"median": 7, "close": 2, "fill_holes": True}),
 }
 
 
@@ -256,6 +257,8 @@ def consensus_protocol() -> dict:
     half_b = [s.name for s in seqs if s.name not in HALF_A]
     keys = list(CONSENSUS_GRID)
     grid = [dict(zip(keys, v, strict=True)) for v in itertools.product(*CONSENSUS_GRID.values())]
+    # the displaced share does not matter without the neighbourhood test
+    grid = [g for g in grid if g["radius"] > 0 or g["displaced_share"] == 1.0]
     print(
         f"\n[5] gmm-consensus half-and-half: {len(grid)} configurations, "
         f"half A {len(half_a)} and half B {len(half_b)} sequences",

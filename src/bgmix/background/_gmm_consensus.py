@@ -15,7 +15,7 @@ __all__ = ["GMM_CONSENSUS_DEFAULT_POSTPROCESS", "GMMConsensus"]
 
 #: Default post-processing of ``gmm-consensus`` (chosen on half of the shared
 #: sequences and checked on the other half; see ``benchmarks/online_accuracy.py``).
-GMM_CONSENSUS_DEFAULT_POSTPROCESS = PostProcess(median=5)
+GMM_CONSENSUS_DEFAULT_POSTPROCESS = PostProcess(median=7, close=2, fill_holes=True)
 
 
 class GMMConsensus(GMMFull):
@@ -49,16 +49,16 @@ class GMMConsensus(GMMFull):
     n_components, alpha, match_threshold, var_init, var_min, background_rule, \
 background_ratio, random_state
         As in :class:`~bgmix.background._gmm_full.GMMFull`.
-    startup : float, default 2.0
+    startup : float, default 8.0
         :math:`s` of the start-up rate (0: off; at most 100).
-    radius : int, default 1
+    radius : int, default 3
         Neighbourhood radius of the consensus test (0: off; at most 4).
     displaced_share : float, default 1.0
         :math:`\phi`: the share of a blob's pixels that must be explained for the
         blob to be background (0: the test is made per pixel).
     hold_frames, n_jobs
         See :class:`~bgmix.background._online.OnlineMixtureSubtractor`.
-    postprocess : PostProcess or dict, default ``PostProcess(median=5)``
+    postprocess : PostProcess or dict, default ``PostProcess(median=7, close=2, fill_holes=True)``
         Mask post-processing (after the consensus test).
 
     Attributes
@@ -103,8 +103,8 @@ background_ratio, random_state
 
     _state_attrs = (*GMMFull._state_attrs, "_model_frames")
 
-    startup: float = Param(2.0, real_in(0.0, 100.0))
-    radius: int = Param(1, int_in(0, 4))
+    startup: float = Param(8.0, real_in(0.0, 100.0))
+    radius: int = Param(3, int_in(0, 4))
     displaced_share: float = Param(1.0, real_in(0.0, 1.0))
     postprocess: PostProcess | dict[str, Any] | None = Param(GMM_CONSENSUS_DEFAULT_POSTPROCESS)
 
