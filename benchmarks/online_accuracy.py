@@ -82,7 +82,7 @@ CONSENSUS_GRID = {
     "startup": (0.0, 8.0),
     "radius": (0, 3),
     "displaced_share": (0.8, 1.0),
-    "postprocess": ({"median": 5}, {"median": 7, "close": 2, "fill_holes": True}),
+    "postprocess": ({"median": 5}, {"median": 5, "close": 2}),
 }
 
 

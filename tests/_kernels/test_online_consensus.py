@@ -79,6 +79,20 @@ def oracle(frame, weight, mean, cov, mask, radius, lam, tbr, ranked):
     return flags, border
 
 
+def drop_displaced_blobs(mask, explained, share):
+    """Oracle of the blob test: ``mask`` without its 8-connected blobs of which at
+    least ``share`` of the pixels are explained."""
+    import cv2
+
+    n, labels = cv2.connectedComponents((mask == 255).astype(np.uint8), connectivity=8)
+    out = mask.copy()
+    for b in range(1, n):
+        blob = labels == b
+        if explained[blob].sum() >= share * blob.sum():
+            out[blob] = 0
+    return out
+
+
 def run(frame, weight, mean, cov, mask, radius, lam, tbr, ranked, bands=1):
     out = np.full(mask.shape, 7, np.uint8)
     edges = np.linspace(0, mask.shape[0], bands + 1).astype(int)
@@ -137,3 +151,26 @@ def test_a_pixel_is_not_its_own_neighbour():
     flags = run(frame, weight, mean, cov, mask, 1, 3.0, 0.7, True)
     assert flags[2, 2] == 0
     assert flags[0, 0] == 1
+
+
+@pytest.mark.parametrize("share", [1.0, 0.8, 0.5])
+@pytest.mark.parametrize("channels", [1, 3])
+def test_blob_decisions_equal_the_per_pixel_flags_counted_per_blob(share, channels):
+    import cv2
+
+    from bgmix._kernels.online_consensus import displaced_blobs
+
+    frame, weight, mean, cov, mask = random_model(20, 24, channels, 3, seed=7 + channels)
+    mask = np.where(np.random.default_rng(1).random(mask.shape) < 0.35, 255, 0).astype(np.uint8)
+    flags = run(frame, weight, mean, cov, mask, 1, 3.0, 0.7, True)
+    want = drop_displaced_blobs(mask, flags, share)
+    n, labels = cv2.connectedComponents((mask == 255).astype(np.uint8), connectivity=8)
+    area = np.bincount(labels.ravel(), minlength=n).astype(np.int64)
+    drop = displaced_blobs(
+        frame, weight, mean, cov, labels, area, share, 1, F(9.0), F(0.7), True, F(4.0)
+    )
+    got = mask.copy()
+    got[drop[labels]] = 0
+    assert not drop[0]
+    assert np.array_equal(got, want)
+    assert 0 < drop.sum() < n - 1  # some blobs go, some stay

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from bgmix.background import load_subtractor, make_subtractor
-from bgmix.background._gmm_consensus import GMMConsensus, drop_displaced_blobs
+from bgmix.background._gmm_consensus import GMMConsensus
 from bgmix.background._gmm_full import GMMFull
 from bgmix.exceptions import ParameterError
 
@@ -55,7 +55,7 @@ def test_startup_rate_schedule_and_a_ghost_is_forgotten():
 def test_startup_zero_equals_gmm_full_without_consensus():
     rng = np.random.default_rng(2)
     frames = [_noisy(_textured(seed=s % 3), rng) for s in range(8)]
-    a = GMMConsensus(random_state=5, startup=0.0, radius=0, n_jobs=1)
+    a = GMMConsensus(random_state=5, startup=0.0, radius=0, postprocess={"median": 5}, n_jobs=1)
     b = GMMFull(random_state=5, n_jobs=1)
     for f in frames:
         np.testing.assert_array_equal(a.apply(f), b.apply(f))
@@ -96,27 +96,6 @@ def test_consensus_removes_a_one_pixel_shake_but_keeps_an_object(channels):
     left = edges & (blob == 255)
     assert left.sum() < 0.5 * (edges & (plain == 255)).sum()
     assert np.all(labels[left] == labels[15, 15])  # what is left touches the object
-
-
-def test_drop_displaced_blobs_removes_whole_blobs_by_share():
-    mask = np.zeros((10, 12), np.uint8)
-    mask[1:4, 1:4] = 255  # 9 pixels, 8 explained
-    mask[6:9, 6:10] = 255  # 12 pixels, 3 explained
-    explained = np.zeros_like(mask)
-    explained[1:4, 1:4] = 1
-    explained[2, 2] = 0
-    explained[6, 6:9] = 1
-    for share, first_kept, second_kept in (
-        (1.0, True, True),
-        (0.8, False, True),
-        (0.25, False, False),
-    ):
-        m = mask.copy()
-        drop_displaced_blobs(m, explained, share)
-        assert (m[1:4, 1:4] == 255).all() == first_kept
-        assert (m[1:4, 1:4] == 0).all() == (not first_kept)
-        assert (m[6:9, 6:10] == 255).all() == second_kept
-        assert (m[6:9, 6:10] == 0).all() == (not second_kept)
 
 
 def test_threads_give_the_same_masks_and_state_resumes_exactly(tmp_path):

@@ -15,7 +15,7 @@ __all__ = ["GMM_CONSENSUS_DEFAULT_POSTPROCESS", "GMMConsensus"]
 
 #: Default post-processing of ``gmm-consensus`` (chosen on half of the shared
 #: sequences and checked on the other half; see ``benchmarks/online_accuracy.py``).
-GMM_CONSENSUS_DEFAULT_POSTPROCESS = PostProcess(median=7, close=2, fill_holes=True)
+GMM_CONSENSUS_DEFAULT_POSTPROCESS = PostProcess(median=5, close=2)
 
 
 class GMMConsensus(GMMFull):
@@ -58,7 +58,7 @@ background_ratio, random_state
         blob to be background (0: the test is made per pixel).
     hold_frames, n_jobs
         See :class:`~bgmix.background._online.OnlineMixtureSubtractor`.
-    postprocess : PostProcess or dict, default ``PostProcess(median=7, close=2, fill_holes=True)``
+    postprocess : PostProcess or dict, default ``PostProcess(median=5, close=2)``
         Mask post-processing (after the consensus test).
 
     Attributes
@@ -137,45 +137,24 @@ background_ratio, random_state
 
     def _consensus(self, frame: np.ndarray, mask: np.ndarray) -> None:
         """Clear the foreground of ``mask`` (in place) that neighbours explain."""
-        from bgmix._kernels.online_consensus import displaced_rows
+        import cv2
+
+        from bgmix._kernels.online_consensus import displaced_blobs, displaced_rows
         from bgmix._kernels.online_gmm_full import RULE_RANKED
 
-        explained = np.empty(mask.shape, np.uint8)
         p = self._params
-        self._run(
-            displaced_rows,
-            frame,
-            self._weight,
-            self._mean,
-            self._cov,
-            mask,
-            explained,
-            int(self.radius),
-            p.lam2,
-            p.tbr,
-            p.rule == RULE_RANKED,
-            p.var_min,
-        )
+        model = (self._weight, self._mean, self._cov)
+        test = (int(self.radius), p.lam2, p.tbr, p.rule == RULE_RANKED, p.var_min)
         share = float(self.displaced_share)
         if share == 0.0:
+            explained = np.empty(mask.shape, np.uint8)
+            self._run(displaced_rows, frame, *model, mask, explained, *test)
             mask[explained == 1] = 0
             return
-        drop_displaced_blobs(mask, explained, share)
-
-
-def drop_displaced_blobs(mask: np.ndarray, explained: np.ndarray, share: float) -> None:
-    """Set to 0 (in place) every 8-connected blob of 255 in ``mask`` of which at least
-    ``share`` of the pixels have ``explained == 1``."""
-    import cv2
-
-    fg = (mask == 255).astype(np.uint8)
-    n, labels = cv2.connectedComponents(fg, connectivity=8)
-    if n <= 1:
-        return
-    flat = labels.ravel()
-    area = np.bincount(flat, minlength=n)
-    hits = np.bincount(flat, weights=explained.ravel(), minlength=n)
-    drop = hits >= share * area
-    drop[0] = False
-    if drop.any():
-        mask[drop[labels]] = 0
+        n, labels = cv2.connectedComponents((mask == 255).astype(np.uint8), connectivity=8)
+        if n <= 1:
+            return
+        area = np.bincount(labels.ravel(), minlength=n).astype(np.int64)
+        drop = displaced_blobs(frame, *model, labels, area, share, *test)
+        if drop.any():
+            mask[drop[labels]] = 0
