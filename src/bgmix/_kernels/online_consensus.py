@@ -9,9 +9,15 @@ foliage and a shaking camera move background colours by a pixel or two, so a pix
 that one of its neighbours' backgrounds explains is displaced background, not an
 object. Only foreground pixels pay for the test.
 
-The kernel reads the model (the state of :class:`GMMFullState`, whatever band
-updated it) and the frame, and writes only its own rows of ``explained``, so bands
-run on several threads give the same flags as one band.
+:func:`displaced_rows` reads the model (the state of ``GMMFullState``, whatever
+band updated it) and the frame, and writes only its own rows of ``explained``, so
+bands run on several threads give the same flags as one band. :func:`displaced_blobs`
+makes the same test per blob of the mask (Elgammal's component displacement
+probability) in one serial pass, and gives a blob up at its first pixels that no
+neighbour explains, so that objects cost almost nothing.
+
+Before the full Mahalanobis test, a component is rejected when one channel alone
+is too far (:func:`_marginal_reject`), which ends most tests.
 """
 
 from __future__ import annotations
