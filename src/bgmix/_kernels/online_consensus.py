@@ -115,6 +115,27 @@ def _explained_by(frame, y, x, weight, mean, cov, yy, xx, lam2, tbr, ranked, flo
     return False
 
 
+@njit(cache=True, error_model="numpy", fastmath=FASTMATH)
+def _explained_near(frame, y, x, weight, mean, cov, radius, lam2, tbr, ranked, floor):
+    """True when a background component of a pixel within Chebyshev distance
+    ``radius`` of ``(y, x)`` (itself excluded) matches pixel ``(y, x)``. The rings at
+    distance 1, 2, ... are visited in turn, so that the nearest neighbours, which
+    explain most displaced pixels, are tried first."""
+    h, w = weight.shape[1], weight.shape[2]
+    for d in range(1, radius + 1):
+        for yy in range(y - d, y + d + 1):
+            if yy < 0 or yy >= h:
+                continue
+            edge = yy == y - d or yy == y + d
+            step = 1 if edge else 2 * d
+            for xx in range(x - d, x + d + 1, step):
+                if xx < 0 or xx >= w:
+                    continue
+                if _explained_by(frame, y, x, weight, mean, cov, yy, xx, lam2, tbr, ranked, floor):
+                    return True
+    return False
+
+
 @njit(cache=True, nogil=True, error_model="numpy")
 def displaced_rows(
     y0, y1, frame, weight, mean, cov, mask, explained, radius, lam2, tbr, ranked, var_min
@@ -149,96 +170,76 @@ def displaced_rows(
         IN: the model's ``var_min`` (a floor of ``det Σ`` follows from it as in the
         ``gmm-full`` kernel).
     """
-    h, w = mask.shape
+    w = mask.shape[1]
     nch = mean.shape[1]
     floor = var_min * F32(1e-3)
     if nch == 3:
         floor = floor * floor * floor
     for y in range(y0, y1):
-        ya = max(0, y - radius)
-        yb = min(h, y + radius + 1)
         for x in range(w):
             if mask[y, x] != 255:
                 explained[y, x] = 0
                 continue
-            xa = max(0, x - radius)
-            xb = min(w, x + radius + 1)
-            hit = False
-            for yy in range(ya, yb):
-                for xx in range(xa, xb):
-                    if yy == y and xx == x:
-                        continue
-                    if _explained_by(
-                        frame, y, x, weight, mean, cov, yy, xx, lam2, tbr, ranked, floor
-                    ):
-                        hit = True
-                        break
-                if hit:
-                    break
+            hit = _explained_near(frame, y, x, weight, mean, cov, radius, lam2, tbr, ranked, floor)
             explained[y, x] = 1 if hit else 0
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def displaced_blobs(
-    frame, weight, mean, cov, labels, area, share, radius, lam2, tbr, ranked, var_min
+    frame, weight, mean, cov, mask, labels, n_labels, share, radius, lam2, tbr, ranked, var_min
 ):
-    """Which blobs of a mask its pixels' neighbours explain as a whole.
+    """Clear the blobs of a mask that its pixels' neighbours explain as a whole.
 
     The blob form of :func:`displaced_rows`: blob ``b`` (pixels with ``labels ==
-    b``, 1 <= b < ``area.shape[0]``) is *displaced* when at least ``share`` of its
-    pixels are explained. Pixels are tested in raster order and a blob is given up as
-    soon as it has more unexplained pixels than ``share`` allows, so an object's blob
-    costs a few tests only (one with ``share = 1``).
+    b``, 1 <= b < ``n_labels``) is *displaced* when at least ``share`` of its pixels
+    are explained, and is then set to 0 in ``mask``. Pixels are tested in raster
+    order and a blob is given up as soon as it has more unexplained pixels than
+    ``share`` allows, so an object's blob costs a few tests only (one with
+    ``share = 1``).
 
     Parameters
     ----------
     frame, weight, mean, cov, radius, lam2, tbr, ranked, var_min
         As in :func:`displaced_rows`.
+    mask : (H, W) uint8 ndarray
+        IN/OUT: the mask; displaced blobs are set to 0.
     labels : (H, W) int32 ndarray
-        IN: blob labels of the foreground (0 is background).
-    area : (B,) int64 ndarray
-        IN: pixels per label.
+        IN: blob labels of the foreground of ``mask`` (0 is background).
+    n_labels : int
+        IN: number of labels (background included).
     share : float
         IN: the share of explained pixels that makes a blob displaced (in (0, 1]).
 
     Returns
     -------
-    (B,) bool ndarray
-        True for displaced blobs (never for label 0).
+    (n_labels,) bool ndarray
+        True for the displaced blobs (never for label 0).
     """
     h, w = labels.shape
-    nb = area.shape[0]
     floor = var_min * F32(1e-3)
     if mean.shape[1] == 3:
         floor = floor * floor * floor
-    allowed = np.empty(nb, np.int64)
-    for b in range(nb):
-        allowed[b] = math.floor((1.0 - share) * area[b] + 1e-9)
-    missed = np.zeros(nb, np.int64)
+    area = np.zeros(n_labels, np.int64)
     for y in range(h):
-        ya = max(0, y - radius)
-        yb = min(h, y + radius + 1)
+        for x in range(w):
+            area[labels[y, x]] += 1
+    allowed = np.empty(n_labels, np.int64)
+    for b in range(n_labels):
+        allowed[b] = math.floor((1.0 - share) * area[b] + 1e-9)
+    missed = np.zeros(n_labels, np.int64)
+    for y in range(h):
         for x in range(w):
             b = labels[y, x]
             if b == 0 or missed[b] > allowed[b]:
                 continue
-            xa = max(0, x - radius)
-            xb = min(w, x + radius + 1)
-            hit = False
-            for yy in range(ya, yb):
-                for xx in range(xa, xb):
-                    if yy == y and xx == x:
-                        continue
-                    if _explained_by(
-                        frame, y, x, weight, mean, cov, yy, xx, lam2, tbr, ranked, floor
-                    ):
-                        hit = True
-                        break
-                if hit:
-                    break
+            hit = _explained_near(frame, y, x, weight, mean, cov, radius, lam2, tbr, ranked, floor)
             if not hit:
                 missed[b] += 1
-    out = np.zeros(nb, np.bool_)
-    for b in range(1, nb):
+    out = np.zeros(n_labels, np.bool_)
+    for b in range(1, n_labels):
         out[b] = missed[b] <= allowed[b]
+    for y in range(h):
+        for x in range(w):
+            if out[labels[y, x]]:
+                mask[y, x] = 0
     return out

@@ -163,9 +163,5 @@ background_ratio, random_state
             mask[explained == 1] = 0
             return
         n, labels = cv2.connectedComponents((mask == 255).astype(np.uint8), connectivity=8)
-        if n <= 1:
-            return
-        area = np.bincount(labels.ravel(), minlength=n).astype(np.int64)
-        drop = displaced_blobs(frame, *model, labels, area, share, *test)
-        if drop.any():
-            mask[drop[labels]] = 0
+        if n > 1:
+            displaced_blobs(frame, *model, mask, labels, n, share, *test)
