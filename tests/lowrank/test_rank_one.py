@@ -10,7 +10,7 @@ import pytest
 import bgmix.lowrank._rpca as rpca_module
 from bgmix._kernels.lowrank import max_abs_rank_one
 from bgmix.lowrank import rpca
-from bgmix.lowrank._rank_one import RankOneStart, leading_pair, rank_one_start
+from bgmix.lowrank._rank_one import RankOneStart, leading_triplets, rank_one_start
 from tests.lowrank.oracles import shrink, video_like
 
 
@@ -34,7 +34,7 @@ def _plain_history(D, lam, mu, rho, n_iter):
 
 
 def _start(D, lam, rho=1.5, tol=1e-7):
-    top = leading_pair(D, np.random.default_rng(0), 4000)
+    top = leading_triplets(D, 2, np.random.default_rng(0), 4000)
     d_max = float(np.abs(D).max())
     return rank_one_start(
         top,
@@ -102,16 +102,20 @@ def test_textbook_method_has_no_closed_form_start():
 
 
 @pytest.mark.parametrize("shape", [(60, 9), (9, 60), (1, 5), (5, 1)])
-def test_leading_pair_matches_numpy(shape):
+def test_leading_triplets_match_numpy(shape):
     rng = np.random.default_rng(1)
     D = rng.normal(size=shape)
     U, s, Vt = np.linalg.svd(D, full_matrices=False)
-    for limit in (4000, 1):  # Gram matrix, ARPACK (only where 2 < min(m, n))
-        if limit == 1 and min(shape) <= 2:
+    for limit in (4000, 1):  # Gram matrix, ARPACK (which needs q < min(m, n))
+        if limit == 1 and min(shape) < 3:
             continue
-        top = leading_pair(D, np.random.default_rng(0), limit)
-        assert top.sigma1 == pytest.approx(s[0], rel=1e-10)
+        top = leading_triplets(D, 3, np.random.default_rng(0), limit)
+        q = top.sigmas.size
+        assert q == min(3, min(shape) if limit > 1 else min(shape) - 1)
+        np.testing.assert_allclose(top.sigmas, s[:q], rtol=1e-9)
         assert top.sigma2 == pytest.approx(s[1] if s.size > 1 else 0.0, rel=1e-8, abs=1e-12)
+        # the same rank-one term, and right vectors spanning the same directions
         np.testing.assert_allclose(
             top.sigma1 * np.outer(top.u, top.v), s[0] * np.outer(U[:, 0], Vt[0]), atol=1e-9
         )
+        np.testing.assert_allclose(np.abs(top.V.T @ Vt[:q].T), np.eye(q), atol=1e-7)

@@ -49,47 +49,66 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["LeadingPair", "RankOneStart", "leading_pair", "rank_one_start"]
+__all__ = ["Leading", "RankOneStart", "leading_triplets", "rank_one_start"]
 
 
 @dataclass(frozen=True)
-class LeadingPair:
-    """The two largest singular values of a matrix and the leading singular vectors."""
+class Leading:
+    """The largest singular values of a matrix, in decreasing order, its leading left
+    singular vector and its leading right singular vectors.
 
-    sigma1: float
-    sigma2: float
+    Attributes
+    ----------
+    sigmas : (q,) ndarray
+    u : (m,) ndarray
+    V : (n, q) ndarray
+    """
+
+    sigmas: np.ndarray
     u: np.ndarray
-    v: np.ndarray
+    V: np.ndarray
+
+    @property
+    def sigma1(self) -> float:
+        return float(self.sigmas[0])
+
+    @property
+    def sigma2(self) -> float:
+        return float(self.sigmas[1]) if self.sigmas.size > 1 else 0.0
+
+    @property
+    def v(self) -> np.ndarray:
+        return self.V[:, 0]
 
 
-def leading_pair(D: np.ndarray, rng: np.random.Generator, gram_limit: int) -> LeadingPair:
-    """:math:`\\sigma_1, \\sigma_2, u, v` of a float64 matrix ``D``: from the two largest
-    eigenpairs of the smaller Gram matrix when ``min(m, n) <= gram_limit``, else by
-    ARPACK's Lanczos iteration (``scipy.sparse.linalg.svds``) from a seeded vector."""
+def leading_triplets(D: np.ndarray, q: int, rng: np.random.Generator, gram_limit: int) -> Leading:
+    """The ``q`` largest singular values of a float64 matrix ``D`` (fewer if
+    ``min(m, n) < q``) with their right singular vectors and the first left one: from
+    the largest eigenpairs of the smaller Gram matrix when ``min(m, n) <= gram_limit``,
+    else by ARPACK's Lanczos iteration (``scipy.sparse.linalg.svds``) from a seeded
+    vector."""
     import scipy.linalg as sl
 
     m, n = D.shape
     k = min(m, n)
-    if k == 1:
-        s = float(np.linalg.norm(D))
-        u = D[:, 0] / s if (n == 1 and s > 0) else np.ones(m) / math.sqrt(m)
-        v = D[0, :] / s if (m == 1 and s > 0) else np.ones(n) / math.sqrt(n)
-        return LeadingPair(s, 0.0, u, v)
+    q = max(1, min(q, k if k <= gram_limit else k - 1))
     if k <= gram_limit:
         tall = m >= n
         G = D.T @ D if tall else D @ D.T
-        w, V = sl.eigh(G, subset_by_index=[k - 2, k - 1], check_finite=False)
-        s1, s2 = (math.sqrt(max(float(x), 0.0)) for x in (w[1], w[0]))
-        side = V[:, 1]
-        other = (D @ side) if tall else (D.T @ side)
-        other = other / s1 if s1 > 0 else other
-        u, v = (other, side) if tall else (side, other)
-        return LeadingPair(s1, s2, u, v)
+        w, E = sl.eigh(G, subset_by_index=[k - q, k - 1], check_finite=False)
+        sigmas = np.sqrt(np.maximum(w[::-1], 0.0))
+        E = E[:, ::-1]
+        scale = np.where(sigmas > 0, sigmas, 1.0)
+        if tall:
+            V, u = E, (D @ E[:, 0]) / scale[0]
+        else:  # E holds the left vectors: the right ones are D^T u_i / sigma_i
+            V, u = (D.T @ E) / scale, E[:, 0]
+        return Leading(sigmas, u, V)
     from scipy.sparse.linalg import svds
 
-    U, s, Vt = svds(D, k=2, v0=rng.standard_normal(k))
+    U, s, Vt = svds(D, k=q, v0=rng.standard_normal(k))
     order = np.argsort(s)[::-1]
-    return LeadingPair(float(s[order[0]]), float(s[order[1]]), U[:, order[0]], Vt[order[0]])
+    return Leading(s[order], U[:, order[0]], Vt[order].T.copy())
 
 
 @dataclass
@@ -111,7 +130,7 @@ class RankOneStart:
 
 
 def rank_one_start(
-    top: LeadingPair,
+    top: Leading,
     *,
     d_norm: float,
     lam: float,

@@ -13,7 +13,7 @@ import numpy as np
 from bgmix._threads import check_n_jobs
 from bgmix._validation import check_choice, check_int, check_random_state, check_real
 from bgmix.exceptions import ConvergenceWarning
-from bgmix.lowrank._rank_one import RankOneStart, leading_pair, rank_one_start
+from bgmix.lowrank._rank_one import RankOneStart, leading_triplets, rank_one_start
 from bgmix.lowrank._svd import as_matrix
 from bgmix.lowrank._svt import SVT_SOLVERS, Thresholder
 
@@ -97,6 +97,9 @@ _SINGLE_ERROR = 1e-5
 #: The leading singular pairs come from the Gram matrix up to this min(m, n), from
 #: ARPACK above.
 _GRAM_LIMIT = 4000
+#: Leading singular triplets of M computed at the start (two for the rank-one start;
+#: the right vectors warm-start the partial SVD after it).
+_LEADING = 24
 
 
 def check_rpca_options(**options: object) -> None:
@@ -149,7 +152,7 @@ def spectral_norm(M: np.ndarray, *, random_state: int | np.random.Generator | No
     """
     M = as_matrix(M)
     D = np.asarray(M, dtype=np.float64)
-    return leading_pair(D, check_random_state(random_state), _GRAM_LIMIT).sigma1
+    return leading_triplets(D, 1, check_random_state(random_state), _GRAM_LIMIT).sigma1
 
 
 def _add_outer(out: np.ndarray, a: float, u: np.ndarray, v: np.ndarray) -> None:
@@ -337,7 +340,7 @@ def rpca(
             0.0 if mu is None else float(mu),
             method=method,
         )
-    top = leading_pair(D, rng, _GRAM_LIMIT)
+    top = leading_triplets(D, _LEADING, rng, _GRAM_LIMIT)
     norm_two = top.sigma1
     d_max = float(np.abs(D).max())
     J = max(norm_two, d_max / lam_v)
@@ -366,7 +369,7 @@ def rpca(
         _add_outer(Y, start.d, top.u, top.v)
         _add_outer(A, start.e, top.u, top.v)
         for it, (err, rank) in enumerate(zip(start.errors, start.ranks, strict=True), 1):
-            svt.closed_form(rank, top.v)
+            svt.closed_form(rank, top.V)
             logger.debug("rpca iteration %d: rank %d, error %.3e (rank-one)", it, rank, err)
         mu_v = start.mu
     else:

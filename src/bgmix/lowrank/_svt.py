@@ -145,14 +145,13 @@ class Thresholder:
         self._predict(rank)
         return rank
 
-    def closed_form(self, rank: int, v: np.ndarray) -> None:
+    def closed_form(self, rank: int, V: np.ndarray) -> None:
         """Record an iteration computed in closed form (``rpca``'s rank-one start,
-        :mod:`bgmix.lowrank._rank_one`) with rank ``rank`` <= 1 along the right
-        singular vector ``v``: the prediction and the warm start move as if it had
-        been thresholded here."""
+        :mod:`bgmix.lowrank._rank_one`) with rank ``rank`` <= 1: the prediction moves
+        as if it had been thresholded here, and the next partial SVD starts from
+        ``V``, the matrix's leading right singular vectors ``(n, q)``."""
         self.used.append("rank-one")
-        if rank:
-            self._V = v.reshape(-1, 1).copy()
+        self._V = V
         self._predict(rank)
 
     def _partial_is_cheaper(self, block: int | None = None, steps: int | None = None) -> bool:
