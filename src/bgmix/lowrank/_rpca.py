@@ -340,7 +340,7 @@ def rpca(
             0.0 if mu is None else float(mu),
             method=method,
         )
-    top = leading_triplets(D, _LEADING, rng, _GRAM_LIMIT)
+    top = leading_triplets(D, _LEADING if fast else 1, rng, _GRAM_LIMIT)
     norm_two = top.sigma1
     d_max = float(np.abs(D).max())
     J = max(norm_two, d_max / lam_v)
