@@ -363,6 +363,7 @@ def rpca(
             max_iter=max_iter_v, grow=next_mu,
             largest=lambda a, b: max_abs_rank_one(D, a, b, top.u, top.v, threads),
         )  # fmt: skip
+        single = single and not (start.errors and start.errors[-1] < _SINGLE_ERROR)
     A = np.zeros((m, n), np.float32 if single else np.float64)
     if start.n_iter:
         Y = np.multiply(D, start.c)
