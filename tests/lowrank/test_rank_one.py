@@ -119,3 +119,5 @@ def test_leading_triplets_match_numpy(shape):
             top.sigma1 * np.outer(top.u, top.v), s[0] * np.outer(U[:, 0], Vt[0]), atol=1e-9
         )
         np.testing.assert_allclose(np.abs(top.V.T @ Vt[:q].T), np.eye(q), atol=1e-7)
+        # contiguous vectors: one compiled signature of the kernels for every shape
+        assert top.u.flags.c_contiguous and top.v.flags.c_contiguous

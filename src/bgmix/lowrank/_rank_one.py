@@ -62,6 +62,8 @@ class Leading:
     sigmas : (q,) ndarray
     u : (m,) ndarray
     V : (n, q) ndarray
+        Column-major, so that ``u`` and every column are contiguous (one Numba
+        signature for the kernels that take them, whatever the matrix's shape).
     """
 
     sigmas: np.ndarray
@@ -103,12 +105,12 @@ def leading_triplets(D: np.ndarray, q: int, rng: np.random.Generator, gram_limit
             V, u = E, (D @ E[:, 0]) / scale[0]
         else:  # E holds the left vectors: the right ones are D^T u_i / sigma_i
             V, u = (D.T @ E) / scale, E[:, 0]
-        return Leading(sigmas, u, V)
+        return Leading(sigmas, np.ascontiguousarray(u), np.asfortranarray(V))
     from scipy.sparse.linalg import svds
 
     U, s, Vt = svds(D, k=q, v0=rng.standard_normal(k))
     order = np.argsort(s)[::-1]
-    return Leading(s[order], U[:, order[0]], Vt[order].T.copy())
+    return Leading(s[order], np.ascontiguousarray(U[:, order[0]]), np.asfortranarray(Vt[order].T))
 
 
 @dataclass

@@ -342,7 +342,8 @@ def rpca(
         )
     top = leading_triplets(D, _LEADING if fast else 1, rng, _GRAM_LIMIT)
     norm_two = top.sigma1
-    d_max = float(np.abs(D).max())
+    threads = resolve_n_jobs(n_jobs)
+    d_max = max_abs_rank_one(D, 1.0, 0.0, top.u, top.v, threads)  # max|D|, no temporary
     J = max(norm_two, d_max / lam_v)
     c0 = 1.0 / J  # Y_0 = D / J(D)
     mu_v = 1.25 / norm_two if mu is None else float(mu)
@@ -355,7 +356,6 @@ def rpca(
 
     single = fast and tol_v < _SINGLE_ERROR
     svt = Thresholder((m, n), svd, rng)
-    threads = resolve_n_jobs(n_jobs)
     start = RankOneStart(c=c0, d=0.0, e=0.0, mu=mu_v)
     if fast:  # the first iterations in closed form while they are rank one
         start = rank_one_start(

@@ -54,9 +54,9 @@ small anyway (a window of a few hundred frames).
 Precision: ``X`` is float64; the matrix products (and the result) run in the dtype of
 the output array, so ``rpca(method="fast")`` gets float32 products in its early
 iterations by passing a float32 ``L`` (and ``X`` already rounded to float32, which its
-element-wise step writes in the same pass as ``X``). The Gram matrix and its eigendecomposition are
-always float64, and the partial SVD's residual test accepts ``100 eps`` of the
-working dtype when that is above :math:`10^{-7}`.
+element-wise step writes in the same pass as ``X``). The Gram matrix and its
+eigendecomposition are always float64, and the partial SVD's residual test accepts
+``100 eps`` of the working dtype when that is above :math:`10^{-7}`.
 """
 
 from __future__ import annotations
