@@ -13,6 +13,12 @@ Same run, same inputs, wall-clock times with the cluster's start-up included:
       the same segments, with the event lists compared (start, end and peak frames).
 (iii) scheduler overhead per task (a no-op task on ``local:2``) and bytes sent to the
       scheduler per task (pickled function and arguments of every submitted task).
+(iv)  why a segmented run cannot be the serial run exactly: the video of (ii), the
+      serial ``mog2`` model against one warmed up from ``warm-up`` frames before the
+      middle of the video, both then given the same frames; every 1000 frames, the
+      share of pixels whose components in use (count, weights, variances, means)
+      still differ bit for bit, and in how many of the last 1000 frames the masks
+      differ, by how many pixels.
 
 Besides wall-clock times, every run reports the CPU seconds it used (the benchmark
 process's own for the serial runs; the workers' for the cluster runs, read from each
@@ -208,6 +214,58 @@ def part_segments(loops: int, segments: int | str, repeats: int, work: Path) -> 
     return out
 
 
+def _components_differ(a, b) -> np.ndarray:
+    """Pixels where two ``mog2`` models' components in use differ bit for bit."""
+    differ = a._nmodes != b._nmodes
+    for k in range(a._weight.shape[0]):
+        in_use = k < a._nmodes
+        moved = (a._weight[k] != b._weight[k]) | (a._var[k] != b._var[k])
+        moved |= np.any(a._mean[k] != b._mean[k], axis=0)
+        differ |= in_use & moved
+    return differ
+
+
+def part_convergence(loops: int, horizon: int = 9000) -> dict:
+    video = h264_video(data_root() / "videos" / "vtest.avi", (320, 240), loops=loops)
+    with bgmix.open_source(video) as src:
+        n = src.info.frame_count
+    warm = bp.default_warmup("mog2")
+    border = n // 2
+    horizon = min(horizon, n - border - 1)
+    print(f"\n(iv) convergence: {video.name}, border {border}, warm-up {warm}")
+    serial = bgmix.make_subtractor("mog2", n_jobs=1)
+    warmed = None
+    rows, masks_differ = [], []
+    with bgmix.open_source(video, stop=border + horizon + 1) as src:
+        for i, frame in enumerate(src):
+            if i == border - warm:
+                warmed = bgmix.make_subtractor("mog2", n_jobs=1)
+            a = serial.postprocess_mask(serial.apply_raw(frame))
+            if warmed is None:
+                continue
+            b = warmed.postprocess_mask(warmed.apply_raw(frame))
+            if i < border:
+                continue
+            masks_differ.append(int(np.count_nonzero(a != b)))
+            after = i - border
+            if after % 1000 == 0 and after:
+                last = masks_differ[-1000:]
+                row = {
+                    "frames_after_border": after,
+                    "pixels_with_differing_components": float(
+                        _components_differ(serial, warmed).mean()
+                    ),
+                    "frames_with_differing_masks_of_last_1000": sum(x > 0 for x in last),
+                    "differing_mask_pixels_in_last_1000": sum(last),
+                }
+                rows.append(row)
+                print(f"    +{after:5d}: components differ at "
+                      f"{100 * row['pixels_with_differing_components']:.1f} % of pixels; "
+                      f"masks differ in {row['frames_with_differing_masks_of_last_1000']} "
+                      f"of the last 1000 frames ({sum(last)} pixels)")  # fmt: skip
+    return {"video": video.name, "frames": n, "border": border, "warmup": warm, "rows": rows}
+
+
 def _noop(unit: dict) -> dict:
     return {"ok": True}
 
@@ -229,7 +287,7 @@ def main() -> None:
     ap.add_argument("--loops", type=int, default=26, help="vtest.avi loops (795 frames each)")
     ap.add_argument("--segments", default="auto", help="N, or auto (one per worker)")
     ap.add_argument("--repeats", type=int, default=1)
-    ap.add_argument("--parts", default="i,ii,iii")
+    ap.add_argument("--parts", default="i,ii,iii,iv")
     args = ap.parse_args()
     parts = args.parts.split(",")
     result = {
@@ -245,10 +303,12 @@ def main() -> None:
             result["segments"] = part_segments(args.loops, segments, args.repeats, Path(tmp))
         if "iii" in parts:
             result["overhead"] = part_overhead(500)
+        if "iv" in parts:
+            result["convergence"] = part_convergence(args.loops)
     result["machine"]["loadavg_end"] = os.getloadavg()
-    if RESULTS.exists() and set(parts) != {"i", "ii", "iii"}:  # keep the parts not run
+    if RESULTS.exists() and set(parts) != {"i", "ii", "iii", "iv"}:  # keep the parts not run
         earlier = json.loads(RESULTS.read_text())
-        for key in ("evaluate", "segments", "overhead"):
+        for key in ("evaluate", "segments", "overhead", "convergence"):
             if key in earlier and key not in result:
                 result[key] = earlier[key]
     RESULTS.parent.mkdir(parents=True, exist_ok=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bgmix._kernels.lowrank import dual_step, sparse_step
+from bgmix._kernels.lowrank import dual_step, max_abs_rank_one, sparse_step
 from tests.lowrank.oracles import shrink
 
 SHAPES = [(1, 1), (1, 7), (5, 1), (3, 4), (17, 9)]
@@ -33,6 +33,27 @@ def test_sparse_step_matches_numpy(shape, kind):
     E_ref = shrink(D - A + Y * inv_mu, thr)
     np.testing.assert_allclose(E, E_ref, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(X, D - E_ref + Y * inv_mu, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("threads", [1, 2])
+def test_sparse_step_writes_x_rounded_to_float32(shape, threads):
+    D, A, Y, _ = _arrays(shape, "random")
+    E, X = np.empty(shape), np.empty(shape)
+    X32 = np.full(shape, np.nan, np.float32)
+    sparse_step(D, A.astype(np.float32), Y, 0.37, 1.9, E, X, threads, X32_out=X32)
+    np.testing.assert_array_equal(X32, X.astype(np.float32))
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("threads", [1, 2])
+def test_max_abs_rank_one_matches_numpy(shape, threads):
+    rng = np.random.default_rng(3)
+    D = rng.normal(0, 50, size=shape)
+    u, v = rng.normal(size=shape[0]), rng.normal(size=shape[1])
+    for a, b in ((1.3, -7.0), (0.0, 2.0), (-0.5, 0.0)):
+        expected = np.abs(a * D + b * np.outer(u, v)).max()
+        assert max_abs_rank_one(D, a, b, u, v, threads) == pytest.approx(expected, rel=1e-14)
 
 
 def test_sparse_step_threshold_edges():

@@ -93,9 +93,13 @@ def test_loose_tolerance_converges_and_returns_the_input_dtype():
 
 
 @pytest.mark.parametrize("solver", ["full", "gram", "partial"])
-@pytest.mark.parametrize("shape", [(120, 40), (40, 120)])
+@pytest.mark.parametrize("shape", [(120, 40), (40, 120), (400, 120), (120, 400)])
 def test_singular_value_thresholding_in_float32_matches_numpy(solver, shape):
-    """The products of the early "fast" iterations run in out's dtype (float32)."""
+    """The products of the early "fast" iterations run in out's dtype (float32).
+
+    With 120 columns or rows the predicted rank (10) is small enough for the Gram
+    route to compute only the eigenpairs above the threshold; with 40, all of them.
+    """
     from bgmix.lowrank._svt import Thresholder
 
     rng = np.random.default_rng(0)
@@ -109,6 +113,11 @@ def test_singular_value_thresholding_in_float32_matches_numpy(solver, shape):
         rank = Thresholder(shape, solver, np.random.default_rng(1))(X, tau, out)
         assert rank == 5
         assert _rel(out.astype(np.float64), expected) < rtol
+    # X already rounded to float32 (as rpca's element-wise step writes it)
+    out = np.empty(shape, np.float32)
+    svt = Thresholder(shape, solver, np.random.default_rng(1))
+    assert svt(X, tau, out, X.astype(np.float32)) == 5
+    assert _rel(out.astype(np.float64), expected) < 1e-5
 
 
 class _CountingMatrix(np.ndarray):

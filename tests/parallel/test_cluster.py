@@ -125,6 +125,14 @@ def test_evaluation_cache_skips_finished_units(tmp_path: Path, client) -> None:
     assert len(list(cache.iterdir())) == 2
 
 
+def _writing(root: Path) -> bool:
+    """Whether a temporary output (``*.partial*``) exists under ``root``."""
+    try:
+        return any(".partial" in p.name for p in root.rglob("*"))
+    except OSError:  # a folder renamed or removed during the scan
+        return False
+
+
 def _kill_when_writing(client, root: Path, killed: list[int]) -> None:
     """Wait until a task is writing (a temporary output exists), then SIGKILL the
     worker process running it."""
@@ -132,7 +140,7 @@ def _kill_when_writing(client, root: Path, killed: list[int]) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         busy = [w for w, keys in client.processing().items() if keys]
-        if busy and any(".partial" in p.name for p in root.rglob("*")):
+        if busy and _writing(root):
             os.kill(pids[busy[0]], signal.SIGKILL)
             killed.append(pids[busy[0]])
             return
@@ -200,7 +208,7 @@ def test_ctrl_c_on_a_local_cluster_leaves_nothing_half_written(tmp_path: Path) -
     def interrupt_when_writing() -> None:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
-            if any(".partial" in p.name for p in out.rglob("*")):
+            if _writing(out):
                 os.kill(os.getpid(), signal.SIGINT)  # what Ctrl-C sends
                 return
             time.sleep(0.02)

@@ -13,6 +13,7 @@ import numpy as np
 from bgmix._threads import check_n_jobs
 from bgmix._validation import check_choice, check_int, check_random_state, check_real
 from bgmix.exceptions import ConvergenceWarning
+from bgmix.lowrank._rank_one import RankOneStart, leading_triplets, rank_one_start
 from bgmix.lowrank._svd import as_matrix
 from bgmix.lowrank._svt import SVT_SOLVERS, Thresholder
 
@@ -53,7 +54,9 @@ class RPCAResult:
     mus : (n_iter,) ndarray
         The penalty :math:`\\mu_k` of every iteration.
     svd_used : tuple of str
-        The SVT strategy of every iteration ("partial", "gram" or "full").
+        The SVT strategy of every iteration ("partial", "gram" or "full"; "rank-one"
+        for the first iterations of ``method="fast"`` computed in closed form, see
+        :mod:`bgmix.lowrank._rank_one`).
     method : str
         The ``method`` of :func:`rpca` that produced it ("fast" or "textbook").
     """
@@ -91,6 +94,12 @@ _LATE_RHO = 5.0
 #: relative residual is above this (float32 rounding, about 1e-7, stays 100 times
 #: below it), in float64 afterwards.
 _SINGLE_ERROR = 1e-5
+#: The leading singular pairs come from the Gram matrix up to this min(m, n), from
+#: ARPACK above.
+_GRAM_LIMIT = 4000
+#: Leading singular triplets of M computed at the start (two for the rank-one start;
+#: the right vectors warm-start the partial SVD after it).
+_LEADING = 24
 
 
 def check_rpca_options(**options: object) -> None:
@@ -141,22 +150,19 @@ def spectral_norm(M: np.ndarray, *, random_state: int | np.random.Generator | No
     random_state : None, int or numpy.random.Generator
         Start vector of the Lanczos iteration.
     """
-    import scipy.linalg as sl
-
     M = as_matrix(M)
-    m, n = M.shape
-    if min(m, n) <= 4000:
-        A = np.asarray(M, dtype=np.float64)
-        G = A.T @ A if m >= n else A @ A.T
-        k = G.shape[0]
-        top = sl.eigh(G, eigvals_only=True, subset_by_index=[k - 1, k - 1], check_finite=False)
-        return float(math.sqrt(max(float(top[0]), 0.0)))
-    from scipy.sparse.linalg import svds
+    D = np.asarray(M, dtype=np.float64)
+    return leading_triplets(D, 1, check_random_state(random_state), _GRAM_LIMIT).sigma1
 
-    rng = check_random_state(random_state)
-    v0 = rng.standard_normal(min(m, n))
-    s = svds(np.asarray(M, dtype=np.float64), k=1, v0=v0, return_singular_vectors=False)
-    return float(s[0])
+
+def _add_outer(out: np.ndarray, a: float, u: np.ndarray, v: np.ndarray) -> None:
+    """``out += a u v^T`` in blocks of rows (no ``(m, n)`` temporary)."""
+    if a == 0.0:
+        return
+    au = a * u
+    for r0 in range(0, out.shape[0], 4096):
+        r1 = min(r0 + 4096, out.shape[0])
+        out[r0:r1] += np.multiply.outer(au[r0:r1], v).astype(out.dtype, copy=False)
 
 
 def rpca(
@@ -273,11 +279,15 @@ def rpca(
     stays 100 times below the residual); the Gram matrix and its eigenvalues stay
     float64 (float32 would square its rounding error into the small singular
     values), and ``S``, ``Y`` and the residual are always float64. The iterations
-    that reach ``tol`` are float64.
+    that reach ``tol`` are float64. (3) The first iterations, while only the leading
+    singular triplet of ``M`` passes the threshold and ``S`` stays zero (four on
+    1000 CDnet highway frames), are computed in closed form: the same iterates, from
+    scalar recurrences (:mod:`bgmix.lowrank._rank_one`).
 
-    Memory: five float64 ``(m, n)`` matrices (about ``40 m n`` bytes) plus the Gram
-    matrix. Speed: the element-wise kernels run on bgmix's threads between OpenBLAS
-    calls, so OpenBLAS's long spin after each call (its default) slows them;
+    Memory: five float64 ``(m, n)`` matrices (about ``40 m n`` bytes; plus a float32
+    copy of the thresholded matrix early in ``"fast"``) and the Gram matrix. Speed:
+    the element-wise kernels run on bgmix's threads between OpenBLAS calls, so
+    OpenBLAS's long spin after each call (its default) slows them;
     ``import bgmix`` before NumPy sets a short one (``OPENBLAS_THREAD_TIMEOUT=16``),
     otherwise set that variable before starting Python.
 
@@ -301,7 +311,7 @@ def rpca(
     >>> bool(np.abs(res.L - low).max() < 1e-3)
     True
     """
-    from bgmix._kernels.lowrank import dual_step, sparse_step
+    from bgmix._kernels.lowrank import dual_step, max_abs_rank_one, sparse_step
     from bgmix._threads import resolve_n_jobs
 
     check_rpca_options(
@@ -330,26 +340,52 @@ def rpca(
             0.0 if mu is None else float(mu),
             method=method,
         )
-    norm_two = spectral_norm(D, random_state=rng)
-    norm_inf = float(np.abs(D).max()) / lam_v
-    Y = D / max(norm_two, norm_inf)
+    top = leading_triplets(D, _LEADING if fast else 1, rng, _GRAM_LIMIT)
+    norm_two = top.sigma1
+    threads = resolve_n_jobs(n_jobs)
+    d_max = max_abs_rank_one(D, 1.0, 0.0, top.u, top.v, threads)  # max|D|, no temporary
+    J = max(norm_two, d_max / lam_v)
+    c0 = 1.0 / J  # Y_0 = D / J(D)
     mu_v = 1.25 / norm_two if mu is None else float(mu)
     mu0 = mu_v
     mu_bar = mu_v * 1e7
+
+    def next_mu(mu_k: float, err: float) -> float:
+        grow = max(rho_v, _LATE_RHO) if fast and err < _LATE_ERROR else rho_v
+        return min(mu_k * grow, mu_bar)
+
     single = fast and tol_v < _SINGLE_ERROR
+    svt = Thresholder((m, n), svd, rng)
+    start = RankOneStart(c=c0, d=0.0, e=0.0, mu=mu_v)
+    if fast:  # the first iterations in closed form while they are rank one
+        start = rank_one_start(
+            top, d_norm=d_norm, lam=lam_v, mu=mu_v, c0=c0, tol=tol_v,
+            max_iter=max_iter_v, grow=next_mu,
+            largest=lambda a, b: max_abs_rank_one(D, a, b, top.u, top.v, threads),
+        )  # fmt: skip
+        single = single and not (start.errors and start.errors[-1] < _SINGLE_ERROR)
     A = np.zeros((m, n), np.float32 if single else np.float64)
+    if start.n_iter:
+        Y = np.multiply(D, start.c)
+        _add_outer(Y, start.d, top.u, top.v)
+        _add_outer(A, start.e, top.u, top.v)
+        for it, (err, rank) in enumerate(zip(start.errors, start.ranks, strict=True), 1):
+            svt.closed_form(rank, top.V)
+            logger.debug("rpca iteration %d: rank %d, error %.3e (rank-one)", it, rank, err)
+        mu_v = start.mu
+    else:
+        Y = D / J
     E = np.zeros_like(D)
     X = np.empty_like(D)
+    X32 = np.empty((m, n), np.float32) if single else None  # X for the float32 products
     row_sumsq = np.empty(m)
-    svt = Thresholder((m, n), svd, rng)
-    errors: list[float] = []
-    ranks: list[int] = []
-    mus: list[float] = []
+    errors: list[float] = list(start.errors)
+    ranks: list[int] = list(start.ranks)
+    mus: list[float] = list(start.mus)
     converged = False
-    threads = resolve_n_jobs(n_jobs)
-    for it in range(1, max_iter_v + 1):
-        sparse_step(D, A, Y, 1.0 / mu_v, lam_v / mu_v, E, X, threads)
-        rank = svt(X, 1.0 / mu_v, A)
+    for it in range(start.n_iter + 1, max_iter_v + 1):
+        sparse_step(D, A, Y, 1.0 / mu_v, lam_v / mu_v, E, X, threads, X32_out=X32)
+        rank = svt(X, 1.0 / mu_v, A, X32)
         dual_step(D, A, E, Y, mu_v, row_sumsq, threads)
         err = math.sqrt(float(np.sum(row_sumsq))) / d_norm
         errors.append(err)
@@ -359,11 +395,11 @@ def rpca(
         if err < tol_v:
             converged = True
             break
-        grow = max(rho_v, _LATE_RHO) if fast and err < _LATE_ERROR else rho_v
-        mu_v = min(mu_v * grow, mu_bar)
+        mu_v = next_mu(mu_v, err)
         if single and err < _SINGLE_ERROR:
             single = False
             A = A.astype(np.float64)
+            X32 = None
     if not converged:
         warnings.warn(
             f"rpca did not converge in max_iter={max_iter_v} iterations: relative residual "
