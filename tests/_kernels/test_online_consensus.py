@@ -172,3 +172,83 @@ def test_blob_decisions_equal_the_per_pixel_flags_counted_per_blob(share, channe
     assert not drop[0]
     assert np.array_equal(got, want)
     assert 0 < drop.sum() < n - 1  # some blobs go, some stay
+
+
+def shadow_oracle(frame, weight, mean, cov, mask, tau, lam, tbr, ranked):
+    """float64 oracle of ``shadow_rows``: the relabelled mask and a 'borderline' map."""
+    k, _, h, w = mean.shape
+    out = mask.copy()
+    border = np.zeros((h, w), bool)
+    for y, x in itertools.product(range(h), range(w)):
+        if mask[y, x] != 255:
+            continue
+        px = frame[y, x].astype(np.float64)
+        sig = [matrix(cov, m, y, x) for m in range(k)]
+        wts = [float(weight[m, y, x]) for m in range(k)]
+        keys = [wts[m] / np.sqrt(np.linalg.det(sig[m])) for m in range(k)]
+        before = 0.0
+        for m in sorted(range(k), key=lambda m: (-keys[m], m)):
+            mu = mean[m, :, y, x].astype(np.float64)
+            a = float(px @ mu / (mu @ mu))
+            r = px - a * mu
+            d2 = float(r @ np.linalg.solve(sig[m], r))
+            background = (before < tbr) if ranked else True
+            near = abs(d2 - lam * lam * a * a) < 1e-3 * lam * lam * a * a
+            if (
+                near
+                or min(abs(a - tau), abs(a - 1.0)) < 1e-5
+                or (ranked and abs(before - tbr) < 1e-4)
+            ):
+                border[y, x] = True
+            if background and tau <= a <= 1.0 and d2 < lam * lam * a * a:
+                out[y, x] = 127
+            before += wts[m]
+    return out, border
+
+
+def shadowed_model(h, w, k, seed):
+    """A random colour model whose frame is, at most pixels, a darker copy of one of
+    the pixel's own components (ratio 0.4-1.1, some chromatic noise)."""
+    rng = np.random.default_rng(seed)
+    frame, weight, mean, cov, mask = random_model(h, w, 3, k, seed)
+    pick = rng.integers(0, k, size=(h, w))
+    ratio = rng.uniform(0.4, 1.1, size=(h, w, 1))
+    own = np.moveaxis(mean[pick, :, np.arange(h)[:, None], np.arange(w)[None, :]], -1, -1)
+    dark = ratio * own + rng.normal(0, 3, size=(h, w, 3))
+    frame = np.where(rng.random((h, w, 1)) < 0.8, dark, frame)
+    return np.clip(np.rint(frame), 0, 255).astype(np.uint8), weight, mean, cov, mask
+
+
+def run_shadows(frame, weight, mean, cov, mask, tau, lam, tbr, ranked, bands=1):
+    from bgmix._kernels.online_consensus import shadow_rows
+
+    out = mask.copy()
+    edges = np.linspace(0, mask.shape[0], bands + 1).astype(int)
+    for y0, y1 in itertools.pairwise(edges):
+        shadow_rows(
+            y0, y1, frame, weight, mean, cov, out, F(tau), F(lam * lam), F(tbr), ranked, F(4.0)
+        )
+    return out
+
+
+@pytest.mark.parametrize("ranked", [True, False])
+@pytest.mark.parametrize("tau", [0.5, 0.8])
+def test_shadows_match_the_oracle(ranked, tau):
+    frame, weight, mean, cov, mask = shadowed_model(12, 14, 3, seed=int(10 * tau) + ranked)
+    got = run_shadows(frame, weight, mean, cov, mask, tau, 3.0, 0.7, ranked)
+    want, border = shadow_oracle(frame, weight, mean, cov, mask, tau, 3.0, 0.7, ranked)
+    assert np.array_equal(got[~border], want[~border])
+    assert border.mean() < 0.1
+    # informative: some foreground becomes shadow, some stays; nothing else changes
+    fg = mask == 255
+    assert 0 < (want[fg] == 127).sum() < fg.sum()
+    assert np.array_equal(got[~fg], mask[~fg])
+    assert set(np.unique(got)) <= {0, 127, 255}
+
+
+def test_shadow_bands_give_the_same_mask():
+    frame, weight, mean, cov, mask = shadowed_model(15, 9, 4, seed=5)
+    one = run_shadows(frame, weight, mean, cov, mask, 0.6, 3.0, 0.7, True)
+    three = run_shadows(frame, weight, mean, cov, mask, 0.6, 3.0, 0.7, True, bands=3)
+    assert np.array_equal(one, three)
+    assert (one == 127).any()

@@ -55,7 +55,15 @@ def test_startup_rate_schedule_and_a_ghost_is_forgotten():
 def test_startup_zero_equals_gmm_full_without_consensus():
     rng = np.random.default_rng(2)
     frames = [_noisy(_textured(seed=s % 3), rng) for s in range(8)]
-    a = GMMConsensus(random_state=5, startup=0.0, radius=0, postprocess={"median": 5}, n_jobs=1)
+    a = GMMConsensus(
+        random_state=5,
+        startup=0.0,
+        radius=0,
+        shadow_threshold=0.0,
+        restart_share=0.0,
+        postprocess={"median": 5},
+        n_jobs=1,
+    )
     b = GMMFull(random_state=5, n_jobs=1)
     for f in frames:
         np.testing.assert_array_equal(a.apply(f), b.apply(f))
@@ -131,6 +139,81 @@ def test_learning_rate_one_restarts_the_startup_count():
     assert sub._model_frames == 1 and sub._weight.shape[0] == 4
 
 
+def test_a_cast_shadow_is_labelled_127_in_colour_only():
+    rng = np.random.default_rng(7)
+    bg = np.empty((30, 40, 3), np.float32)
+    bg[...] = (90.0, 140.0, 180.0)
+    shadow = np.zeros((30, 40), bool)
+    shadow[10:20, 5:15] = True
+    obj = np.zeros((30, 40), bool)
+    obj[10:20, 25:35] = True
+    frame = bg.copy()
+    frame[shadow] *= 0.75  # same colour, darker
+    frame[obj] = (200.0, 60.0, 40.0)  # another colour
+    kw = {"random_state": 0, "radius": 0, "postprocess": None, "n_jobs": 1}
+    masks = {}
+    for tau in (0.7, 0.0):
+        for grey in (False, True):
+            sub = GMMConsensus(shadow_threshold=tau, **kw)
+            for _ in range(40):
+                f = _noisy(bg, rng)
+                sub.apply(f.mean(axis=2).astype(np.uint8) if grey else f)
+            f = _noisy(frame, rng)
+            masks[tau, grey] = sub.apply(f.mean(axis=2).astype(np.uint8) if grey else f)
+    assert np.mean(masks[0.7, False][shadow] == 127) > 0.95
+    assert np.mean(masks[0.7, False][obj] == 255) > 0.95
+    assert np.mean(masks[0.0, False][shadow] == 255) > 0.95
+    # grey frames: no shadow test
+    assert not (masks[0.7, True] == 127).any()
+    np.testing.assert_array_equal(masks[0.7, True], masks[0.0, True])
+
+
+def test_a_global_change_restarts_the_startup_rate():
+    rng = np.random.default_rng(8)
+    bg = _textured(seed=3)
+    lit = np.clip(bg * 1.4 + 20.0, 0, 255)
+    on = GMMConsensus(random_state=0, n_jobs=1)
+    off = GMMConsensus(random_state=0, restart_share=0.0, n_jobs=1)
+    for _ in range(60):
+        f = _noisy(bg, rng)
+        on.apply(f)
+        off.apply(f)
+    assert on._model_frames == off._model_frames == 60
+    fg_on, fg_off = [], []
+    for i in range(40):
+        f = _noisy(lit, rng)
+        fg_on.append(np.mean(on.apply(f) == 255))
+        fg_off.append(np.mean(off.apply(f) == 255))
+        if i == 0:
+            assert on._model_frames == 0 and off._model_frames == 61
+    # both see the change; with the restart the model relearns it in a few frames,
+    # without it only once the new components' weights pass background_ratio
+    assert fg_on[0] > 0.5 and fg_off[0] > 0.5
+    settled_on = next(i for i, v in enumerate(fg_on) if v < 0.05)
+    settled_off = next((i for i, v in enumerate(fg_off) if v < 0.05), len(fg_off))
+    assert settled_on <= 4 < 10 <= settled_off
+
+
+def test_a_large_object_does_not_restart():
+    rng = np.random.default_rng(9)
+    bg = _textured(seed=3)
+    sub = GMMConsensus(random_state=0, radius=0, n_jobs=1)
+    for _ in range(30):
+        sub.apply(_noisy(bg, rng))
+    flipped = bg[::-1, ::-1]  # other colours at most pixels, the same mean brightness
+    mask = sub.apply(_noisy(flipped, rng))
+    assert np.mean(mask == 255) > 0.5
+    assert sub._model_frames == 31
+    # even with any brightness change allowed, the pixels' brightness ratios vary
+    # too much for a change of the light
+    sub.set_params(restart_gain=0.0)
+    sub.apply(_noisy(flipped, rng))
+    assert sub._model_frames == 32
+    # the same frame darkened uniformly is a change of the light
+    sub.apply(_noisy(bg * 0.6, rng))
+    assert sub._model_frames == 0
+
+
 @pytest.mark.parametrize(
     ("params", "word"),
     [
@@ -139,6 +222,10 @@ def test_learning_rate_one_restarts_the_startup_count():
         ({"radius": 5}, "radius"),
         ({"radius": 1.5}, "radius"),
         ({"displaced_share": 1.5}, "displaced_share"),
+        ({"shadow_threshold": -0.1}, "shadow_threshold"),
+        ({"shadow_threshold": 1.2}, "shadow_threshold"),
+        ({"restart_share": 2.0}, "restart_share"),
+        ({"restart_gain": -1.0}, "restart_gain"),
     ],
 )
 def test_bad_parameters_are_rejected(params, word):

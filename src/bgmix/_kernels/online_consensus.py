@@ -18,6 +18,10 @@ neighbour explains, so that objects cost almost nothing.
 
 Before the full Mahalanobis test, a component is rejected when one channel alone
 is too far (:func:`_marginal_reject`), which ends most tests.
+
+:func:`shadow_rows` relabels the remaining foreground that is a darker copy of one
+of the pixel's own background components (a cast shadow, Prati et al. 2003), the
+test of ``mog2`` generalised to a full covariance.
 """
 
 from __future__ import annotations
@@ -29,9 +33,32 @@ from numba import njit
 
 from bgmix._kernels._config import FASTMATH
 
-__all__ = ["displaced_blobs", "displaced_rows"]
+__all__ = ["displaced_blobs", "displaced_rows", "shadow_rows"]
 
 F32 = np.float32
+
+
+@njit(cache=True, error_model="numpy", fastmath=FASTMATH, inline="always")
+def _adjugate_form(cov, m, yy, xx, e0, e1, e2, floor):
+    """``(e^T adj(Σ) e, max(det Σ, floor))`` for the 3x3 covariance ``m`` of pixel
+    ``(yy, xx)``, so that ``e^T Σ^-1 e < t`` is ``q < t * det`` without a division."""
+    a = cov[m, 0, yy, xx]
+    b = cov[m, 1, yy, xx]
+    c = cov[m, 2, yy, xx]
+    d = cov[m, 3, yy, xx]
+    e = cov[m, 4, yy, xx]
+    f = cov[m, 5, yy, xx]
+    # cofactors of the symmetric matrix [[a, b, c], [b, d, e], [c, e, f]]
+    ca = d * f - e * e
+    cb = c * e - b * f
+    cc = b * e - c * d
+    cd = a * f - c * c
+    ce = b * c - a * e
+    cf = a * d - b * b
+    det = max(a * ca + b * cb + c * cc, floor)
+    q = ca * e0 * e0 + cd * e1 * e1 + cf * e2 * e2
+    q += F32(2.0) * (cb * e0 * e1 + cc * e0 * e2 + ce * e1 * e2)
+    return q, det
 
 
 @njit(cache=True, error_model="numpy", fastmath=FASTMATH, inline="always")
@@ -40,25 +67,10 @@ def _component_matches(frame, y, x, mean, cov, m, yy, xx, lam2, floor):
     ``sqrt(lam2)`` of component ``m`` of pixel ``(yy, xx)``; also returns the
     component's ``1 / sqrt(det Σ)`` (its ranking key divided by its weight)."""
     if mean.shape[1] == 3:
-        a = cov[m, 0, yy, xx]
-        b = cov[m, 1, yy, xx]
-        c = cov[m, 2, yy, xx]
-        d = cov[m, 3, yy, xx]
-        e = cov[m, 4, yy, xx]
-        f = cov[m, 5, yy, xx]
-        # cofactors of the symmetric matrix [[a, b, c], [b, d, e], [c, e, f]]
-        ca = d * f - e * e
-        cb = c * e - b * f
-        cc = b * e - c * d
-        cd = a * f - c * c
-        ce = b * c - a * e
-        cf = a * d - b * b
-        det = max(a * ca + b * cb + c * cc, floor)
         e0 = F32(frame[y, x, 0]) - mean[m, 0, yy, xx]
         e1 = F32(frame[y, x, 1]) - mean[m, 1, yy, xx]
         e2 = F32(frame[y, x, 2]) - mean[m, 2, yy, xx]
-        q = ca * e0 * e0 + cd * e1 * e1 + cf * e2 * e2
-        q += F32(2.0) * (cb * e0 * e1 + cc * e0 * e2 + ce * e1 * e2)
+        q, det = _adjugate_form(cov, m, yy, xx, e0, e1, e2, floor)
         return q < lam2 * det, F32(1.0) / math.sqrt(det)
     v = max(cov[m, 0, yy, xx], floor)
     e0 = F32(frame[y, x, 0]) - mean[m, 0, yy, xx]
@@ -243,3 +255,90 @@ def displaced_blobs(
             if out[labels[y, x]]:
                 mask[y, x] = 0
     return out
+
+
+@njit(cache=True, error_model="numpy", fastmath=FASTMATH, inline="always")
+def _is_shadow_of(frame, y, x, mean, cov, m, lam2, tau, floor):
+    r"""True when pixel ``(y, x)`` is a darker copy of its own component ``m``.
+
+    With :math:`a = x^\top \mu / \mu^\top \mu` (the brightness ratio) and the
+    residual :math:`r = x - a \mu`, the pixel is a shadow of the component when
+    :math:`\tau \le a \le 1` and :math:`r^\top \Sigma^{-1} r < \lambda^2 a^2`: the
+    colour is the component's, attenuated by :math:`a`, within the match threshold
+    of the component's covariance scaled by :math:`a^2` (for
+    :math:`\Sigma = \sigma^2 I` this is ``mog2``'s test).
+    """
+    m0 = mean[m, 0, y, x]
+    m1 = mean[m, 1, y, x]
+    m2 = mean[m, 2, y, x]
+    x0 = F32(frame[y, x, 0])
+    x1 = F32(frame[y, x, 1])
+    x2 = F32(frame[y, x, 2])
+    den = m0 * m0 + m1 * m1 + m2 * m2
+    if den <= F32(0.0):
+        return False
+    a = (x0 * m0 + x1 * m1 + x2 * m2) / den
+    if a < tau or a > F32(1.0):
+        return False
+    q, det = _adjugate_form(cov, m, y, x, x0 - a * m0, x1 - a * m1, x2 - a * m2, floor)
+    return q < lam2 * a * a * det
+
+
+@njit(cache=True, error_model="numpy", fastmath=FASTMATH)
+def _shadow_of_background(frame, y, x, weight, mean, cov, lam2, tbr, ranked, tau, floor):
+    """True when pixel ``(y, x)`` is a shadow of one of its background components
+    (``gmm-full``'s rule, as in :func:`_explained_by`)."""
+    kmax = weight.shape[0]
+    for m in range(kmax):
+        if not _is_shadow_of(frame, y, x, mean, cov, m, lam2, tau, floor):
+            continue
+        if not ranked:
+            return True
+        _, mdet = _component_matches(frame, y, x, mean, cov, m, y, x, lam2, floor)
+        key = weight[m, y, x] * mdet
+        cum = F32(0.0)
+        for j in range(kmax):
+            if j == m:
+                continue
+            _, jdet = _component_matches(frame, y, x, mean, cov, j, y, x, lam2, floor)
+            kj = weight[j, y, x] * jdet
+            if kj > key or (kj == key and j < m):
+                cum += weight[j, y, x]
+        if cum < tbr:
+            return True
+    return False
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def shadow_rows(y0, y1, frame, weight, mean, cov, mask, tau, lam2, tbr, ranked, var_min):
+    """Relabel the foreground of rows ``[y0, y1)`` that is a cast shadow as 127.
+
+    Colour frames only (in grey the test is a bare brightness ratio, which the
+    shared sequences showed to remove dark objects rather than shadows).
+
+    Parameters
+    ----------
+    y0, y1 : int
+        IN: the band of rows.
+    frame : (H, W, 3) uint8 or float32 ndarray
+        IN: the frame (0–255 scale).
+    weight, mean, cov : float32 ndarrays
+        IN: the ``gmm-full`` model, ``(K, H, W)``, ``(K, 3, H, W)`` and ``(K, 6, H,
+        W)`` (see :class:`~bgmix._kernels.online_gmm_full.GMMFullState`).
+    mask : (H, W) uint8 ndarray
+        IN/OUT (rows ``[y0, y1)``): pixels at 255 that are a shadow of one of their
+        own background components (:func:`_is_shadow_of`) become 127.
+    tau : float32
+        IN: the lowest brightness ratio of a shadow (in (0, 1]).
+    lam2, tbr, ranked, var_min
+        As in :func:`displaced_rows`.
+    """
+    w = mask.shape[1]
+    floor = var_min * F32(1e-3)
+    floor = floor * floor * floor
+    for y in range(y0, y1):
+        for x in range(w):
+            if mask[y, x] == 255 and _shadow_of_background(
+                frame, y, x, weight, mean, cov, lam2, tbr, ranked, tau, floor
+            ):
+                mask[y, x] = 127

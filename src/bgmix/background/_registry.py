@@ -87,8 +87,8 @@ _BUILTIN: list[tuple[str, str, str, str]] = [
         "gmm-consensus",
         "bgmix.background._gmm_consensus:GMMConsensus",
         "online",
-        "gmm-full with a start-up learning rate and a neighbourhood consensus "
-        "(Elgammal et al. 2000) in the decision",
+        "gmm-full with a start-up learning rate, a neighbourhood consensus "
+        "(Elgammal et al. 2000) and a shadow test (Prati et al. 2003)",
     ),
     (
         "mog",
