@@ -96,6 +96,32 @@ def _marginal_reject(frame, y, x, mean, cov, m, yy, xx, lam2):
     return False
 
 
+@njit(cache=True, error_model="numpy", fastmath=FASTMATH, inline="always")
+def _inv_sqrt_det(mean, cov, m, yy, xx, floor):
+    """``1 / sqrt(det Σ)`` of component ``m`` of pixel ``(yy, xx)`` (its ranking key
+    divided by its weight), with ``det Σ`` floored as in :func:`_component_matches`."""
+    if mean.shape[1] == 3:
+        _, det = _adjugate_form(cov, m, yy, xx, F32(0.0), F32(0.0), F32(0.0), floor)
+        return F32(1.0) / math.sqrt(det)
+    return F32(1.0) / math.sqrt(max(cov[m, 0, yy, xx], floor))
+
+
+@njit(cache=True, error_model="numpy", fastmath=FASTMATH)
+def _weight_ranked_before(weight, mean, cov, m, yy, xx, isdet, floor):
+    """Weight of the components of pixel ``(yy, xx)`` ranked before component ``m``
+    (``isdet``: its ``1 / sqrt(det Σ)``) by ``w / sqrt(det Σ)``, ties to the lower
+    index: ``m`` is background under the ranked rule when this is below ``tbr``."""
+    key = weight[m, yy, xx] * isdet
+    cum = F32(0.0)
+    for j in range(weight.shape[0]):
+        if j == m:
+            continue
+        kj = weight[j, yy, xx] * _inv_sqrt_det(mean, cov, j, yy, xx, floor)
+        if kj > key or (kj == key and j < m):
+            cum += weight[j, yy, xx]
+    return cum
+
+
 @njit(cache=True, error_model="numpy", fastmath=FASTMATH)
 def _explained_by(frame, y, x, weight, mean, cov, yy, xx, lam2, tbr, ranked, floor):
     """True when a background component of pixel ``(yy, xx)`` matches pixel ``(y, x)``.
@@ -111,18 +137,7 @@ def _explained_by(frame, y, x, weight, mean, cov, yy, xx, lam2, tbr, ranked, flo
         ok, isdet = _component_matches(frame, y, x, mean, cov, m, yy, xx, lam2, floor)
         if not ok:
             continue
-        if not ranked:
-            return True
-        key = weight[m, yy, xx] * isdet
-        cum = F32(0.0)
-        for j in range(kmax):
-            if j == m:
-                continue
-            _, jdet = _component_matches(frame, y, x, mean, cov, j, yy, xx, lam2, floor)
-            kj = weight[j, yy, xx] * jdet
-            if kj > key or (kj == key and j < m):
-                cum += weight[j, yy, xx]
-        if cum < tbr:
+        if not ranked or _weight_ranked_before(weight, mean, cov, m, yy, xx, isdet, floor) < tbr:
             return True
     return False
 
@@ -294,17 +309,8 @@ def _shadow_of_background(frame, y, x, weight, mean, cov, lam2, tbr, ranked, tau
             continue
         if not ranked:
             return True
-        _, mdet = _component_matches(frame, y, x, mean, cov, m, y, x, lam2, floor)
-        key = weight[m, y, x] * mdet
-        cum = F32(0.0)
-        for j in range(kmax):
-            if j == m:
-                continue
-            _, jdet = _component_matches(frame, y, x, mean, cov, j, y, x, lam2, floor)
-            kj = weight[j, y, x] * jdet
-            if kj > key or (kj == key and j < m):
-                cum += weight[j, y, x]
-        if cum < tbr:
+        isdet = _inv_sqrt_det(mean, cov, m, y, x, floor)
+        if _weight_ranked_before(weight, mean, cov, m, y, x, isdet, floor) < tbr:
             return True
     return False
 
