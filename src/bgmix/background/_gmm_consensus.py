@@ -19,7 +19,7 @@ _SPREAD = 0.2
 
 #: Default post-processing of ``gmm-consensus`` (chosen on half of the shared
 #: sequences and checked on the other half; see ``benchmarks/online_accuracy.py``).
-GMM_CONSENSUS_DEFAULT_POSTPROCESS = PostProcess(median=5, close=2)
+GMM_CONSENSUS_DEFAULT_POSTPROCESS = PostProcess(median=5, close=4, fill_holes=True)
 
 
 class GMMConsensus(GMMFull):
@@ -92,7 +92,7 @@ background_ratio, random_state
         a restart also needs.
     hold_frames, n_jobs
         See :class:`~bgmix.background._online.OnlineMixtureSubtractor`.
-    postprocess : PostProcess or dict, default ``PostProcess(median=5, close=2)``
+    postprocess : PostProcess or dict, default ``PostProcess(median=5, close=4, fill_holes=True)``
         Mask post-processing (after the consensus test).
 
     Attributes
@@ -114,11 +114,12 @@ background_ratio, random_state
 
     The defaults were chosen by a half-and-half protocol on the 18 shared sequences
     (``benchmarks/online_accuracy.py``, part 5): over ``startup`` (0, 8), ``radius``
-    (0, 3) and ``shadow_threshold`` (off, 0.6, 0.8), both halves choose ``startup=8``,
-    ``radius=3``, ``shadow_threshold=0.8`` (an earlier grid chose
-    ``displaced_share=1`` and the 5x5 median + closing 2 the same way). No shared
-    sequence has a change of the light, so the restart changes none of their masks;
-    ``restart_share`` and ``restart_gain`` were set on the synthetic
+    (0, 3), ``shadow_threshold`` (off, 0.6, 0.8) and the post-processing (5x5 median
+    and a closing of radius 2, or of radius 4 and hole filling), both halves choose
+    ``startup=8``, ``radius=3``, ``shadow_threshold=0.8``, the closing of radius 4
+    and hole filling (an earlier grid chose ``displaced_share=1`` the same way). No
+    shared sequence has a change of the light, so the restart changes none of their
+    masks; ``restart_share`` and ``restart_gain`` were set on the synthetic
     sudden-illumination scene.
 
     ``learning_rate=0`` freezes the model; ``learning_rate=1`` restarts it from the

@@ -85,44 +85,44 @@ class PostProcess:
         return asdict(self)
 
     @property
-    def reach(self) -> int | None:
-        """Rows of input on either side that one output row depends on (the radii of
-        the median, opening and closing added up), or None when a step looks at the
-        whole image (hole filling, blob area)."""
-        if self.fill_holes or self.min_area:
-            return None
+    def reach(self) -> int:
+        """Rows of input on either side that one output row of the local steps
+        (median, opening, closing) depends on: their radii added up."""
         return max(0, self.median // 2) + 2 * self.open + 2 * self.close
 
     def apply(self, mask: np.ndarray, n_jobs: int | None = 1) -> np.ndarray:
         """Return the post-processed copy of a ``(H, W)`` uint8 mask (0/127/255).
 
-        With ``n_jobs`` > 1 (the one rule of :mod:`bgmix._threads`) and only local
-        steps (median, opening, closing), the rows are cut into bands, each filtered
-        with :attr:`reach` rows of context on either side on the process-wide pool, so
-        the result is the same as in one piece, bit for bit.
+        With ``n_jobs`` > 1 (the one rule of :mod:`bgmix._threads`), the local steps
+        (median, opening, closing) run on bands of rows, each filtered with
+        :attr:`reach` rows of context on either side on the process-wide pool, so
+        the result is the same as in one piece, bit for bit; hole filling and the
+        blob area, which look at the whole image, follow on the whole mask.
         """
         if not self.active:
             return mask
         out = np.ascontiguousarray(mask)
-        reach = self.reach
         threads = resolve_n_jobs(n_jobs)
         h = out.shape[0]
-        if reach is None or threads < 2 or out.size < _MIN_BAND_PIXELS * 2:
-            return self._filter(out)
-        result = np.empty_like(out)
-        rows = max(4 * reach + 1, -(-_MIN_BAND_PIXELS // max(1, out.shape[1])))
-        run_bands(self._filter_band, h, threads, out, result, reach, min_items=rows)
-        return result
+        local = self.median > 1 or self.open or self.close
+        if local and threads > 1 and out.size >= _MIN_BAND_PIXELS * 2:
+            result = np.empty_like(out)
+            rows = max(4 * self.reach + 1, -(-_MIN_BAND_PIXELS // max(1, out.shape[1])))
+            run_bands(self._filter_band, h, threads, out, result, self.reach, min_items=rows)
+            out = result
+        elif local:
+            out = self._local(out)
+        return self._global(out)
 
     def _filter_band(self, y0: int, y1: int, mask: np.ndarray, out: np.ndarray, reach: int) -> None:
-        """Rows ``[y0, y1)`` of the filtered ``mask`` into ``out``, from the rows
-        ``[y0 - reach, y1 + reach)`` (OpenCV releases the GIL while it filters)."""
+        """Rows ``[y0, y1)`` of the locally filtered ``mask`` into ``out``, from the
+        rows ``[y0 - reach, y1 + reach)`` (OpenCV releases the GIL while it filters)."""
         a = max(0, y0 - reach)
         b = min(mask.shape[0], y1 + reach)
-        out[y0:y1] = self._filter(mask[a:b])[y0 - a : y1 - a]
+        out[y0:y1] = self._local(mask[a:b])[y0 - a : y1 - a]
 
-    def _filter(self, out: np.ndarray) -> np.ndarray:
-        """The enabled steps, in order, on one (contiguous) piece of mask."""
+    def _local(self, out: np.ndarray) -> np.ndarray:
+        """Median, opening and closing, in order, on one (contiguous) piece of mask."""
         import cv2
 
         if self.median > 1:
@@ -131,6 +131,10 @@ class PostProcess:
             out = cv2.morphologyEx(out, cv2.MORPH_OPEN, _disk(self.open))
         if self.close:
             out = cv2.morphologyEx(out, cv2.MORPH_CLOSE, _disk(self.close))
+        return out
+
+    def _global(self, out: np.ndarray) -> np.ndarray:
+        """Hole filling and the smallest blob area, on the whole mask."""
         if self.fill_holes:
             out = _fill_holes(out)
         if self.min_area:
@@ -148,12 +152,14 @@ def _fill_holes(mask: np.ndarray) -> np.ndarray:
     """Set to 255 every non-foreground region not 4-connected to the image border."""
     import cv2
 
-    fg = (mask == 255).astype(np.uint8)
-    _, labels = cv2.connectedComponents(1 - fg, connectivity=4)
-    border = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
-    holes = ~np.isin(labels, border) & (fg == 0)
+    h, w = mask.shape
+    # background 1, foreground 0, in a frame of background one pixel wide: a flood
+    # from the frame reaches exactly the background regions that touch the border
+    reach = np.ones((h + 2, w + 2), np.uint8)
+    reach[1:-1, 1:-1] = mask != 255
+    cv2.floodFill(reach, None, (0, 0), 2, flags=4)
     out = mask.copy()
-    out[holes] = 255
+    out[reach[1:-1, 1:-1] == 1] = 255
     return out
 
 
