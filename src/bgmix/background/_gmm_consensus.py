@@ -192,12 +192,15 @@ background_ratio, random_state
         return mask
 
     def _global_change(self, frame: np.ndarray, mask: np.ndarray) -> bool:
-        """More than ``restart_share`` of the pixels are foreground and the frame's
-        mean brightness is off the background image's by more than ``restart_gain``."""
+        """More than ``restart_share`` of the pixels are foreground, and their
+        brightness ratios to the background image agree (interquartile range below
+        ``_SPREAD`` of the median) on a median off 1 by more than ``restart_gain``."""
         share = float(self.restart_share)
-        if share == 0.0 or np.count_nonzero(mask == 255) <= share * mask.size:
+        if share == 0.0:
             return False
         fg = mask == 255
+        if np.count_nonzero(fg) <= share * mask.size:
+            return False
         lit = np.sum(frame[fg], axis=1, dtype=np.float64)
         ref = np.sum(self._background().reshape(frame.shape)[fg], axis=1, dtype=np.float64)
         ratio = lit / np.maximum(ref, 1.0)
