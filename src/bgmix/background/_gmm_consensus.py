@@ -88,8 +88,9 @@ background_ratio, random_state
         Share of foreground pixels above which the start-up rate restarts, if the
         brightness changed too (0: never; no effect with ``startup=0``).
     restart_gain : float, default 0.15
-        Relative change of the mean brightness (frame against background image) that
-        a restart also needs.
+        How far from 1 the median brightness ratio of the foreground to the
+        background image must be for a restart (the ratios must also agree: an
+        interquartile range below 0.2 of the median).
     hold_frames, n_jobs
         See :class:`~bgmix.background._online.OnlineMixtureSubtractor`.
     postprocess : PostProcess or dict, default ``PostProcess(median=5, close=4, fill_holes=True)``
