@@ -44,14 +44,21 @@ def dvr_scan() -> Path:
 
 
 def h264_video(
-    src: Path, size: tuple[int, int], *, loops: int = 1, name: str | None = None
+    src: Path,
+    size: tuple[int, int],
+    *,
+    loops: int = 1,
+    frames: int | None = None,
+    name: str | None = None,
 ) -> Path:
     """A real H.264 MP4 of ``src`` resized to ``size`` (width, height), played
-    ``loops`` times back to back; made once and kept in ``benchmarks/_cache/videos``."""
+    ``loops`` times back to back (only its first ``frames`` frames, if given); made
+    once and kept in ``benchmarks/_cache/videos``."""
     import bgmix
 
     w, h = size
-    out = CACHE / "videos" / (name or f"{src.stem}_{w}x{h}_x{loops}.mp4")
+    part = "" if frames is None else f"_first{frames}"
+    out = CACHE / "videos" / (name or f"{src.stem}_{w}x{h}_x{loops}{part}.mp4")
     if out.exists():
         return out
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -59,7 +66,7 @@ def h264_video(
         fps = first.info.fps or 25.0
     with bgmix.open_sink(out, fps=fps, crf=20, preset="veryfast") as sink:
         for _ in range(loops):
-            with bgmix.open_source(src, size=size) as frames:
-                for frame in frames:
+            with bgmix.open_source(src, size=size, stop=frames) as source:
+                for frame in source:
                     sink.write(frame)
     return out

@@ -153,25 +153,44 @@ def test_a_pixel_is_not_its_own_neighbour():
     assert flags[0, 0] == 1
 
 
+def blob_test(frame, weight, mean, cov, mask, share, bands):
+    """The blob test as ``gmm-consensus`` runs it: marks in ``bands`` row bands, then
+    the decision; returns the cleared mask and the displaced flags."""
+    import cv2
+
+    from bgmix._kernels.online_consensus import blob_misses_rows, drop_displaced
+
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(
+        (mask == 255).astype(np.uint8), connectivity=8
+    )
+    allowed = np.floor((1.0 - share) * stats[:, cv2.CC_STAT_AREA] + 1e-9).astype(np.int64)
+    missed_at = np.zeros(mask.shape, np.uint8)
+    edges = np.linspace(0, mask.shape[0], bands + 1).astype(int)
+    for y0, y1 in itertools.pairwise(edges):
+        blob_misses_rows(
+            y0, y1, frame, weight, mean, cov, labels, allowed, missed_at,
+            1, F(9.0), F(0.7), True, F(4.0),
+        )  # fmt: skip
+    got = mask.copy()
+    return got, drop_displaced(got, labels, allowed, missed_at)
+
+
 @pytest.mark.parametrize("share", [1.0, 0.8, 0.5])
 @pytest.mark.parametrize("channels", [1, 3])
 def test_blob_decisions_equal_the_per_pixel_flags_counted_per_blob(share, channels):
-    import cv2
-
-    from bgmix._kernels.online_consensus import displaced_blobs
-
     frame, weight, mean, cov, mask = random_model(20, 24, channels, 3, seed=7 + channels)
     mask = np.where(np.random.default_rng(1).random(mask.shape) < 0.35, 255, 0).astype(np.uint8)
     flags = run(frame, weight, mean, cov, mask, 1, 3.0, 0.7, True)
     want = drop_displaced_blobs(mask, flags, share)
-    n, labels = cv2.connectedComponents((mask == 255).astype(np.uint8), connectivity=8)
-    got = mask.copy()
-    drop = displaced_blobs(
-        frame, weight, mean, cov, got, labels, n, share, 1, F(9.0), F(0.7), True, F(4.0)
-    )
+    got, drop = blob_test(frame, weight, mean, cov, mask, share, bands=1)
     assert not drop[0]
     assert np.array_equal(got, want)
-    assert 0 < drop.sum() < n - 1  # some blobs go, some stay
+    assert 0 < drop.sum() < len(drop) - 1  # some blobs go, some stay
+    # blobs cut by the bands' edges get the same decisions
+    for bands in (2, 5):
+        got_b, drop_b = blob_test(frame, weight, mean, cov, mask, share, bands=bands)
+        assert np.array_equal(got_b, want)
+        assert np.array_equal(drop_b, drop)
 
 
 def shadow_oracle(frame, weight, mean, cov, mask, tau, lam, tbr, ranked):

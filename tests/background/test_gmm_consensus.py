@@ -83,8 +83,15 @@ def test_consensus_removes_a_one_pixel_shake_but_keeps_an_object(channels):
     masks = {}
     for radius in (0, 1):
         for share in (0.0, 1.0):
+            # the test as strict as the mixture: the young model's variances are still
+            # wide, and the texture comes within 35 grey levels of the object
             sub = GMMConsensus(
-                random_state=0, radius=radius, displaced_share=share, postprocess=None, n_jobs=1
+                random_state=0,
+                radius=radius,
+                displaced_share=share,
+                consensus_threshold=3.0,
+                postprocess=None,
+                n_jobs=1,
             )
             for f in frames:
                 sub.apply(f)
@@ -104,6 +111,40 @@ def test_consensus_removes_a_one_pixel_shake_but_keeps_an_object(channels):
     left = edges & (blob == 255)
     assert left.sum() < 0.5 * (edges & (plain == 255)).sum()
     assert np.all(labels[left] == labels[15, 15])  # what is left touches the object
+
+
+@pytest.mark.parametrize(("channels", "step"), [(1, 11.0), (3, 6.5)])
+def test_consensus_threshold_sets_how_far_a_neighbour_explains(channels, step):
+    # a patch brightened by about 4 standard deviations of the model (variances
+    # near 6.6 after 40 frames from var_init=6): beyond the mixture's match
+    # threshold 3, within 5
+    rng = np.random.default_rng(6)
+    shape = (32, 40, channels) if channels == 3 else (32, 40)
+    bg = np.full(shape, 100.0, np.float32)
+    changed = bg.copy()
+    changed[12:18, 14:20] += step
+    patch = np.zeros((32, 40), bool)
+    patch[12:18, 14:20] = True
+    masks = {}
+    for lam in (3.0, 5.0):
+        sub = GMMConsensus(
+            random_state=0, consensus_threshold=lam, var_init=6.0, postprocess=None, n_jobs=1
+        )
+        for _ in range(40):
+            sub.apply(_noisy(bg, rng))
+        masks[lam] = sub.apply(_noisy(changed, np.random.default_rng(7)))
+        assert sub.consensus_threshold == lam
+    assert np.mean(masks[3.0][patch] == 255) > 0.8  # the mixture's and the test's verdict
+    assert np.all(masks[5.0][patch] == 0)  # the neighbours' background explains it
+    # an object far beyond both thresholds stays
+    far = changed.copy()
+    far[12:18, 14:20] = 220.0
+    sub = GMMConsensus(
+        random_state=0, consensus_threshold=5.0, var_init=6.0, postprocess=None, n_jobs=1
+    )
+    for _ in range(40):
+        sub.apply(_noisy(bg, rng))
+    assert np.all(sub.apply(_noisy(far, rng))[patch] == 255)
 
 
 def test_threads_give_the_same_masks_and_state_resumes_exactly(tmp_path):
@@ -221,6 +262,8 @@ def test_a_large_object_does_not_restart():
         ({"startup": 1000.0}, "startup"),
         ({"radius": 5}, "radius"),
         ({"radius": 1.5}, "radius"),
+        ({"consensus_threshold": 0.0}, "consensus_threshold"),
+        ({"consensus_threshold": float("inf")}, "consensus_threshold"),
         ({"displaced_share": 1.5}, "displaced_share"),
         ({"shadow_threshold": -0.1}, "shadow_threshold"),
         ({"shadow_threshold": 1.2}, "shadow_threshold"),

@@ -11,10 +11,10 @@ object. Only foreground pixels pay for the test.
 
 :func:`displaced_rows` reads the model (the state of ``GMMFullState``, whatever
 band updated it) and the frame, and writes only its own rows of ``explained``, so
-bands run on several threads give the same flags as one band. :func:`displaced_blobs`
-makes the same test per blob of the mask (Elgammal's component displacement
-probability) in one serial pass, and gives a blob up at its first pixels that no
-neighbour explains, so that objects cost almost nothing.
+bands run on several threads give the same flags as one band. :func:`blob_misses_rows` and
+:func:`drop_displaced` make the same test per blob of the mask (Elgammal's component
+displacement probability), the first in row bands too; a blob is given up at its
+first pixels that no neighbour explains, so that objects cost almost nothing.
 
 Before the full Mahalanobis test, a component is rejected when one channel alone
 is too far (:func:`_marginal_reject`), which ends most tests.
@@ -33,7 +33,7 @@ from numba import njit
 
 from bgmix._kernels._config import FASTMATH
 
-__all__ = ["displaced_blobs", "displaced_rows", "shadow_rows"]
+__all__ = ["blob_misses_rows", "displaced_rows", "drop_displaced", "shadow_rows"]
 
 F32 = np.float32
 
@@ -212,49 +212,40 @@ def displaced_rows(
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def displaced_blobs(
-    frame, weight, mean, cov, mask, labels, n_labels, share, radius, lam2, tbr, ranked, var_min
+def blob_misses_rows(
+    y0, y1, frame, weight, mean, cov, labels, allowed, missed_at, radius, lam2, tbr, ranked, var_min
 ):
-    """Clear the blobs of a mask that its pixels' neighbours explain as a whole.
+    """Mark the pixels of rows ``[y0, y1)`` of the mask's blobs that no neighbour
+    explains, the first step of the blob test (Elgammal's component displacement).
 
-    The blob form of :func:`displaced_rows`: blob ``b`` (pixels with ``labels ==
-    b``, 1 <= b < ``n_labels``) is *displaced* when at least ``share`` of its pixels
-    are explained, and is then set to 0 in ``mask``. Pixels are tested in raster
-    order and a blob is given up as soon as it has more unexplained pixels than
-    ``share`` allows, so an object's blob costs a few tests only (one with
-    ``share = 1``).
+    Pixels are tested in raster order, and a blob is given up in the band as soon as
+    it has more unexplained pixels there than ``allowed`` (its whole budget), so an
+    object's blob costs a few tests only. :func:`drop_displaced` then counts the marks
+    per blob: a blob is displaced when it has at most ``allowed`` of them. The
+    decision is the same for any cut into bands: a band stops counting a blob only
+    once the blob is already over its budget.
 
     Parameters
     ----------
+    y0, y1 : int
+        IN: the band of rows.
     frame, weight, mean, cov, radius, lam2, tbr, ranked, var_min
         As in :func:`displaced_rows`.
-    mask : (H, W) uint8 ndarray
-        IN/OUT: the mask; displaced blobs are set to 0.
     labels : (H, W) int32 ndarray
-        IN: blob labels of the foreground of ``mask`` (0 is background).
-    n_labels : int
-        IN: number of labels (background included).
-    share : float
-        IN: the share of explained pixels that makes a blob displaced (in (0, 1]).
-
-    Returns
-    -------
-    (n_labels,) bool ndarray
-        True for the displaced blobs (never for label 0).
+        IN: blob labels of the mask's foreground (0 is background).
+    allowed : (n_labels,) int64 ndarray
+        IN: the unexplained pixels each blob may have and still be displaced
+        (``floor((1 - share) * area)``).
+    missed_at : (H, W) uint8 ndarray
+        OUT (rows ``[y0, y1)``, only where 1 is written; zero it before): 1 at the
+        tested pixels that no neighbour explains.
     """
-    h, w = labels.shape
+    w = labels.shape[1]
     floor = var_min * F32(1e-3)
     if mean.shape[1] == 3:
         floor = floor * floor * floor
-    area = np.zeros(n_labels, np.int64)
-    for y in range(h):
-        for x in range(w):
-            area[labels[y, x]] += 1
-    allowed = np.empty(n_labels, np.int64)
-    for b in range(n_labels):
-        allowed[b] = math.floor((1.0 - share) * area[b] + 1e-9)
-    missed = np.zeros(n_labels, np.int64)
-    for y in range(h):
+    missed = np.zeros(allowed.shape[0], np.int64)
+    for y in range(y0, y1):
         for x in range(w):
             b = labels[y, x]
             if b == 0 or missed[b] > allowed[b]:
@@ -262,13 +253,31 @@ def displaced_blobs(
             hit = _explained_near(frame, y, x, weight, mean, cov, radius, lam2, tbr, ranked, floor)
             if not hit:
                 missed[b] += 1
-    out = np.zeros(n_labels, np.bool_)
-    for b in range(1, n_labels):
-        out[b] = missed[b] <= allowed[b]
+                missed_at[y, x] = 1
+
+
+@njit(cache=True, nogil=True)
+def drop_displaced(mask, labels, allowed, missed_at):
+    """Clear (to 0 in ``mask``, IN/OUT) the blobs with at most ``allowed`` pixels
+    marked in ``missed_at`` by :func:`blob_misses_rows`; returns the ``(n_labels,)``
+    bool flags of the displaced blobs (never label 0)."""
+    h, w = labels.shape
+    n = allowed.shape[0]
+    missed = np.zeros(n, np.int64)
     for y in range(h):
         for x in range(w):
-            if out[labels[y, x]]:
-                mask[y, x] = 0
+            if missed_at[y, x] != 0:
+                missed[labels[y, x]] += 1
+    out = np.zeros(n, np.bool_)
+    any_out = False
+    for b in range(1, n):
+        out[b] = missed[b] <= allowed[b]
+        any_out |= out[b]
+    if any_out:
+        for y in range(h):
+            for x in range(w):
+                if mask[y, x] == 255 and out[labels[y, x]]:
+                    mask[y, x] = 0
     return out
 
 

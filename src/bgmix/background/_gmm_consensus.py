@@ -42,7 +42,11 @@ class GMMConsensus(GMMFull):
       [3]_). A pixel the mixture calls foreground is tested against the background
       components of its neighbours within Chebyshev distance ``radius``: it is
       *explained* when one of them matches it (Mahalanobis distance below
-      ``match_threshold``; background components by the pixel's rule). Water,
+      :math:`\lambda_c` = ``consensus_threshold``, background components by the
+      pixel's rule). A displaced colour is matched only roughly by a model fitted a
+      pixel or more away, so, as Elgammal's displacement test has a threshold of
+      its own, :math:`\lambda_c` = 5 by default against the mixture's
+      ``match_threshold`` of 3. Water,
       foliage and a shaking camera displace background colours by a pixel or two,
       and such pixels are explained. With ``displaced_share`` :math:`\phi = 0` every
       explained pixel is background (Elgammal's displacement probability); with
@@ -79,6 +83,10 @@ background_ratio, random_state
         :math:`s` of the start-up rate (0: off; at most 100).
     radius : int, default 3
         Neighbourhood radius of the consensus test (0: off; at most 4).
+    consensus_threshold : float, default 5.0
+        :math:`\lambda_c`: the Mahalanobis distance below which a neighbour's
+        background component explains a foreground pixel (``match_threshold``'s
+        value makes the test as strict as the mixture's own).
     displaced_share : float, default 1.0
         :math:`\phi`: the share of a blob's pixels that must be explained for the
         blob to be background (0: the test is made per pixel).
@@ -115,10 +123,11 @@ background_ratio, random_state
 
     The defaults were chosen by a half-and-half protocol on the 18 shared sequences
     (``benchmarks/online_accuracy.py``, part 5): over ``startup`` (0, 8), ``radius``
-    (0, 3), ``shadow_threshold`` (off, 0.6, 0.8) and the post-processing (5x5 median
-    and a closing of radius 2, or of radius 4 and hole filling), both halves choose
-    ``startup=8``, ``radius=3``, ``shadow_threshold=0.8``, the closing of radius 4
-    and hole filling (an earlier grid chose ``displaced_share=1`` the same way). No
+    (0, 3), ``consensus_threshold`` (3, 4, 5, 6), ``shadow_threshold`` (off, 0.6,
+    0.8) and the post-processing (5x5 median and a closing of radius 2, or of radius
+    4 and hole filling), both halves choose ``startup=8``, ``radius=3``,
+    ``consensus_threshold=5``, ``shadow_threshold=0.8``, the closing of radius 4 and
+    hole filling (an earlier grid chose ``displaced_share=1`` the same way). No
     shared sequence has a change of the light, so the restart changes none of their
     masks; ``restart_share`` and ``restart_gain`` were set on the synthetic
     sudden-illumination scene.
@@ -155,6 +164,7 @@ background_ratio, random_state
 
     startup: float = Param(8.0, real_in(0.0, 100.0))
     radius: int = Param(3, int_in(0, 4))
+    consensus_threshold: float = Param(5.0, real_in(0.0, None, closed="right"))
     displaced_share: float = Param(1.0, real_in(0.0, 1.0))
     shadow_threshold: float = Param(0.8, real_in(0.0, 1.0))
     restart_share: float = Param(0.5, real_in(0.0, 1.0))
@@ -225,12 +235,17 @@ background_ratio, random_state
         """Clear the foreground of ``mask`` (in place) that neighbours explain."""
         import cv2
 
-        from bgmix._kernels.online_consensus import displaced_blobs, displaced_rows
+        from bgmix._kernels.online_consensus import (
+            blob_misses_rows,
+            displaced_rows,
+            drop_displaced,
+        )
         from bgmix._kernels.online_gmm_full import RULE_RANKED
 
         p = self._params
         model = (self._weight, self._mean, self._cov)
-        test = (int(self.radius), p.lam2, p.tbr, p.rule == RULE_RANKED, p.var_min)
+        lam2 = np.float32(float(self.consensus_threshold) ** 2)
+        test = (int(self.radius), lam2, p.tbr, p.rule == RULE_RANKED, p.var_min)
         share = float(self.displaced_share)
         if share == 0.0:
             explained = np.empty(mask.shape, np.uint8)
@@ -239,4 +254,12 @@ background_ratio, random_state
             return
         n, labels = cv2.connectedComponents((mask == 255).astype(np.uint8), connectivity=8)
         if n > 1:
-            displaced_blobs(frame, *model, mask, labels, n, share, *test)
+            # unexplained pixels each blob may have and still be displaced
+            if share == 1.0:
+                allowed = np.zeros(n, np.int64)
+            else:
+                area = np.bincount(labels.ravel(), minlength=n)
+                allowed = np.floor((1.0 - share) * area + 1e-9).astype(np.int64)
+            missed_at = np.zeros(mask.shape, np.uint8)
+            self._run(blob_misses_rows, frame, *model, labels, allowed, missed_at, *test)
+            drop_displaced(mask, labels, allowed, missed_at)
