@@ -158,12 +158,10 @@ def blob_test(frame, weight, mean, cov, mask, share, bands):
     the decision; returns the cleared mask and the displaced flags."""
     import cv2
 
-    from bgmix._kernels.online_consensus import blob_misses_rows, drop_displaced
+    from bgmix._kernels.online_consensus import blob_budget, blob_misses_rows, drop_displaced
 
-    _, labels, stats, _ = cv2.connectedComponentsWithStats(
-        (mask == 255).astype(np.uint8), connectivity=8
-    )
-    allowed = np.floor((1.0 - share) * stats[:, cv2.CC_STAT_AREA] + 1e-9).astype(np.int64)
+    n, labels = cv2.connectedComponents((mask == 255).astype(np.uint8), connectivity=8)
+    allowed = blob_budget(labels, n, share)
     missed_at = np.zeros(mask.shape, np.uint8)
     edges = np.linspace(0, mask.shape[0], bands + 1).astype(int)
     for y0, y1 in itertools.pairwise(edges):

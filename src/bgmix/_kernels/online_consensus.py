@@ -33,7 +33,7 @@ from numba import njit
 
 from bgmix._kernels._config import FASTMATH
 
-__all__ = ["blob_misses_rows", "displaced_rows", "drop_displaced", "shadow_rows"]
+__all__ = ["blob_budget", "blob_misses_rows", "displaced_rows", "drop_displaced", "shadow_rows"]
 
 F32 = np.float32
 
@@ -211,6 +211,16 @@ def displaced_rows(
             explained[y, x] = 1 if hit else 0
 
 
+def blob_budget(labels, n_labels, share):
+    """``(n_labels,)`` int64: the unexplained pixels each blob of ``labels`` may have
+    and still be displaced, ``floor((1 - share) * area)`` (no count needed for
+    ``share = 1``: every budget is 0)."""
+    if share == 1.0:
+        return np.zeros(n_labels, np.int64)
+    area = np.bincount(labels.ravel(), minlength=n_labels)
+    return np.floor((1.0 - share) * area + 1e-9).astype(np.int64)
+
+
 @njit(cache=True, nogil=True, error_model="numpy")
 def blob_misses_rows(
     y0, y1, frame, weight, mean, cov, labels, allowed, missed_at, radius, lam2, tbr, ranked, var_min
@@ -235,7 +245,7 @@ def blob_misses_rows(
         IN: blob labels of the mask's foreground (0 is background).
     allowed : (n_labels,) int64 ndarray
         IN: the unexplained pixels each blob may have and still be displaced
-        (``floor((1 - share) * area)``).
+        (:func:`blob_budget`).
     missed_at : (H, W) uint8 ndarray
         OUT (rows ``[y0, y1)``, only where 1 is written; zero it before): 1 at the
         tested pixels that no neighbour explains.

@@ -236,6 +236,7 @@ background_ratio, random_state
         import cv2
 
         from bgmix._kernels.online_consensus import (
+            blob_budget,
             blob_misses_rows,
             displaced_rows,
             drop_displaced,
@@ -254,12 +255,7 @@ background_ratio, random_state
             return
         n, labels = cv2.connectedComponents((mask == 255).astype(np.uint8), connectivity=8)
         if n > 1:
-            # unexplained pixels each blob may have and still be displaced
-            if share == 1.0:
-                allowed = np.zeros(n, np.int64)
-            else:
-                area = np.bincount(labels.ravel(), minlength=n)
-                allowed = np.floor((1.0 - share) * area + 1e-9).astype(np.int64)
+            allowed = blob_budget(labels, n, share)
             missed_at = np.zeros(mask.shape, np.uint8)
             self._run(blob_misses_rows, frame, *model, labels, allowed, missed_at, *test)
             drop_displaced(mask, labels, allowed, missed_at)
