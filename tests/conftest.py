@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import signal
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +26,19 @@ def shared_data() -> Path:
     if not (root / "sequences").is_dir():
         pytest.skip(f"real data not found at {root} (set BGMIX_DATA to the shared data folder)")
     return root
+
+
+@pytest.fixture
+def ctrl_c_raises() -> Iterator[None]:
+    """Python's own Ctrl-C handler (``KeyboardInterrupt``) for the test, then the one
+    before. A process started in the background by a non-interactive shell
+    (``make test &`` in a script) inherits SIGINT ignored, and Python then installs no
+    handler of its own, so a test of what Ctrl-C does must set it."""
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, before)
 
 
 def moving_square(

@@ -200,6 +200,7 @@ def test_interrupt_leaves_nothing_half_written(tmp_path: Path, monkeypatch) -> N
     shutil.rmtree(tmp_path / ".o.bgmix-parts", ignore_errors=True)
 
 
+@pytest.mark.usefixtures("ctrl_c_raises")
 def test_ctrl_c_on_a_local_cluster_leaves_nothing_half_written(tmp_path: Path) -> None:
     video = write_video(tmp_path / "long.mp4", n=600)
     out = tmp_path / "run"

@@ -173,6 +173,7 @@ def test_cancelled_reaches_a_blocked_stage() -> None:
     assert saw == ["cancelled"]
 
 
+@pytest.mark.usefixtures("ctrl_c_raises")
 def test_keyboard_interrupt_in_the_caller_stops_every_thread() -> None:
     def interrupt_soon() -> None:
         time.sleep(0.2)
