@@ -1,5 +1,5 @@
-"""Shared by the end-to-end benchmarks: the DVR-Scan peer in its own virtual
-environment, and real H.264 test files made from the shared videos.
+"""Shared by the benchmarks: the DVR-Scan peer in its own virtual environment, real
+H.264 test files made from the shared videos, and what machine a result comes from.
 
 DVR-Scan brings its own OpenCV build (``opencv-contrib-python``), which must not meet
 bgmix's ``opencv-contrib-python-headless`` in one environment, so the benchmark makes
@@ -10,6 +10,7 @@ the first time it runs, from the package registry, and calls its command line th
 from __future__ import annotations
 
 import os
+import platform
 import subprocess
 import sys
 import venv
@@ -26,6 +27,34 @@ def data_root() -> Path:
     """The shared real data (``$BGMIX_DATA`` or ``../shared/data``)."""
     env = os.environ.get("BGMIX_DATA")
     return Path(env) if env else ROOT.parent / "shared" / "data"
+
+
+def machine() -> dict:
+    """What the figures of a run depend on: CPU model, the instruction set LLVM (so
+    Numba) compiles for, and the widest vector extension. The ratios to OpenCV move
+    with it: wide vectors favour bgmix's vectorised passes more than OpenCV's
+    per-pixel loops."""
+    import llvmlite.binding as llvm
+
+    model, flags = "", set()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() == "model name" and not model:
+                model = value.strip()
+            elif key.strip() == "flags" and not flags:
+                flags = set(value.split())
+    except OSError:  # not Linux
+        model = platform.processor()
+    simd = next((f for f in ("avx512f", "avx2", "avx", "sse4_2") if f in flags), "")
+    return {
+        "cpus": os.cpu_count(),
+        "cpu": model,
+        "llvm_cpu": llvm.get_host_cpu_name(),
+        "simd": simd,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
 
 
 def dvr_scan() -> Path:

@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import sys
 import time
@@ -44,7 +43,7 @@ sys.path.insert(0, str(ROOT / "src"))
 import cv2  # noqa: E402
 
 import bgmix  # noqa: E402
-from _peers import data_root  # noqa: E402
+from _peers import data_root, machine  # noqa: E402
 from bgmix._atomic import atomic_output  # noqa: E402
 from bgmix.background import make_subtractor  # noqa: E402
 from bgmix.background._mog2 import MOG2  # noqa: E402
@@ -336,11 +335,7 @@ def main() -> None:
         "benchmark": "online_speed",
         "input": source,
         "quick": args.quick,
-        "machine": {
-            "cpus": os.cpu_count(),
-            "processor": platform.processor(),
-            "python": platform.python_version(),
-        },
+        "machine": machine(),
         "versions": {
             "bgmix": bgmix.__version__,
             "opencv": cv2.__version__,

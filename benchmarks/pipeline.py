@@ -9,6 +9,8 @@ resized to 1920x1080, 1280x720 and 640x480:
 * ``bgmix default``   ``bgmix subtract F -o D`` (masks.mkv + side_by_side.mp4 +
   background.png + run.json)
 * ``bgmix none``      ``bgmix subtract F -o D --no-video --no-masks``
+* ``bgmix grey none`` ``bgmix subtract F -o D --grey --no-video --no-masks``: the same
+  work as DVR-Scan's (MOG2 on the luma plane, nothing written but the summary)
 * ``dvr-scan``        ``dvr-scan -i F -so`` (DVR-Scan 1.8, OpenCV MOG2 on grey frames,
   scan only; in its own virtual environment, made by ``_peers.dvr_scan()``)
 * ``opencv loop``     ``cv2.VideoCapture`` + ``createBackgroundSubtractorMOG2().apply``
@@ -32,7 +34,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shutil
 import statistics
 import subprocess
@@ -43,7 +44,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _peers import ROOT, data_root, dvr_scan, h264_video
+from _peers import ROOT, data_root, dvr_scan, h264_video, machine
 
 RESULTS = ROOT / "benchmarks" / "results" / "pipeline.json"
 SIZES = ((1920, 1080), (1280, 720), (640, 480))
@@ -97,6 +98,7 @@ def commands(video: Path, out: Path, dvr: Path) -> dict[str, list[str]]:
     return {
         "bgmix default": bgmix,
         "bgmix none": [*bgmix, "--no-video", "--no-masks"],
+        "bgmix grey none": [*bgmix, "--grey", "--no-video", "--no-masks"],
         "dvr-scan": [str(dvr), "-i", str(video), "-so"],
         "opencv loop": [sys.executable, "-c", _OPENCV_LOOP, str(video)],
     }
@@ -209,10 +211,8 @@ def main() -> None:
             memory = bench_memory((w, h), dvr, work)
     report = {
         "machine": {
-            "cpus": os.cpu_count(),
+            **machine(),
             "affinity": len(os.sched_getaffinity(0)),
-            "python": platform.python_version(),
-            "platform": platform.platform(),
             "loadavg_before": load_before,
             "loadavg_after": os.getloadavg(),
             "shared": True,
