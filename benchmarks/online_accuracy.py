@@ -28,9 +28,10 @@ Run from the repository root::
    on one half is reported on the other (A->B and B->A), and the whole mean; also
    what the choice made on one half loses on the other against that half's best.
    Then the same choice on every split that follows the same rule (both directions):
-   the mean difference between the chosen-on and the tested-on half, which is the
-   optimism of choosing once how hard each half happens to be averages out
-   (:func:`every_split`). ``--resplit`` redoes only this from the stored grid scores.
+   the mean difference between the chosen-on and the tested-on half. Over all splits
+   how hard each half happens to be averages out, and what is left is the optimism
+   of choosing on half of the sequences (:func:`every_split`). ``--resplit`` redoes
+   only this, from the grid scores stored in the results file.
 6. ``--speed``: frames/s of ``gmm-consensus`` next to ``gmm-full`` (both with their
    defaults, ``n_jobs=2``) on the 320x240 frames of ``cdnet_baseline_highway``,
    interleaved in one process; medians of repeated passes and their ratio.
