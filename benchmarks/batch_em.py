@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import statistics
 import sys
 import time
@@ -38,15 +37,14 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from _peers import data_root, machine  # noqa: E402
+
 RESULTS = ROOT / "benchmarks" / "results"
 H, W, T, K, ITERS, REG = 480, 720, 44, 2, 5, 1.0
 PATCH = 24
 CHUNK_ROWS = 80
-
-
-def data_root() -> Path:
-    env = os.environ.get("BGMIX_DATA")
-    return Path(env) if env else ROOT.parent / "shared" / "data"
 
 
 def load_frames() -> tuple[np.ndarray, str]:
@@ -236,12 +234,7 @@ def main() -> dict:
             "init": "bgmix quantile init, shared",
         },
         "frames_source": source,
-        "machine": {
-            "cpus": os.cpu_count(),
-            "bgmix_threads": resolve_n_jobs(None),
-            "python": sys.version.split()[0],
-            "platform": platform.platform(),
-        },
+        "machine": {**machine(), "bgmix_threads": resolve_n_jobs(None)},
         "bgmix_em_seconds": {
             "median": t_bgmix,
             "runs": times,

@@ -40,7 +40,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import re
 import resource
 import shlex
@@ -56,7 +55,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from _peers import DVR_SCAN_VERSION, data_root, dvr_scan, h264_video  # noqa: E402
+from _peers import DVR_SCAN_VERSION, data_root, dvr_scan, h264_video, machine  # noqa: E402
 from events_data import OUT as DATA_DIR  # noqa: E402
 from events_data import load_manifest  # noqa: E402
 from events_score import predicted_ranges, score_video, totals  # noqa: E402
@@ -335,9 +334,7 @@ def main() -> None:
         "benchmark": "benchmarks/events.py",
         "date_utc": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()),
         "machine": {
-            "platform": platform.platform(),
-            "python": platform.python_version(),
-            "cpus": os.cpu_count(),
+            **machine(),
             "loadavg_start": os.getloadavg(),
             "note": "shared machine: other jobs ran at the same time",
         },

@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -37,12 +35,11 @@ import numpy as np
 from bgmix.io import open_sink, open_source
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from _peers import data_root, machine  # noqa: E402
+
 RESULTS = ROOT / "benchmarks" / "results" / "io_decode.json"
-
-
-def _data_root() -> Path:
-    env = os.environ.get("BGMIX_DATA")
-    return Path(env) if env else ROOT.parent / "shared" / "data"
 
 
 def synthetic_frames(n: int, width: int = 640, height: int = 480, seed: int = 0) -> np.ndarray:
@@ -167,12 +164,7 @@ def main(argv: list[str] | None = None) -> int:
 
     results: dict[str, object] = {
         "benchmark": "io_decode",
-        "machine": {
-            "python": sys.version.split()[0],
-            "platform": platform.platform(),
-            "cpus": os.cpu_count(),
-            "opencv": cv2.__version__,
-        },
+        "machine": {**machine(), "opencv": cv2.__version__},
         "rounds": args.rounds,
         "decode": {},
     }
@@ -184,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
             for f in frames:
                 sink.write(f)
         files = {"synthetic 640x480 H.264": clip}
-        vtest = _data_root() / "videos" / "vtest.avi"
+        vtest = data_root() / "videos" / "vtest.avi"
         if vtest.is_file():
             files["vtest.avi 768x576 MS-MPEG4"] = vtest
         for label, path in files.items():

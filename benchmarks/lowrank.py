@@ -56,7 +56,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -68,6 +67,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT))
+
+from benchmarks._peers import machine  # noqa: E402
 
 from bgmix._atomic import atomic_output  # noqa: E402
 from bgmix.lowrank import frame_matrix, randomized_svd  # noqa: E402
@@ -415,12 +416,7 @@ def main() -> None:
     base = highway_matrix()
     results: dict = {
         "benchmark": "lowrank",
-        "machine": {
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "numpy": np.__version__,
-            "platform": platform.platform(),
-        },
+        "machine": {**machine(), "numpy": np.__version__},
     }
     if not args.skip_svd:
         results["randomized_svd"] = bench_svd(base, args.repeats)

@@ -34,7 +34,6 @@ import argparse
 import gc
 import json
 import os
-import platform
 import statistics
 import sys
 import time
@@ -44,9 +43,12 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from _peers import data_root, machine  # noqa: E402
+
 RESULTS = ROOT / "benchmarks" / "results"
-DATA = Path(os.environ.get("BGMIX_DATA", ROOT.parent / "shared" / "data"))
-DEFAULT_IMAGE = DATA / "images" / "bsds500_train" / "images" / "100075.jpg"
+DEFAULT_IMAGE = data_root() / "images" / "bsds500_train" / "images" / "100075.jpg"
 K = 10
 SIDE = 700
 
@@ -162,8 +164,7 @@ def main(argv: list[str] | None = None) -> dict:
         "n_components": K,
         "repeats": reps,
         "machine": {
-            "python": sys.version.split()[0],
-            "platform": platform.platform(),
+            **machine(),
             "sklearn": sklearn.__version__,
             "numpy": np.__version__,
             **thread_info(),

@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -35,7 +34,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _peers import ROOT, data_root, h264_video
+from _peers import ROOT, data_root, h264_video, machine
 from bgmix._subtract_stages import FrameResult, mask_writer, side_by_side_writer
 from bgmix.background import make_subtractor
 from bgmix.io import open_sink, open_source
@@ -117,7 +116,7 @@ def main(argv: list[str] | None = None) -> dict:
         "frames": args.frames,
         "rounds": args.rounds,
         "unit": "CPU ms per frame (background.png: per image)",
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
+        "machine": machine(),
         "sizes": {},
     }
     with tempfile.TemporaryDirectory() as tmp:

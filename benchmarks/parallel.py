@@ -46,7 +46,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT))
 
-from benchmarks._peers import data_root, h264_video  # noqa: E402
+from benchmarks._peers import data_root, h264_video, machine  # noqa: E402
 
 import bgmix  # noqa: E402
 import bgmix.parallel as bp  # noqa: E402
@@ -291,7 +291,7 @@ def main() -> None:
     args = ap.parse_args()
     parts = args.parts.split(",")
     result = {
-        "machine": {"cpus": os.cpu_count(), "loadavg_start": os.getloadavg()},
+        "machine": {**machine(), "loadavg_start": os.getloadavg()},
         "note": "wall-clock seconds, cluster start-up included; medians of --repeats",
         "repeats": args.repeats,
     }
