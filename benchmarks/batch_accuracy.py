@@ -19,21 +19,19 @@ writes ``benchmarks/results/batch_accuracy.json``.
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 import warnings
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from _peers import data_root  # noqa: E402
+
 RESULTS = ROOT / "benchmarks" / "results"
 METHODS = ["em", "kmeans", "median", "mean"]
 MODES = [("train=0.4", 0.4), ("train=all", "all")]
-
-
-def data_root() -> Path:
-    env = os.environ.get("BGMIX_DATA")
-    return Path(env) if env else ROOT.parent / "shared" / "data"
 
 
 def main(argv: list[str]) -> dict:

@@ -68,15 +68,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT))
 
-from benchmarks._peers import machine  # noqa: E402
+from benchmarks._peers import data_root, machine  # noqa: E402
 
 from bgmix._atomic import atomic_output  # noqa: E402
 from bgmix.lowrank import frame_matrix, randomized_svd  # noqa: E402
 
 CACHE = ROOT / "benchmarks" / "_cache"
 RESULTS = ROOT / "benchmarks" / "results"
-DATA = Path(os.environ.get("BGMIX_DATA", ROOT.parent / "shared" / "data"))
-HIGHWAY = DATA / "sequences" / "cdnet_baseline_highway" / "input"
+HIGHWAY = data_root() / "sequences" / "cdnet_baseline_highway" / "input"
 
 
 def highway_matrix() -> np.ndarray:

@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -49,12 +48,13 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from _peers import data_root  # noqa: E402
 from bgmix._atomic import atomic_output  # noqa: E402
 from bgmix.background import available_methods  # noqa: E402
 from bgmix.metrics import evaluate  # noqa: E402
 
-DATA = Path(os.environ.get("BGMIX_DATA", ROOT.parent / "shared" / "data"))
 RESULTS = ROOT / "benchmarks" / "results"
 TUNING = {
     "wallflower_WavingTrees",
@@ -84,7 +84,7 @@ def main() -> None:
         help="run the 320x240 timing only and keep the accuracy figures already in the JSON",
     )
     args = parser.parse_args()
-    root = DATA / "sequences"
+    root = data_root() / "sequences"
     if not root.is_dir():
         raise SystemExit(f"shared data not found at {root} (set BGMIX_DATA)")
     path = RESULTS / "lowrank_accuracy.json"

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import sys
 import time
@@ -32,9 +31,12 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from _peers import data_root  # noqa: E402
+
 RESULTS = ROOT / "benchmarks" / "results"
-DATA = Path(os.environ.get("BGMIX_DATA", ROOT.parent / "shared" / "data"))
-BSDS = DATA / "images" / "bsds500_train"
+BSDS = data_root() / "images" / "bsds500_train"
 KS = (2, 5, 10)
 
 
