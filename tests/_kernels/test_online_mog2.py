@@ -244,6 +244,26 @@ def test_kernel_matches_oracle_on_saturated_and_constant_input():
     assert np.isfinite(kern.weight).all() and np.isfinite(kern.var).all()
 
 
+def test_kernel_matches_oracle_where_components_crowd_a_few_pixels_of_long_tiles():
+    # Rows longer than a tile (1024 pixels): a steady background with small noise
+    # and, in two short runs of pixels inside the tiles, flicker between two colours
+    # and an object that comes and goes, so that the higher components are in use at
+    # a few pixels only and their passes run over part of the tile.
+    rng = np.random.default_rng(11)
+    t, h, w = 16, 2, 1100
+    base = rng.integers(60, 180, size=(h, w, 3)).astype(np.float64)
+    frames = base + rng.normal(0, 1.5, size=(t, h, w, 3))
+    frames[::2, 0, 300:312] = 20.0
+    frames[1::3, 1, 700:705] = 240.0
+    frames[6:11, :, 400:410] = 120.0
+    frames = np.clip(np.rint(frames), 0, 255).astype(np.uint8)
+    _, orc = compare(frames)
+    nm = orc.nm.reshape(-1)
+    # the first tile: more than one component at a few pixels, inside it
+    crowded = np.flatnonzero(nm[:1024] >= 2)
+    assert 0 < crowded.size < 50 and crowded.min() > 0 and crowded.max() < 1023
+
+
 def run_two_ways(seed, n_frames, shape, other):
     """Masks of a plain kernel and of one run by ``other(kernel, frame, params)`` on the
     same clip must be equal; returns both kernels for a check of their state."""

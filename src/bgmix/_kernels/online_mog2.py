@@ -14,10 +14,12 @@ operation in float32 (same order, no fast-math reassociation or contraction), so
 masks are bit-identical to OpenCV's for the same frames and parameters. Only the
 schedule differs: OpenCV walks the components of one pixel at a time; here each
 pass handles component ``m`` of a tile of consecutive pixels (a band of rows is
-contiguous in every plane) with vector instructions, and the
-per-pixel bookkeeping that cannot be vectorised (re-sorting after a match, creating
-a component, the shadow test) runs in one scalar scan of the tile afterwards. The
-results are the same because the operations of each pixel keep their order. The
+contiguous in every plane) with vector instructions, over the range of the tile
+where some pixel has that component in use, and the per-pixel bookkeeping that
+cannot be vectorised (moving a matched component up the ranking, creating a
+component, the shadow test) runs afterwards in one scalar scan of the tile's pixels
+that need it (about one in ten). The results are the same because the operations of
+each pixel keep their order. The
 vector passes are in :mod:`bgmix._kernels.online_mog2_passes`.
 
 The model's arrays travel as one :class:`MOG2State`, the frame's scalars as one
@@ -39,11 +41,12 @@ from bgmix._kernels.online_mog2_passes import (
     Tile,
     component_pass,
     finish_pass,
+    in_use_ranges,
     inverse_total,
     renorm_pass,
     start_classify,
     start_update,
-    update_moments,
+    todo_list,
 )
 from bgmix._kernels.online_params import MOG2Params
 
@@ -133,27 +136,28 @@ def _is_shadow(p, weight, var, mean, nm, nch, q0, q1, q2, prm):
 
 
 @njit(cache=True, error_model="numpy")
-def _scan(t0, nch, weight, var, mean, nmodes, mask, t, prm):
+def _scan(t0, ntodo, nch, weight, var, mean, nmodes, mask, t, prm):
     """The per-pixel events of a tile starting at pixel ``t0``, in OpenCV's order.
 
-    ``weight``, ``var`` (K, N), ``mean`` (K, C, N), ``nmodes``, ``mask`` (N,): the
-    flattened model and mask (IN/OUT); ``t`` the tile's scratch (IN); ``prm`` the
-    frame's :class:`MOG2Params`. A matched component below the first gets its mean
-    and variance update (the vector pass updates only the first's), then moves up past
-    lighter ones (weights before renormalising, as OpenCV does right after the match),
-    then the pixel's weights are renormalised; an unmatched pixel gets a new
-    component; a pixel that is not background gets the shadow test.
+    Visits the ``ntodo`` pixels listed in ``t.todo`` (the others are settled by the
+    passes). ``weight``, ``var`` (K, N), ``mean`` (K, C, N), ``nmodes``, ``mask``
+    (N,): the flattened model and mask (IN/OUT); ``t`` the tile's scratch (IN);
+    ``prm`` the frame's :class:`MOG2Params`. A matched component below the first
+    that outweighs the one above it (its mean and variance already updated by its
+    pass) moves up past lighter ones (weights before renormalising, as OpenCV does
+    right after the match), then the pixel's weights are renormalised; an unmatched
+    pixel gets a new component; a pixel that is not background gets the shadow test.
     """
     kmax = weight.shape[0]
     alpha = prm.alpha
     alpha1 = F32(1.0) - alpha
     mprune = -prm.prune
-    for x in range(t.fitm.shape[0]):
+    for j in range(ntodo):
+        x = np.int64(t.todo[j])
         p = t0 + x
         fm = t.fitm[x]
         if fm > I32(0) and fm != HELD:
             wgt = t.fitw[x]
-            update_moments(nch, (var, mean), fm, p, t.p0[x], t.p1[x], t.p2[x], wgt, prm)
             i = fm
             while i > 0:
                 if wgt < weight[i - 1, p]:
@@ -202,7 +206,14 @@ def _scan(t0, nch, weight, var, mean, nmodes, mask, t, prm):
 
 @njit(inline="always")
 def _plane(wf, vf, mf, m, c1, c2, t0, t1):
-    return Plane(wf[m, t0:t1], vf[m, t0:t1], mf[m, 0, t0:t1], mf[m, c1, t0:t1], mf[m, c2, t0:t1])
+    return Plane(
+        wf[m, t0:t1],
+        vf[m, t0:t1],
+        mf[m, 0, t0:t1],
+        mf[m, c1, t0:t1],
+        mf[m, c2, t0:t1],
+        wf[max(m - 1, 0), t0:t1],
+    )
 
 
 # --------------------------------------------------------------------------- drivers
@@ -243,6 +254,9 @@ def _rows(nch, y0, y1, frame, state, mask, prm):
     bga = np.empty(TILE, np.int32)
     fitma = np.empty(TILE, np.int32)
     helda = np.zeros(TILE, np.int32)
+    todoa = np.empty(TILE, np.int32)
+    loa = np.empty(kmax, np.int64)
+    hia = np.empty(kmax, np.int64)
     c1 = 1 if nch == 3 else 0
     c2 = 2 if nch == 3 else 0
     for t0 in range(y0 * w, y1 * w, TILE):
@@ -258,21 +272,26 @@ def _rows(nch, y0, y1, frame, state, mask, prm):
             fitma[:size],
             fitwa[:size],
             helda[:size],
+            todoa[:size],
+            loa,
+            hia,
         )
         load_row(ff[t0 * nch : t1 * nch], nch, t.p0, t.p1, t.p2)
         if prm.hold_frames > 0:
             maxnm = start_classify(nf[t0:t1], t)
+            in_use_ranges(nf[t0:t1], maxnm, t)
             for m in range(maxnm):
                 component_pass(I32(m), nch, False, _plane(wf, vf, mf, m, c1, c2, t0, t1), t, prm)
             hold_update(t.bg, hf[t0:t1], t.held, prm.hold_frames)
         maxnm = start_update(nf[t0:t1], t)
+        in_use_ranges(nf[t0:t1], maxnm, t)
         for m in range(maxnm):
             component_pass(I32(m), nch, True, _plane(wf, vf, mf, m, c1, c2, t0, t1), t, prm)
         inverse_total(t.total)
         for m in range(maxnm):
             renorm_pass(I32(m), wf[m, t0:t1], t)
         finish_pass(nf[t0:t1], kf[t0:t1], t)
-        _scan(t0, nch, wf, vf, mf, nf, kf, t, prm)
+        _scan(t0, todo_list(t), nch, wf, vf, mf, nf, kf, t, prm)
 
 
 @njit(cache=True)
