@@ -216,27 +216,37 @@ def _update_gauss(
         replaced = free & learn & (b < I32(0)) & (argw[x] == mi)
         rho = alpha / wr[x]
         e0 = p0[x] - m0[x]
-        m0[x] = sel(matched, m0[x] + rho * e0, sel(replaced, p0[x], m0[x]))
+        n0 = sel(matched, m0[x] + rho * e0, p0[x])
+        s = c0[x]
+        v0 = sel(matched, s + rho * (e0 * e0 + vmin - s), var_init)
         if nch == 3:
             e1 = p1[x] - m1[x]
             e2 = p2[x] - m2[x]
-            m1[x] = sel(matched, m1[x] + rho * e1, sel(replaced, p1[x], m1[x]))
-            m2[x] = sel(matched, m2[x] + rho * e2, sel(replaced, p2[x], m2[x]))
-            s = c0[x]
-            c0[x] = sel(matched, s + rho * (e0 * e0 + vmin - s), sel(replaced, var_init, s))
+            n1 = sel(matched, m1[x] + rho * e1, p1[x])
+            n2 = sel(matched, m2[x] + rho * e2, p2[x])
             s = c1[x]
-            c1[x] = sel(matched, s + rho * (e0 * e1 - s), sel(replaced, F32(0.0), s))
+            v1 = sel(matched, s + rho * (e0 * e1 - s), F32(0.0))
             s = c2[x]
-            c2[x] = sel(matched, s + rho * (e0 * e2 - s), sel(replaced, F32(0.0), s))
+            v2 = sel(matched, s + rho * (e0 * e2 - s), F32(0.0))
             s = c3[x]
-            c3[x] = sel(matched, s + rho * (e1 * e1 + vmin - s), sel(replaced, var_init, s))
+            v3 = sel(matched, s + rho * (e1 * e1 + vmin - s), var_init)
             s = c4[x]
-            c4[x] = sel(matched, s + rho * (e1 * e2 - s), sel(replaced, F32(0.0), s))
+            v4 = sel(matched, s + rho * (e1 * e2 - s), F32(0.0))
             s = c5[x]
-            c5[x] = sel(matched, s + rho * (e2 * e2 + vmin - s), sel(replaced, var_init, s))
-        else:
-            s = c0[x]
-            c0[x] = sel(matched, s + rho * (e0 * e0 + vmin - s), sel(replaced, var_init, s))
+            v5 = sel(matched, s + rho * (e2 * e2 + vmin - s), var_init)
+        # Stored only where the pixel owns the component (masked vector stores): the
+        # planes' cache lines where no pixel does stay clean and are not written back.
+        if matched | replaced:
+            m0[x] = n0
+            c0[x] = v0
+            if nch == 3:
+                m1[x] = n1
+                m2[x] = n2
+                c1[x] = v1
+                c2[x] = v2
+                c3[x] = v3
+                c4[x] = v4
+                c5[x] = v5
 
 
 @njit(cache=True, error_model="numpy")
