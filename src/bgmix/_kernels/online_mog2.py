@@ -41,12 +41,13 @@ from bgmix._kernels.online_mog2_passes import (
     Tile,
     component_pass,
     finish_pass,
+    first_byte,
     in_use_ranges,
     inverse_total,
     renorm_pass,
     start_classify,
     start_update,
-    todo_list,
+    todo_bits,
 )
 from bgmix._kernels.online_params import MOG2Params
 
@@ -136,11 +137,11 @@ def _is_shadow(p, weight, var, mean, nm, nch, q0, q1, q2, prm):
 
 
 @njit(cache=True, error_model="numpy")
-def _scan(t0, ntodo, nch, weight, var, mean, nmodes, mask, t, prm):
+def _scan(t0, nch, weight, var, mean, nmodes, mask, t, prm):
     """The per-pixel events of a tile starting at pixel ``t0``, in OpenCV's order.
 
-    Visits the ``ntodo`` pixels listed in ``t.todo`` (the others are settled by the
-    passes). ``weight``, ``var`` (K, N), ``mean`` (K, C, N), ``nmodes``, ``mask``
+    Visits the pixels marked in ``t.todo``, eight at a time (the others are settled
+    by the passes). ``weight``, ``var`` (K, N), ``mean`` (K, C, N), ``nmodes``, ``mask``
     (N,): the flattened model and mask (IN/OUT); ``t`` the tile's scratch (IN);
     ``prm`` the frame's :class:`MOG2Params`. A matched component below the first
     that outweighs the one above it (its mean and variance already updated by its
@@ -152,56 +153,59 @@ def _scan(t0, ntodo, nch, weight, var, mean, nmodes, mask, t, prm):
     alpha = prm.alpha
     alpha1 = F32(1.0) - alpha
     mprune = -prm.prune
-    for j in range(ntodo):
-        x = np.int64(t.todo[j])
-        p = t0 + x
-        fm = t.fitm[x]
-        if fm > I32(0) and fm != HELD:
-            wgt = t.fitw[x]
-            i = fm
-            while i > 0:
-                if wgt < weight[i - 1, p]:
-                    break
-                _swap_up(weight, var, mean, nch, i, p)
-                i -= 1
-            if i != fm:
-                weight[i, p] = sel(wgt < mprune, F32(0.0), wgt)
-            r = t.total[x]
-            for m in range(t.nmc[x]):
-                weight[m, p] *= r
-        unmatched = fm < I32(0)
-        if not unmatched and t.bg[x] != I32(0):
-            continue
-        if unmatched and alpha > F32(0.0):
-            nm = np.int64(nmodes[p])
-            if nm == kmax:
-                mode = kmax - 1
-            else:
-                mode = nm
-                nm += 1
-            if nm == 1:
-                weight[mode, p] = F32(1.0)
-            else:
-                weight[mode, p] = alpha
-                for i in range(nm - 1):
-                    weight[i, p] *= alpha1
-            mean[mode, 0, p] = t.p0[x]
-            if nch == 3:
-                mean[mode, 1, p] = t.p1[x]
-                mean[mode, 2, p] = t.p2[x]
-            var[mode, p] = prm.var_init
-            i = nm - 1
-            while i > 0:
-                if alpha < weight[i - 1, p]:
-                    break
-                _swap_up(weight, var, mean, nch, i, p)
-                i -= 1
-            nmodes[p] = U8(nm)
-        if t.bg[x] == I32(0) and prm.detect_shadows:
-            nm = np.int64(nmodes[p])
-            q0, q1, q2 = t.p0[x], t.p1[x], t.p2[x]
-            if _is_shadow(p, weight, var, mean, nm, nch, q0, q1, q2, prm):
-                mask[p] = prm.shadow_value
+    for wi in range(t.todo_words.shape[0]):
+        word = todo_bits(t, wi)
+        while word != np.uint64(0):
+            b, word = first_byte(word)
+            x = wi * 8 + b
+            p = t0 + x
+            fm = t.fitm[x]
+            if fm > I32(0) and fm != HELD:
+                wgt = t.fitw[x]
+                i = fm
+                while i > 0:
+                    if wgt < weight[i - 1, p]:
+                        break
+                    _swap_up(weight, var, mean, nch, i, p)
+                    i -= 1
+                if i != fm:
+                    weight[i, p] = sel(wgt < mprune, F32(0.0), wgt)
+                r = t.total[x]
+                for m in range(t.nmc[x]):
+                    weight[m, p] *= r
+            unmatched = fm < I32(0)
+            if not unmatched and t.bg[x] != I32(0):
+                continue
+            if unmatched and alpha > F32(0.0):
+                nm = np.int64(nmodes[p])
+                if nm == kmax:
+                    mode = kmax - 1
+                else:
+                    mode = nm
+                    nm += 1
+                if nm == 1:
+                    weight[mode, p] = F32(1.0)
+                else:
+                    weight[mode, p] = alpha
+                    for i in range(nm - 1):
+                        weight[i, p] *= alpha1
+                mean[mode, 0, p] = t.p0[x]
+                if nch == 3:
+                    mean[mode, 1, p] = t.p1[x]
+                    mean[mode, 2, p] = t.p2[x]
+                var[mode, p] = prm.var_init
+                i = nm - 1
+                while i > 0:
+                    if alpha < weight[i - 1, p]:
+                        break
+                    _swap_up(weight, var, mean, nch, i, p)
+                    i -= 1
+                nmodes[p] = U8(nm)
+            if t.bg[x] == I32(0) and prm.detect_shadows:
+                nm = np.int64(nmodes[p])
+                q0, q1, q2 = t.p0[x], t.p1[x], t.p2[x]
+                if _is_shadow(p, weight, var, mean, nm, nch, q0, q1, q2, prm):
+                    mask[p] = prm.shadow_value
 
 
 @njit(inline="always")
@@ -254,7 +258,8 @@ def _rows(nch, y0, y1, frame, state, mask, prm):
     bga = np.empty(TILE, np.int32)
     fitma = np.empty(TILE, np.int32)
     helda = np.zeros(TILE, np.int32)
-    todoa = np.empty(TILE, np.int32)
+    todow = np.zeros((TILE + 7) // 8, np.uint64)
+    todoa = todow.view(np.uint8)
     loa = np.empty(kmax, np.int64)
     hia = np.empty(kmax, np.int64)
     c1 = 1 if nch == 3 else 0
@@ -273,6 +278,7 @@ def _rows(nch, y0, y1, frame, state, mask, prm):
             fitwa[:size],
             helda[:size],
             todoa[:size],
+            todow[: (size + 7) // 8],
             loa,
             hia,
         )
@@ -291,7 +297,7 @@ def _rows(nch, y0, y1, frame, state, mask, prm):
         for m in range(maxnm):
             renorm_pass(I32(m), wf[m, t0:t1], t)
         finish_pass(nf[t0:t1], kf[t0:t1], t)
-        _scan(t0, todo_list(t), nch, wf, vf, mf, nf, kf, t, prm)
+        _scan(t0, nch, wf, vf, mf, nf, kf, t, prm)
 
 
 @njit(cache=True)

@@ -12,7 +12,9 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-from numba import literally, njit
+from llvmlite import ir
+from numba import literally, njit, types
+from numba.extending import intrinsic
 
 from bgmix._kernels.online_common import EPS32, sel
 from bgmix._kernels.online_params import MOG2Params
@@ -24,17 +26,19 @@ __all__ = [
     "Tile",
     "component_pass",
     "finish_pass",
+    "first_byte",
     "in_use_ranges",
     "inverse_total",
     "renorm_pass",
     "start_classify",
     "start_update",
-    "todo_list",
+    "todo_bits",
 ]
 
 F32 = np.float32
 I32 = np.int32
 U8 = np.uint8
+U64 = np.uint64
 
 #: ``fitm`` value of a pixel whose model is frozen by the hold.
 HELD = I32(1 << 20)
@@ -68,7 +72,9 @@ class Tile(NamedTuple):
     scan), :data:`HELD` for pixels frozen by the hold; ``fitw`` float32 the matched
     component's weight before renormalising (set for the later components only: the
     scan reads it where ``fitm > 0``); ``held`` int32 1 where the hold freezes
-    the pixel; ``todo`` int32 the tile indices of the pixels the scalar scan visits;
+    the pixel; ``todo`` uint8 1 where the scalar scan must visit the pixel (set by
+    :func:`finish_pass`) and ``todo_words`` uint64 the same bytes eight at a time
+    (``ceil(N / 8)`` of them; bytes past ``N`` are stale), read by :func:`todo_bits`;
     ``lo``, ``hi`` (K,) int64: component ``m`` is in use only at the tile's pixels
     ``[lo[m], hi[m])``, the range its passes run over (:func:`in_use_ranges`).
     """
@@ -83,6 +89,7 @@ class Tile(NamedTuple):
     fitw: np.ndarray
     held: np.ndarray
     todo: np.ndarray
+    todo_words: np.ndarray
     lo: np.ndarray
     hi: np.ndarray
 
@@ -288,22 +295,46 @@ def inverse_total(total):
 @njit(cache=True, error_model="numpy")
 def finish_pass(nmr, mr, t):
     """Store the components in use (``nmr`` (N,) uint8 OUT, held pixels kept) and the
-    mask (``mr`` (N,) uint8 OUT: 0 background, 255 foreground)."""
+    mask (``mr`` (N,) uint8 OUT: 0 background, 255 foreground), and mark in
+    ``t.todo`` the pixels the scalar scan must visit: a match that must move up
+    (``0 < fitm <`` :data:`HELD`), no match (``fitm < 0``: a new component) or not
+    background (the shadow test). About one pixel in fifteen on street footage."""
     for x in range(nmr.shape[0]):
-        nmr[x] = sel(t.fitm[x] == HELD, nmr[x], U8(t.nmc[x]))
-        mr[x] = sel(t.bg[x] != I32(0), U8(0), U8(255))
-
-
-@njit(cache=True, error_model="numpy")
-def todo_list(t):
-    """Write to ``t.todo`` the tile indices of the pixels the scalar scan must visit,
-    in order, and return how many: a match that must move up (``0 < fitm <``
-    :data:`HELD`), no match (``fitm < 0``: a new component) or not background (the
-    shadow test). About one pixel in ten on street footage; branch-free, so the scan
-    does not pay a mispredicted branch for each of the others."""
-    k = 0
-    for x in range(t.fitm.shape[0]):
         fm = t.fitm[x]
-        t.todo[k] = x
-        k += sel(((fm != I32(0)) & (fm != HELD)) | (t.bg[x] == I32(0)), 1, 0)
-    return k
+        bg = t.bg[x] != I32(0)
+        nmr[x] = sel(fm == HELD, nmr[x], U8(t.nmc[x]))
+        mr[x] = sel(bg, U8(0), U8(255))
+        t.todo[x] = sel(((fm != I32(0)) & (fm != HELD)) | ~bg, U8(1), U8(0))
+
+
+@njit(inline="always")
+def todo_bits(t, wi):
+    """Word ``wi`` of ``t.todo_words`` with the bytes past the tile's end cleared: a
+    nonzero byte per pixel to visit. The scan skips zero words (eight pixels with
+    nothing to do) and finds the others' pixels with :func:`first_byte`. Byte ``i``
+    of the tile is bits ``8i .. 8i + 7`` of its word: little-endian, as on every
+    platform Numba supports (x86-64, AArch64, POWER little-endian)."""
+    word = t.todo_words[wi]
+    tail = t.todo.shape[0] - wi * 8
+    if tail < 8:
+        word &= (U64(1) << U64(8 * tail)) - U64(1)
+    return word
+
+
+@njit(inline="always")
+def first_byte(word):
+    """Index (0-7) of the first nonzero byte of a nonzero ``word`` from
+    :func:`todo_bits` (whose bytes are 0 or 1), and the word with that byte cleared."""
+    return np.int64(_cttz(word)) >> 3, word & (word - U64(1))
+
+
+@intrinsic
+def _cttz(typingctx, word):
+    """Trailing zero bits of a nonzero uint64 (LLVM's ``cttz``: one instruction)."""
+    if word != types.uint64:
+        return None
+
+    def codegen(context, builder, sig, args):
+        return builder.cttz(args[0], ir.Constant(ir.IntType(1), 1))
+
+    return types.uint64(types.uint64), codegen
