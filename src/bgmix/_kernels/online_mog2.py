@@ -18,9 +18,9 @@ contiguous in every plane) with vector instructions, over the range of the tile
 where some pixel has that component in use, and the per-pixel bookkeeping that
 cannot be vectorised (moving a matched component up the ranking, creating a
 component, the shadow test) runs afterwards in one scalar scan of the tile's pixels
-that need it (about one in ten). The results are the same because the operations of
-each pixel keep their order. The
-vector passes are in :mod:`bgmix._kernels.online_mog2_passes`.
+that need it (about one in fifteen on street footage). The results are the same
+because the operations of each pixel keep their order. The vector passes are in
+:mod:`bgmix._kernels.online_mog2_passes`.
 
 The model's arrays travel as one :class:`MOG2State`, the frame's scalars as one
 :class:`~bgmix._kernels.online_mog2_passes.MOG2Params`, the per-tile scratch as one
