@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.bgmix-installed
+KERNELS := $(wildcard src/bgmix/_kernels/*.py)
+COMPILED := $(VENV)/.bgmix-compiled
 
 .PHONY: demo test test-fast lint format bench clean
 
@@ -11,16 +13,24 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade pip
 	$(BIN)/python -m pip install -e ".[test]"
-	$(BIN)/python -m bgmix.precompile
 	touch $(STAMP)
 
-demo: $(STAMP)
+# Numba's cache checks only the file of each cached kernel, not the files of the
+# kernels it calls (their machine code is copied into its own): after an edit of one
+# kernel file another could keep running the old code. So when any kernel file
+# changes, every cached kernel is dropped and compiled again.
+$(COMPILED): $(STAMP) $(KERNELS)
+	find src/bgmix/_kernels -name '*.nbi' -delete -o -name '*.nbc' -delete
+	$(BIN)/python -m bgmix.precompile
+	touch $(COMPILED)
+
+demo: $(COMPILED)
 	$(BIN)/bgmix demo -o out/demo --overwrite
 
-test: $(STAMP)
+test: $(COMPILED)
 	$(BIN)/python -m pytest
 
-test-fast: $(STAMP)
+test-fast: $(COMPILED)
 	$(BIN)/python -m pytest -m "not slow and not realdata" -x -q
 
 lint: $(STAMP)
@@ -31,7 +41,7 @@ format: $(STAMP)
 	$(BIN)/ruff format src tests benchmarks
 	$(BIN)/ruff check --fix src tests benchmarks
 
-bench: $(STAMP)
+bench: $(COMPILED)
 	for f in benchmarks/*.py; do $(BIN)/python $$f || exit 1; done
 
 clean:
