@@ -290,7 +290,8 @@ def _rows(nch, y0, y1, frame, state, mask, prm):
                 component_pass(I32(m), nch, False, _plane(wf, vf, mf, m, c1, c2, t0, t1), t, prm)
             hold_update(t.bg, hf[t0:t1], t.held, prm.hold_frames)
         maxnm = start_update(nf[t0:t1], t)
-        in_use_ranges(nf[t0:t1], maxnm, t)
+        if prm.hold_frames == 0:  # with the hold, set above from the same nmodes
+            in_use_ranges(nf[t0:t1], maxnm, t)
         for m in range(maxnm):
             component_pass(I32(m), nch, True, _plane(wf, vf, mf, m, c1, c2, t0, t1), t, prm)
         inverse_total(t.total)

@@ -265,7 +265,6 @@ def _pass(mi, nch, write, moments, c, t, p):
                     c.m1[x] = c.m1[x] - k * d1
                     c.m2[x] = c.m2[x] - k * d2
                 c.v[x] = vn
-        if moments == LATER:
             t.fitw[x] = sel(fit, wgt, t.fitw[x])
         wgt = sel(pr, F32(0.0), wgt)
         if write:
