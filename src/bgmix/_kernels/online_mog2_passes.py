@@ -143,15 +143,22 @@ def in_use_ranges(nmr, maxnm, t):
     n = nmr.shape[0]
     t.lo[0] = 0
     t.hi[0] = n
+    # A pixel with more than m components has more than m - 1: each range is searched
+    # within the previous one, in 32-bit lanes.
+    lo = np.uint64(0)
+    hi = np.uint64(n)
     for m in range(1, maxnm):
-        lo = n
-        hi = -1
-        for x in range(n):
-            used = np.int64(nmr[x]) > m
-            lo = min(lo, sel(used, x, n))
-            hi = max(hi, sel(used, x, -1))
-        t.lo[m] = lo
-        t.hi[m] = hi + 1
+        mm = U8(m)
+        mlo = I32(n)
+        mhi = I32(-1)
+        for x in range(lo, hi):
+            used = nmr[x] > mm
+            mlo = min(mlo, sel(used, I32(x), I32(n)))
+            mhi = max(mhi, sel(used, I32(x), I32(-1)))
+        t.lo[m] = mlo
+        t.hi[m] = mhi + 1
+        lo = np.uint64(mlo)
+        hi = np.uint64(max(mhi + 1, mlo))
 
 
 @njit(inline="always")
