@@ -9,7 +9,7 @@ whole process (``time.process_time``: encoder and decoder threads included), rou
 interleaved, medians reported in CPU milliseconds per frame:
 
 * ``decode``          ``open_source(path)``: H.264 decoding + swscale to RGB
-* ``mask video``      the mask writer into ``masks.mkv`` (FFV1)
+* ``mask video``      the mask writer into ``masks.mov`` (PNG images)
 * ``compose``         the side-by-side writer with a sink that drops the images
 * ``side-by-side``    the side-by-side writer into ``side_by_side.mp4`` (x264)
 * ``background.png``  the background image saved as ``subtract`` does (per image)
@@ -79,7 +79,7 @@ def bench_size(size: str, n_frames: int, rounds: int, work: Path) -> dict[str, f
     ]
 
     def mask_video() -> None:
-        with open_sink(work / "masks.mkv", fps=25, overwrite=True) as sink:
+        with open_sink(work / "masks.mov", fps=25, overwrite=True) as sink:
             mask_writer(sink)(iter(results))
 
     def compose() -> None:

@@ -122,8 +122,8 @@ def part_evaluate(repeats: int) -> dict:
 
 
 def _masks(run: Path):
-    """The masks of a run folder, in frame order (its ``masks.mkv``, read back exactly)."""
-    with bgmix.open_source(run / "masks.mkv") as video:
+    """The masks of a run folder, in frame order (its ``masks.mov``, read back exactly)."""
+    with bgmix.open_source(run / "masks.mov") as video:
         yield from video
 
 

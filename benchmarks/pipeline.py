@@ -6,7 +6,7 @@ Each command is timed as a user runs it, as a whole process (start-up included),
 real H.264 files made from the shared ``videos/vtest.avi`` (768x576, 795 frames)
 resized to 1920x1080, 1280x720 and 640x480:
 
-* ``bgmix default``   ``bgmix subtract F -o D`` (masks.mkv + side_by_side.mp4 +
+* ``bgmix default``   ``bgmix subtract F -o D`` (masks.mov + side_by_side.mp4 +
   background.png + run.json)
 * ``bgmix none``      ``bgmix subtract F -o D --no-video --no-masks``
 * ``bgmix grey none`` ``bgmix subtract F -o D --grey --no-video --no-masks``: the same

@@ -4,7 +4,7 @@
 A run is a pipeline of concurrent stages (:mod:`bgmix._stages`) joined by bounded
 queues, so a two-hour recording runs in constant memory and every core is busy::
 
-    decode ─> model ─> post-process + ROI ─┬─> mask writer (masks.mkv and/or PNGs)
+    decode ─> model ─> post-process + ROI ─┬─> mask writer (masks.mov and/or PNGs)
                                            ├─> side-by-side: compose + H.264 encode
                                            ├─> on_mask callback
                                            └─> progress
@@ -13,7 +13,7 @@ Each stage is a plain function over an iterator of frames (see :func:`model_stag
 :func:`postprocess_stage` and the sinks below), testable alone. Threads: decoding in
 the runner's source thread (PyAV's own frame threads inside), the model in one thread
 driving its row bands on ``n_jobs`` threads (Numba kernels that release the GIL),
-post-processing in one thread (OpenCV), each writer in one thread (FFV1, x264 and zlib
+post-processing in one thread (OpenCV), each writer in one thread (zlib and x264
 release the GIL; x264 adds its own threads). Frames keep their order; the first error
 in any stage stops the run with that error; Ctrl-C and SIGTERM stop it cleanly. Every
 output is written under a temporary name and appears only when complete, and the
@@ -288,7 +288,7 @@ def subtract(
         Output folder, written as a whole (:func:`bgmix._atomic.atomic_directory`):
         missing parents are created; an existing non-empty folder is an error unless
         ``overwrite``, and is then replaced only once the new one is complete; the
-        temporaries that killed runs left beside it are removed. Written: ``masks.mkv`` and/or
+        temporaries that killed runs left beside it are removed. Written: ``masks.mov`` and/or
         ``masks/bin000123.png`` (see ``masks``), ``side_by_side.mp4`` (input | mask |
         foreground | background), ``background.png`` (the final background image) and
         ``run.json`` (method, parameters, frame counts, model and wall-clock frames/s).
@@ -304,9 +304,11 @@ def subtract(
         the same in every mode (as :func:`bgmix.evaluate`). None: online. A method that
         must be fitted (``em``, ``svd``, ...) refuses None unless ``model`` is fitted.
     masks : bool or {"video", "png", "both"}, default True
-        ``"video"`` (what True means): one lossless FFV1 video ``masks.mkv`` (grey,
-        0/127/255, frame timestamps = source frame numbers / fps; about 12 KiB per
-        1080p frame; read it back exactly with :func:`bgmix.open_source`). ``"png"``:
+        ``"video"`` (what True means): one lossless video ``masks.mov`` (one grey PNG
+        image a frame, 0/127/255, frame timestamps = source frame numbers / fps; about
+        3 CPU ms and 25 KiB a 1080p frame; read it back exactly with
+        :func:`bgmix.open_source`, or extract the PNGs with ``ffmpeg -i masks.mov -c
+        copy m%06d.png``). ``"png"``:
         one PNG per frame in ``masks/`` named ``bin000123.png`` by frame number
         (CDnet's layout, what ``bgmix evaluate`` compares); ``"both"``; False: none.
     video : bool, default True
@@ -426,7 +428,7 @@ def _subtract(src: Any, out_dir: StrPath, **kw: Any) -> RunSummary:
         with ExitStack() as stack:
             sinks: list[Sink] = []
             if mask_video:
-                sink = stack.enter_context(open_sink(tmp / "masks.mkv", fps=rate, protect=protect))
+                sink = stack.enter_context(open_sink(tmp / "masks.mov", fps=rate, protect=protect))
                 sinks.append(mask_writer(sink))
             if mask_png:
                 sink = stack.enter_context(open_sink(tmp / "masks", kind="folder", protect=protect))
@@ -455,7 +457,7 @@ def _subtract(src: Any, out_dir: StrPath, **kw: Any) -> RunSummary:
         if mask_png:
             summary.outputs["masks"] = str(out / "masks")
         if mask_video:
-            summary.outputs["mask_video"] = str(out / "masks.mkv")
+            summary.outputs["mask_video"] = str(out / "masks.mov")
         if video:
             summary.outputs["video"] = str(out / "side_by_side.mp4")
         if kw["background"]:

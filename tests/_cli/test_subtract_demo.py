@@ -32,7 +32,7 @@ def test_subtract_writes_outputs_and_one_summary_line(clip_folder, tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert "8 frames classified" in result.output and "frames/s" in result.output
-    with open_source(out / "masks.mkv") as masks:
+    with open_source(out / "masks.mov") as masks:
         assert masks.info.channels == 1 and len(list(masks)) == 8
     assert (out / "side_by_side.mp4").is_file()
     assert not (out / "masks").exists()
@@ -45,7 +45,7 @@ def test_subtract_png_masks_video_width_and_roi(clip_folder, tmp_path):
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
     masks = sorted((out / "masks").iterdir())
-    assert len(masks) == 8 and not (out / "masks.mkv").exists()
+    assert len(masks) == 8 and not (out / "masks.mov").exists()
     for p in masks:
         assert not np.asarray(Image.open(p))[:, 16:].any()  # outside the region
     with open_source(out / "side_by_side.mp4") as video:

@@ -27,6 +27,7 @@ MASKS = np.where(GREY > 120, 255, np.where(GREY > 90, 127, 0)).astype(np.uint8)
 # name -> (file name, exact round trip?)
 SINKS = {
     "mp4": ("out.mp4", False),
+    "mov": ("out.mov", True),
     "mkv": ("out.mkv", True),
     "gif": ("out.gif", False),
     "folder": ("out", True),
@@ -334,8 +335,9 @@ def test_check_output_path_directly(tmp_path: Path) -> None:
         check_output_path(tmp_path / "in.avi", overwrite=False)
 
 
-def test_mkv_timestamps_follow_frame_numbers(tmp_path: Path) -> None:
-    target = tmp_path / "m.mkv"
+@pytest.mark.parametrize("suffix", [".mov", ".mkv"])
+def test_lossless_video_timestamps_follow_frame_numbers(tmp_path: Path, suffix: str) -> None:
+    target = tmp_path / f"m{suffix}"
     numbers = [3, 5, 7, 9]
     with open_sink(target, fps=25) as sink:
         for n, m in zip(numbers, MASKS, strict=False):
@@ -347,14 +349,30 @@ def test_mkv_timestamps_follow_frame_numbers(tmp_path: Path) -> None:
         np.testing.assert_array_equal(np.stack(list(src)), MASKS[:4])
 
 
-def test_mkv_refuses_decreasing_numbers(tmp_path: Path) -> None:
-    with open_sink(tmp_path / "m.mkv") as sink:
+@pytest.mark.parametrize("suffix", [".mov", ".mkv"])
+def test_lossless_video_refuses_decreasing_numbers(tmp_path: Path, suffix: str) -> None:
+    with open_sink(tmp_path / f"m{suffix}") as sink:
         sink.write(MASKS[0], number=4)
         with pytest.raises(ParameterError, match="must increase"):
             sink.write(MASKS[1], number=4)
         sink.write(MASKS[1], number=5)
-    with open_source(tmp_path / "m.mkv") as src:
+    with open_source(tmp_path / f"m{suffix}") as src:
         assert len(list(src)) == 2
+
+
+def test_mov_holds_one_png_image_a_frame(tmp_path: Path) -> None:
+    target = tmp_path / "m.mov"
+    with open_sink(target, fps=25, compress_level=9) as sink:
+        for m in MASKS:
+            sink.write(m)
+    with av.open(str(target)) as container:
+        stream = container.streams.video[0]
+        assert stream.codec_context.name == "png"
+        packets = [p for p in container.demux(stream) if p.size]
+    assert len(packets) == len(MASKS) and all(p.is_keyframe for p in packets)
+    assert bytes(packets[0])[:8] == b"\x89PNG\r\n\x1a\n"
+    with pytest.raises(ParameterError, match="compress_level"):
+        open_sink(tmp_path / "n.mov", compress_level=10)
 
 
 def test_side_by_side_width_shrinks_panels_before_composing() -> None:

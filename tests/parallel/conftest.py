@@ -52,12 +52,12 @@ def write_scene(folder: Path, kind: str, n: int = 60, seed: int = 0) -> Path:
 
 
 def read_masks(folder: Path) -> tuple[list[str], np.ndarray]:
-    """The masks of a run: its ``masks/`` PNG folder, or else its ``masks.mkv`` video
+    """The masks of a run: its ``masks/`` PNG folder, or else its ``masks.mov`` video
     (named as the PNGs would be, by frame number)."""
-    if not folder.exists() and folder.with_suffix(".mkv").exists():
+    if not folder.exists() and folder.with_suffix(".mov").exists():
         import bgmix
 
-        with bgmix.open_source(folder.with_suffix(".mkv")) as video:
+        with bgmix.open_source(folder.with_suffix(".mov")) as video:
             pairs = list(video.numbered())
         return [f"bin{n:06d}.png" for n, _ in pairs], np.stack([m for _, m in pairs])
     files = sorted(folder.iterdir())

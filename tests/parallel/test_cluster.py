@@ -225,7 +225,7 @@ def test_public_subtract_and_evaluate_take_a_scheduler(tmp_path: Path, client) -
     video = write_video(tmp_path / "a.mp4", n=120)
     summary = bgmix.subtract(video, tmp_path / "o", params={"history": 20}, scheduler=client)
     assert summary.n_frames == 120 and summary.method == "mog2"
-    assert summary.outputs["mask_video"] == str(tmp_path / "o" / "masks.mkv")
+    assert summary.outputs["mask_video"] == str(tmp_path / "o" / "masks.mov")
     assert len(read_masks(tmp_path / "o" / "masks")[0]) == 120
     seq = write_scene(tmp_path / "cat" / "s", "shadows", seed=1)
     there = bgmix.evaluate(seq, ["mog2", "running-mean"], scheduler=client)

@@ -162,3 +162,25 @@ def test_concat_videos_copies_every_frame_in_order(tmp_path: Path) -> None:
     np.testing.assert_array_equal(joined, parts)
     with bgmix.open_source(tmp_path / "all.mp4") as src:
         assert src.info.frame_count == 21 and src.info.fps == 25.0
+
+
+@pytest.mark.parametrize("suffix", [".mov", ".mkv"])
+def test_concat_videos_keeps_the_frame_numbers_of_mask_videos(tmp_path: Path, suffix: str) -> None:
+    rng = np.random.default_rng(1)
+    numbers = [[0, 2, 4], [6, 8], [10, 12, 14]]
+    masks = {n: rng.choice(np.array([0, 127, 255], np.uint8), (24, 40)) for n in range(16)}
+    paths = []
+    for i, part in enumerate(numbers):
+        paths.append(tmp_path / f"{i}{suffix}")
+        with bgmix.open_sink(paths[-1], fps=25) as sink:
+            for n in part:
+                sink.write(masks[n], number=n)
+    concat_videos(paths, tmp_path / f"all{suffix}", shift=False)
+    import av
+
+    flat = [n for part in numbers for n in part]
+    with av.open(str(tmp_path / f"all{suffix}")) as container:
+        times = [float(f.time) for f in container.decode(video=0)]
+    assert times == pytest.approx([n / 25 for n in flat])
+    got = bgmix.read_frames(tmp_path / f"all{suffix}")
+    np.testing.assert_array_equal(got, np.stack([masks[n] for n in flat]))

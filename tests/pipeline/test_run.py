@@ -34,7 +34,7 @@ def _loop_masks(src, method: str, params: dict, **options) -> dict[int, np.ndarr
         return {n: sub.apply(f) for n, f in frames.numbered()}
 
 
-def _mkv_masks(path: Path) -> list[np.ndarray]:
+def _video_masks(path: Path) -> list[np.ndarray]:
     with open_source(path) as src:
         return list(src)
 
@@ -62,7 +62,7 @@ def clip() -> np.ndarray:
 def test_masks_are_bit_identical_to_the_plain_loop(clip, tmp_path, method, params):
     expected = _loop_masks(clip, method, params)
     subtract(clip, tmp_path / "o", method=method, params=params, masks="both")
-    got = _mkv_masks(tmp_path / "o" / "masks.mkv")
+    got = _video_masks(tmp_path / "o" / "masks.mov")
     assert len(got) == len(expected)
     for (number, want), mask in zip(expected.items(), got, strict=True):
         np.testing.assert_array_equal(mask, want)
@@ -78,7 +78,7 @@ def test_masks_on_real_video_are_bit_identical(tmp_path):
     options = {"stop": 60, "scale": 0.5}
     expected = _loop_masks(video, "mog2", {}, **options)
     subtract(video, tmp_path / "o", source_options=options, video=False)
-    got = _mkv_masks(tmp_path / "o" / "masks.mkv")
+    got = _video_masks(tmp_path / "o" / "masks.mov")
     assert len(got) == 60
     for want, mask in zip(expected.values(), got, strict=True):
         np.testing.assert_array_equal(mask, want)
@@ -106,7 +106,7 @@ def test_mask_video_timestamps_follow_stride(clip, tmp_path):
     subtract(clip, tmp_path / "o", method="mog2", source_options={"stride": 3}, video=False)
     import av
 
-    with av.open(str(tmp_path / "o" / "masks.mkv")) as c:
+    with av.open(str(tmp_path / "o" / "masks.mov")) as c:
         times = [float(f.time) for f in c.decode(video=0)]
     assert times == pytest.approx([n / 25 for n in range(0, 40, 3)])
 
@@ -126,7 +126,7 @@ def test_side_by_side_is_at_most_video_width_and_full_size_on_request(tmp_path):
 def test_downscale_runs_end_to_end(tmp_path):
     frames = moving_square(n_frames=8, height=96, width=128)[0]
     subtract(frames, tmp_path / "o", method="mog2", source_options={"scale": 0.5})
-    assert _mkv_masks(tmp_path / "o" / "masks.mkv")[0].shape == (48, 64)
+    assert _video_masks(tmp_path / "o" / "masks.mov")[0].shape == (48, 64)
     with open_source(tmp_path / "o" / "side_by_side.mp4") as v:
         frame = next(iter(v))
     assert frame.shape[1] == 4 * 64
@@ -137,7 +137,7 @@ def test_roi_polygons_in_source_pixels_are_scaled(tmp_path):
     roi = ["0,0 64,0 64,96 0,96"]  # the left half, in source pixels
     subtract(frames, tmp_path / "o", method="frame-difference", roi=roi, video=False,
              source_options={"scale": 0.5})  # fmt: skip
-    masks = _mkv_masks(tmp_path / "o" / "masks.mkv")
+    masks = _video_masks(tmp_path / "o" / "masks.mov")
     assert any(m[:, :32].any() for m in masks) and not any(m[:, 34:].any() for m in masks)
 
 
@@ -151,7 +151,7 @@ def test_roi_from_file_and_mask_image(tmp_path):
     for roi in (tmp_path / "roi.txt", str(tmp_path / "roi.png"), img > 0):
         out = tmp_path / f"o{len(results)}"
         subtract(frames, out, method="frame-difference", roi=roi, video=False)
-        results.append(np.stack(_mkv_masks(out / "masks.mkv")))
+        results.append(np.stack(_video_masks(out / "masks.mov")))
     assert not results[1][:, :, 21:].any() and results[1].any()
     np.testing.assert_array_equal(results[1], results[2])
     assert not results[0][:, :, 22:].any()

@@ -29,7 +29,7 @@ def test_writes_masks_video_background_and_summary(clip_folder, tmp_path):
     summary = subtract(clip_folder, out, method="running-mean", masks="both")
     masks = sorted(p.name for p in (out / "masks").iterdir())
     assert masks == [f"bin{i:06d}.png" for i in range(5, 15)]
-    with open_source(out / "masks.mkv") as video:
+    with open_source(out / "masks.mov") as video:
         for number, mask in zip(range(5, 15), video, strict=True):
             png = np.asarray(Image.open(out / "masks" / f"bin{number:06d}.png"))
             np.testing.assert_array_equal(mask, png)
@@ -117,7 +117,7 @@ def test_existing_output_is_refused_or_replaced_as_a_whole(clip_folder, tmp_path
     assert (out / "side_by_side.mp4").exists()  # untouched
     subtract(clip_folder, out, method="running-mean", video=False, overwrite=True)
     assert not (out / "side_by_side.mp4").exists()  # no old file beside the new ones
-    assert sorted(p.name for p in out.iterdir()) == ["background.png", "masks.mkv", "run.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["background.png", "masks.mov", "run.json"]
 
 
 def test_summary_reports_wall_clock_and_model_speed(clip_folder, tmp_path):

@@ -44,7 +44,7 @@ def _on_off(name: str, help: str):
     type=click.Choice(["video", "png", "both"]),
     default="video",
     show_default=True,
-    help="video: one lossless FFV1 file masks.mkv (about 12 KiB per 1080p frame, read it "
+    help="video: one lossless file masks.mov of PNG images (about 25 KiB per 1080p frame, read it "
     "back exactly with bgmix.open_source); png: masks/bin000123.png per frame (CDnet layout, "
     "for short clips and evaluation); both.",
 )
@@ -79,7 +79,7 @@ def subtract(
     scheduler, segments, warmup, **kw,
 ):  # fmt: skip
     """Separate foreground from background in SRC (video file, image folder, GIF, camera
-    index or stream URL) with METHOD, writing under OUTPUT the masks (masks.mkv), a
+    index or stream URL) with METHOD, writing under OUTPUT the masks (masks.mov), a
     side-by-side MP4, the background image and run.json.
 
     Several SRCs (or --scheduler) run as tasks on a Dask cluster, one output folder per

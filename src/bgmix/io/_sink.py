@@ -36,9 +36,11 @@ __all__ = ["SINK_KINDS", "FrameSink", "check_output_path", "open_sink"]
 logger = logging.getLogger(__name__)
 
 #: Values of ``open_sink(kind=...)``.
-SINK_KINDS = ("mp4", "mkv", "gif", "folder", "npz")
+SINK_KINDS = ("mp4", "mov", "mkv", "gif", "folder", "npz")
 
-_SUFFIX_KIND = {".mp4": "mp4", ".m4v": "mp4", ".mkv": "mkv", ".gif": "gif", ".npz": "npz"}
+_SUFFIX_KIND = {
+    ".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "mkv", ".gif": "gif", ".npz": "npz"
+}  # fmt: skip
 
 
 class _Aborted(Exception):
@@ -208,8 +210,9 @@ class FrameSink(ABC):
         frame : (H, W), (H, W, 1) or (H, W, 3) ndarray
             uint8, bool (a mask: 0/255) or float in [0, 1].
         number : int, optional
-            Frame number, used by the folder sink (file name) and the NPZ sink
-            (member name and manifest); default: one more than the previous frame.
+            Frame number, used by the folder sink (file name), the NPZ sink
+            (member name and manifest) and the lossless video sinks (time stamp:
+            ``number / fps``); default: one more than the previous frame.
         """
         if self._closed:
             raise OutputError(f"sink {str(self.path)!r} is closed")
@@ -337,17 +340,19 @@ def open_sink(
     protect: Iterable[StrPath] | StrPath = (),
     **opts: Any,
 ) -> FrameSink:
-    """Open a writer of frames: MP4 (H.264), lossless MKV, GIF, PNG folder or NPZ archive.
+    """Open a writer of frames: MP4 (H.264), lossless MOV or MKV, GIF, PNG folder or NPZ
+    archive.
 
     Parameters
     ----------
     path : path
         The output. Its suffix chooses the kind: ``.mp4``/``.m4v`` (H.264 video),
-        ``.mkv`` (lossless FFV1 video, for masks), ``.gif``, ``.npz``; a path without
+        ``.mov`` (lossless video of PNG images: masks), ``.mkv`` (lossless FFV1
+        video), ``.gif``, ``.npz``; a path without
         suffix (or an existing folder) is a folder of images.
     fps : float or Fraction, default 25
         Frame rate; NTSC rates (29.97, 23.976, 59.94) are stored exactly as N/1001.
-    kind : {"mp4", "mkv", "gif", "folder", "npz"}, optional
+    kind : {"mp4", "mov", "mkv", "gif", "folder", "npz"}, optional
         Override the choice from the suffix.
     overwrite : bool, default True
         Replace an existing output (only once the new one is complete); when False,
@@ -362,6 +367,7 @@ def open_sink(
           (x264 preset, default ``"veryfast"``: about 3x faster than ``"medium"``
           for slightly larger files), ``threads`` (x264 threads, default 0: x264
           chooses; 1 encodes in the writing thread, the least CPU per frame);
+        * mov: ``compress_level`` (PNG zlib level 0–9, default 1);
         * mkv: ``threads`` (FFV1 encoder threads, default 1);
         * gif: ``dither`` (bool, default False);
         * folder: ``pattern`` (default ``"bin{number:06d}.png"``, the CDnet result
@@ -383,6 +389,10 @@ def open_sink(
       Firefox and Safari. 4:2:0 needs even sizes: an odd width or height is padded by
       repeating the last column or row (the video is then one pixel larger; nothing
       is cropped).
+    * MOV and MKV: lossless (read back bit for bit by :func:`open_source`), grey or
+      RGB as the first frame; frame numbers are time stamps (``number / fps``). MOV
+      holds one PNG image a frame (2.5x faster to write than MKV's FFV1, 1-2x the
+      size on masks: see :class:`bgmix.io._sink_video.MovSink`).
     * GIF: PyAV's GIF encoder, one 256-colour palette per frame (exact for grey
       frames, masks and any frame of at most 256 colours; others are quantised by
       Pillow's fast octree), loops forever; delays are in
@@ -402,10 +412,11 @@ def open_sink(
         protected input, or exists with ``overwrite=False``.
     """
     from bgmix.io._sink_files import FolderSink, NpzSink
-    from bgmix.io._sink_video import GifSink, MkvSink, Mp4Sink
+    from bgmix.io._sink_video import GifSink, MkvSink, MovSink, Mp4Sink
 
     classes: dict[str, type[FrameSink]] = {
         "mp4": Mp4Sink,
+        "mov": MovSink,
         "mkv": MkvSink,
         "gif": GifSink,
         "folder": FolderSink,
@@ -420,7 +431,7 @@ def open_sink(
             kind = _SUFFIX_KIND[suffix]
         else:
             raise ParameterError(
-                f"output {str(p)!r}: unknown output type {suffix!r}; expected .mp4, .mkv, "
+                f"output {str(p)!r}: unknown output type {suffix!r}; expected .mp4, .mov, .mkv, "
                 ".gif, .npz, or a folder (or pass kind=)"
             )
     elif kind not in classes:

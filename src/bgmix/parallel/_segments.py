@@ -153,7 +153,7 @@ def segment_unit(unit: dict[str, Any]) -> dict[str, Any]:
             summary = RunSummary(method=sub.name, params=sub.json_params(), source=info.source)
             sinks = []
             if mask_video:
-                sink = stack.enter_context(open_sink(tmp / "masks.mkv", fps=unit["fps"]))
+                sink = stack.enter_context(open_sink(tmp / "masks.mov", fps=unit["fps"]))
                 sinks.append(mask_writer(sink))
             if mask_png:
                 sink = stack.enter_context(open_sink(tmp / "masks", kind="folder"))
@@ -185,7 +185,7 @@ def segment_unit(unit: dict[str, Any]) -> dict[str, Any]:
         info_json = {"n_frames": len(scores), "model_seconds": seconds, "params": sub.json_params()}
         (tmp / "part.json").write_text(json.dumps(info_json, default=str), encoding="utf-8")
         outputs = ["scores.npy", "background.png", "part.json"]
-        outputs += ["masks.mkv"] * mask_video + ["masks"] * mask_png
+        outputs += ["masks.mov"] * mask_video + ["masks"] * mask_png
         outputs += ["side_by_side.mp4"] * bool(unit["video"])
         write_manifest(tmp, record, outputs)
     return {"part": str(part), "skipped": False, "n_frames": len(scores), "seconds": seconds}
@@ -213,8 +213,8 @@ def merge_unit(unit: dict[str, Any]) -> dict[str, Any]:
                     _link_or_copy(f, tmp / "masks" / f.name)
             outputs.append("masks")
         if mask_video:  # time stamps are frame numbers already: no shift
-            concat_videos([p / "masks.mkv" for p in parts], tmp / "masks.mkv", shift=False)
-            outputs.append("masks.mkv")
+            concat_videos([p / "masks.mov" for p in parts], tmp / "masks.mov", shift=False)
+            outputs.append("masks.mov")
         if unit["video"]:
             concat_videos([p / "side_by_side.mp4" for p in parts], tmp / "side_by_side.mp4")
             outputs.append("side_by_side.mp4")
@@ -227,7 +227,7 @@ def merge_unit(unit: dict[str, Any]) -> dict[str, Any]:
             outputs.append("scores.npy")
         names = {
             "masks": "masks",
-            "mask_video": "masks.mkv",
+            "mask_video": "masks.mov",
             "video": "side_by_side.mp4",
             "background": "background.png",
         }
@@ -269,7 +269,7 @@ def _link_or_copy(src: Path, dst: Path) -> None:
 
 def concat_videos(paths: list[Path], target: Path, *, shift: bool = True) -> None:
     """Concatenate video files of one encoding (same codec, size and rate, each starting
-    with a key frame) into ``target`` (MP4 or MKV, by its suffix) by copying packets: no
+    with a key frame) into ``target`` (MP4, MOV or MKV, by its suffix) by copying packets: no
     re-encoding.
 
     With ``shift`` the time stamps of each file are shifted by the duration of the files
@@ -277,8 +277,11 @@ def concat_videos(paths: list[Path], target: Path, *, shift: bool = True) -> Non
     """
     import av
 
-    mp4 = target.suffix.lower() == ".mp4"
-    fmt, opts = ("mp4", {"movflags": "+faststart"}) if mp4 else ("matroska", {})
+    fmt, opts = {
+        ".mp4": ("mp4", {"movflags": "+faststart"}),
+        ".mov": ("mov", {}),
+        ".mkv": ("matroska", {}),
+    }[target.suffix.lower()]
     with atomic_output(target, what="video") as tmp:
         with av.open(str(tmp), mode="w", format=fmt, options=opts) as out:
             stream = None
