@@ -191,14 +191,28 @@ class _LosslessSink(_PyAVSink):
 
     The ``number`` given to :meth:`write` becomes the frame's timestamp
     (``number / fps`` seconds), so the masks of a run with ``start``/``stride`` line up
-    in time with the source video; numbers must increase. Subclasses set the
-    container, the codec and its options in :meth:`_open_stream`.
+    in time with the source video; numbers must increase. Subclasses name the
+    container, the codec and the RGB pixel format, and give the codec's options.
     """
 
     _last_pts = -1
+    _format = ""
+    _codec = ""
+    _rgb_pix_fmt = ""
+
+    def _codec_options(self) -> dict[str, str]:
+        raise NotImplementedError
 
     def _open_stream(self, height: int, width: int, grey: bool) -> Any:
-        raise NotImplementedError
+        import av
+
+        self._container = av.open(str(self._tmp), mode="w", format=self._format)
+        stream = self._container.add_stream(self._codec, rate=self.fps)
+        stream.width = width
+        stream.height = height
+        stream.pix_fmt = "gray" if grey else self._rgb_pix_fmt
+        stream.options = self._codec_options()
+        return stream
 
     def _rgb_frame(self, frame: np.ndarray) -> Any:
         import av
@@ -236,11 +250,11 @@ class MovSink(_LosslessSink):
     VLC and mpv play it; ``ffmpeg -i masks.mov -c copy m%06d.png`` extracts the
     PNG files without re-encoding; every frame is a key frame, so seeking is exact.
 
-    Chosen for masks on the masks of ``mog2`` (3-10 % foreground), one encoder
-    thread each: 2.5x less CPU than FFV1 (:class:`MkvSink`; 3.4 against 8.6 ms a
-    1080p mask, 0.53 against 1.25 at 640x480) and 2-3.5x faster to read back, for
-    files 0.9x (busy masks of the shared 320x240 videos) to 2x (smooth masks of an
-    upscaled 1080p video: 25 against 12 KiB a frame) the size of FFV1's. Lossless
+    Measured on ``mog2``'s masks (3-10 % foreground), one encoder thread each: 2.5x
+    less CPU than FFV1 (:class:`MkvSink`; 3.4 against 8.6 ms a 1080p mask, 0.53
+    against 1.25 at 640x480) and 2-3.5x faster to read back, for files 0.9x (busy
+    masks of shared 320x240 and 160x130 videos) to 2x (smooth masks of an upscaled
+    1080p video: 25 against 12 KiB a frame) the size of FFV1's. Lossless
     H.264 (``libx264``, ``qp=0``, ``ultrafast``, grey tagged full range) took 4.5 ms
     and 25 KiB a 1080p mask, and 1.5-2x PNG's size on the small videos. zlib levels
     1-3 differ by under 10 % in size; levels 4 and up cost twice the CPU for about
@@ -248,20 +262,13 @@ class MovSink(_LosslessSink):
     """
 
     kind = "mov"
+    _format, _codec, _rgb_pix_fmt = "mov", "png", "rgb24"
 
     def _configure(self, *, compress_level: int = 1) -> None:
         self._level = check_int("compress_level", compress_level, low=0, high=9)
 
-    def _open_stream(self, height: int, width: int, grey: bool) -> Any:
-        import av
-
-        self._container = av.open(str(self._tmp), mode="w", format="mov")
-        stream = self._container.add_stream("png", rate=self.fps)
-        stream.width = width
-        stream.height = height
-        stream.pix_fmt = "gray" if grey else "rgb24"
-        stream.options = {"pred": "none", "compression_level": str(self._level), "threads": "1"}
-        return stream
+    def _codec_options(self) -> dict[str, str]:
+        return {"pred": "none", "compression_level": str(self._level), "threads": "1"}
 
 
 class MkvSink(_LosslessSink):
@@ -278,22 +285,15 @@ class MkvSink(_LosslessSink):
     """
 
     kind = "mkv"
+    _format, _codec, _rgb_pix_fmt = "matroska", "ffv1", "bgr0"
 
     def _configure(self, *, threads: int = 1) -> None:
         self._threads = check_int("threads", threads, low=1, high=64)
 
-    def _open_stream(self, height: int, width: int, grey: bool) -> Any:
-        import av
-
-        self._container = av.open(str(self._tmp), mode="w", format="matroska")
-        stream = self._container.add_stream("ffv1", rate=self.fps)
-        stream.width = width
-        stream.height = height
-        stream.pix_fmt = "gray" if grey else "bgr0"
+    def _codec_options(self) -> dict[str, str]:
         # FFV1 version 3 with 4 slices: faster (slices are coded independently) and
         # with per-slice CRCs.
-        stream.options = {"level": "3", "slices": "4", "threads": str(self._threads)}
-        return stream
+        return {"level": "3", "slices": "4", "threads": str(self._threads)}
 
     def _rgb_frame(self, frame: np.ndarray) -> Any:
         return super()._rgb_frame(frame).reformat(format="bgr0")  # a byte shuffle: exact
