@@ -7,10 +7,12 @@ for bit (masks and state).
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
-from bgmix._kernels.online_mog2 import MOG2State, mog2_background, mog2_rows
+from bgmix._kernels.online_mog2 import TILE, MOG2State, mog2_background_rows, mog2_rows
 from bgmix._kernels.online_params import MOG2Params
 from tests._kernels._banded import run_in_bands
 
@@ -318,14 +320,71 @@ def test_hold_freezes_foreground_pixels_for_hold_frames():
     assert all((m[1:] == 0).all() for m in masks[1:])
 
 
+def oracle_background(weight, mean, nmodes, tbr):
+    """OpenCV's ``getBackgroundImage`` pixel by pixel in float32 scalars: the
+    weight-averaged mean of the heaviest components up to the one whose cumulative
+    weight exceeds ``tbr``, rounded half to even and saturated to uint8."""
+    _, nch, h, w = mean.shape
+    out = np.zeros((h, w, nch), np.uint8)
+    for y in range(h):
+        for x in range(w):
+            total = F(0)
+            acc = [F(0)] * nch
+            for mode in range(nmodes[y, x]):
+                wk = weight[mode, y, x]
+                acc = [F(acc[c] + F(wk * mean[mode, c, y, x])) for c in range(nch)]
+                total = F(total + wk)
+                if total > tbr:
+                    break
+            inv = F(1) / total if abs(total) > np.finfo(F).eps else F(0)
+            for c in range(nch):
+                v = np.rint(F(acc[c] * inv))
+                out[y, x, c] = 0 if not v > 0 else min(v, 255)
+    return out
+
+
+def background_in_bands(weight, mean, nmodes, tbr, bands=1):
+    """:func:`mog2_background_rows` on ``bands`` bands of rows; the output starts at 7."""
+    h, w = nmodes.shape
+    out = np.full((h, w, mean.shape[1]), 7, np.uint8)
+    edges = np.linspace(0, h, bands + 1).astype(int)
+    for y0, y1 in itertools.pairwise(edges):
+        mog2_background_rows(y0, y1, weight, mean, nmodes, tbr, out)
+    return out
+
+
 def test_background_is_weighted_mean_of_heaviest_components():
-    weight = np.zeros((3, 1, 2), F)
-    mean = np.zeros((3, 1, 1, 2), F)
-    nmodes = np.array([[2, 3]], np.uint8)
+    weight = np.zeros((3, 1, 7), F)
+    mean = np.zeros((3, 1, 1, 7), F)
+    nmodes = np.array([[2, 3, 1, 1, 1, 0, 2]], np.uint8)
     weight[:, 0, 0] = [0.6, 0.4, 0.0]
     mean[:, 0, 0, 0] = [10, 30, 0]
-    weight[:, 0, 1] = [0.95, 0.03, 0.02]
+    weight[:, 0, 1] = [0.95, 0.03, 0.02]  # 0.95 > tbr: the others do not count
     mean[:, 0, 0, 1] = [100, 0, 0]
-    bg = mog2_background(weight, mean, nmodes, F(0.9))
-    assert bg.shape == (1, 2, 1)
-    np.testing.assert_allclose(bg[0, :, 0], [(0.6 * 10 + 0.4 * 30) / 1.0, 100.0], rtol=1e-6)
+    weight[0, 0, 2:5] = 1.0
+    mean[0, 0, 0, 2:5] = [10.5, 11.5, 300.0]  # half to even; saturated
+    mean[0, 0, 0, 5] = 50.0  # no component in use: 0
+    weight[:2, 0, 6] = [0.9, 0.1]  # exactly tbr is not more than tbr: both count
+    mean[:2, 0, 0, 6] = [10, 110]
+    bg = background_in_bands(weight, mean, nmodes, F(0.9))
+    assert bg.shape == (1, 7, 1)
+    np.testing.assert_array_equal(bg[0, :, 0], [18, 100, 10, 12, 255, 0, 20])
+
+
+@pytest.mark.parametrize("nch", [1, 3])
+@pytest.mark.parametrize("bands", [1, 3])
+@pytest.mark.parametrize("shape", [(1, 1), (5, 7), (3, TILE + 5)])
+def test_background_rows_match_the_oracle_bit_for_bit(nch, bands, shape):
+    rng = np.random.default_rng(sum(shape) * 10 + nch + bands)
+    h, w = shape
+    kmax = 4
+    nmodes = rng.integers(0, kmax + 1, (h, w)).astype(np.uint8)
+    weight = rng.dirichlet(np.ones(kmax) * 0.5, (h, w)).astype(F)
+    weight = -np.sort(-weight, axis=-1).transpose(2, 0, 1).copy()
+    weight[:, rng.random((h, w)) < 0.2] *= F(0.5)  # totals that never reach tbr
+    weight[:, rng.random((h, w)) < 0.05] = 0  # nothing to divide by
+    mean = rng.uniform(-20, 280, (kmax, nch, h, w)).astype(F)
+    tbr = F(0.7)
+    expected = oracle_background(weight, mean, nmodes, tbr)
+    got = background_in_bands(weight, mean, nmodes, tbr, bands)
+    np.testing.assert_array_equal(got, expected)

@@ -51,7 +51,7 @@ from bgmix._kernels.online_mog2_passes import (
 )
 from bgmix._kernels.online_params import MOG2Params
 
-__all__ = ["HELD", "MOG2Params", "MOG2State", "mog2_background", "mog2_rows"]
+__all__ = ["HELD", "MOG2Params", "MOG2State", "mog2_background_rows", "mog2_rows"]
 
 F32 = np.float32
 I32 = np.int32
@@ -301,28 +301,107 @@ def _rows(nch, y0, y1, frame, state, mask, prm):
         _scan(t0, nch, wf, vf, mf, nf, kf, t, prm)
 
 
-@njit(cache=True)
-def mog2_background(weight, mean, nmodes, tbr):
-    """OpenCV's background image before rounding: the weight-averaged mean of the
-    heaviest components, up to and including the one whose cumulative weight exceeds
-    ``tbr``. Returns ``(H, W, C)`` float32."""
-    _, nch, h, w = mean.shape
-    out = np.zeros((h, w, nch), np.float32)
-    acc = np.zeros(nch, np.float32)
-    for y in range(h):
-        for x in range(w):
-            total = F32(0.0)
-            acc[:] = F32(0.0)
-            for mode in range(nmodes[y, x]):
-                wk = weight[mode, y, x]
-                for c in range(nch):
-                    acc[c] += wk * mean[mode, c, y, x]
-                total += wk
-                if total > tbr:
-                    break
-            inv = F32(0.0)
-            if abs(total) > EPS32:
-                inv = F32(1.0) / total
-            for c in range(nch):
-                out[y, x, c] = acc[c] * inv
-    return out
+@njit(cache=True, nogil=True, error_model="numpy")
+def mog2_background_rows(y0, y1, weight, mean, nmodes, tbr, out):
+    """Rows ``[y0, y1)`` of OpenCV's background image (``getBackgroundImage``).
+
+    At each pixel, the weight-averaged mean of its heaviest components, up to and
+    including the one whose cumulative weight exceeds ``tbr``::
+
+        B = (sum_{k<=K'} w_k mu_k) / (sum_{k<=K'} w_k),
+        K' = min{K' : sum_{k<=K'} w_k > tbr}  (or all the components in use)
+
+    rounded half to even and saturated to ``out`` ((H, W, C) uint8 OUT), as OpenCV's
+    ``saturate_cast`` does (0 where the weights sum to at most float32's epsilon).
+    Float32 operations in OpenCV's order, so the image is OpenCV's bit for bit.
+
+    The sums run component by component over tiles of :data:`TILE` pixels, each pass
+    over the range of the tile's pixels still summing (vector loops, as
+    :func:`mog2_rows`): a component's plane is read only where it counts.
+    """
+    if mean.shape[1] == 3:
+        _background_rows(3, y0, y1, weight, mean, nmodes, tbr, out)
+    else:
+        _background_rows(1, y0, y1, weight, mean, nmodes, tbr, out)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _background_rows(nch, y0, y1, weight, mean, nmodes, tbr, out):
+    """:func:`mog2_background_rows` for ``nch`` (a literal) channels."""
+    literally(nch)
+    kmax = weight.shape[0]
+    h, w = nmodes.shape
+    n = h * w
+    wf = weight.reshape(kmax, n)
+    mf = mean.reshape(kmax, nch, n)
+    nf = nmodes.reshape(n)
+    of = out.reshape(n * nch)
+    a0 = np.empty(TILE, np.float32)
+    a1 = np.empty(TILE, np.float32)
+    a2 = np.empty(TILE, np.float32)
+    total = np.empty(TILE, np.float32)
+    live = np.empty(TILE, np.uint8)
+    b0 = np.empty(TILE, np.uint8)
+    b1 = np.empty(TILE, np.uint8)
+    b2 = np.empty(TILE, np.uint8)
+    c1 = 1 if nch == 3 else 0
+    c2 = 2 if nch == 3 else 0
+    for t0 in range(y0 * w, y1 * w, TILE):
+        size = min(TILE, y1 * w - t0)
+        a0[:] = F32(0.0)
+        a1[:] = F32(0.0)
+        a2[:] = F32(0.0)
+        total[:] = F32(0.0)
+        live[:] = U8(1)
+        lo = np.uint64(0)
+        hi = np.uint64(size)
+        for m in range(kmax):
+            if lo >= hi:
+                break
+            w_m = wf[m, t0 : t0 + size]
+            m0 = mf[m, 0, t0 : t0 + size]
+            m1 = mf[m, c1, t0 : t0 + size]
+            m2 = mf[m, c2, t0 : t0 + size]
+            nm = nf[t0 : t0 + size]
+            mm = U8(m)
+            nlo = np.uint64(size)
+            nhi = np.uint64(0)
+            for x in range(lo, hi):
+                use = (live[x] != U8(0)) & (nm[x] > mm)
+                wk = w_m[x]
+                s = total[x] + wk
+                a0[x] = sel(use, a0[x] + wk * m0[x], a0[x])
+                if nch == 3:
+                    a1[x] = sel(use, a1[x] + wk * m1[x], a1[x])
+                    a2[x] = sel(use, a2[x] + wk * m2[x], a2[x])
+                total[x] = sel(use, s, total[x])
+                more = use & ~(s > tbr)
+                live[x] = sel(more, U8(1), U8(0))
+                nlo = min(nlo, sel(more, x, np.uint64(size)))
+                nhi = max(nhi, sel(more, x + np.uint64(1), np.uint64(0)))
+            lo = nlo
+            hi = nhi
+        for x in range(size):
+            s = total[x]
+            inv = sel(abs(s) > EPS32, F32(1.0) / s, F32(0.0))
+            b0[x] = _saturate_u8(a0[x] * inv)
+            if nch == 3:
+                b1[x] = _saturate_u8(a1[x] * inv)
+                b2[x] = _saturate_u8(a2[x] * inv)
+        row = of[t0 * nch : (t0 + size) * nch]
+        if nch == 3:
+            for x in range(np.uint64(size)):
+                row[np.uint64(3) * x] = b0[x]
+                row[np.uint64(3) * x + np.uint64(1)] = b1[x]
+                row[np.uint64(3) * x + np.uint64(2)] = b2[x]
+        else:
+            row[:] = b0[:size]
+
+
+@njit(inline="always")
+def _saturate_u8(v):
+    """OpenCV's ``saturate_cast<uchar>`` of a float: round half to even, clamp to
+    0..255 (NaN to 0)."""
+    r = np.rint(v)
+    r = sel(r > F32(0.0), r, F32(0.0))
+    return U8(sel(r < F32(255.0), r, F32(255.0)))

@@ -218,6 +218,10 @@ class MOG2(OnlineMixtureSubtractor):
         return mask
 
     def _background(self) -> np.ndarray:
-        from bgmix._kernels.online_mog2 import mog2_background
+        from bgmix._kernels.online_mog2 import mog2_background_rows
 
-        return mog2_background(self._weight, self._mean, self._nmodes, self._params.tbr)
+        h, w = self._nmodes.shape
+        out = np.empty((h, w, self._mean.shape[1]), np.uint8)
+        tbr = self._params.tbr
+        self._run(mog2_background_rows, self._weight, self._mean, self._nmodes, tbr, out)
+        return out
