@@ -130,3 +130,33 @@ def test_without_debug_an_error_is_one_line(runner, tmp_path):
     result = runner.invoke(cli, ["subtract", str(tmp_path / "missing.mp4"), "-o", "x"])
     assert result.exit_code == 1
     assert result.output.strip().count("\n") == 0 and "does not exist" in result.output
+
+
+def test_the_script_collects_less_and_freezes_its_objects_before_exiting():
+    # In a child process: main() changes the collector of the process it runs in.
+    import subprocess
+    import sys
+
+    code = (
+        "import gc, sys\n"
+        "from bgmix._cli import GC_THRESHOLDS, main\n"
+        "try:\n"
+        "    main(['methods'])\n"
+        "except SystemExit as exc:\n"
+        "    status = exc.code\n"
+        "same = gc.get_threshold() == GC_THRESHOLDS\n"
+        "sys.stderr.write(f'{status} {same} {gc.get_freeze_count()}')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    status, thresholds, frozen = done.stderr.split()
+    assert status == "0" and "mog2" in done.stdout
+    assert thresholds == "True"
+    assert int(frozen) > 10_000
+
+
+def test_the_library_leaves_the_collector_alone():
+    import gc
+
+    before = gc.get_threshold()
+    assert CliRunner().invoke(cli, ["methods"]).exit_code == 0
+    assert gc.get_threshold() == before

