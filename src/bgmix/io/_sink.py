@@ -367,12 +367,13 @@ def open_sink(
           (x264 preset, default ``"veryfast"``: about 3x faster than ``"medium"``
           for slightly larger files), ``threads`` (x264 threads, default 0: x264
           chooses; 1 encodes in the writing thread, the least CPU per frame);
-        * mov: ``compress_level`` (PNG zlib level 0–9, default 1);
+        * mov: ``compress_level`` (PNG zlib level 0–9, default 1: the fastest, at
+          which grey images made of runs, masks, are coded as runs);
         * mkv: ``threads`` (FFV1 encoder threads, default 1);
         * gif: ``dither`` (bool, default False);
         * folder: ``pattern`` (default ``"bin{number:06d}.png"``, the CDnet result
           naming; the suffix chooses the image format), ``first_number`` (default 0),
-          ``compress_level`` (PNG zlib level 0–9, default 1);
+          ``compress_level`` (PNG zlib level 0–9, default 1, as for mov);
         * npz: ``compress`` (bool, default True).
 
     Returns

@@ -84,15 +84,19 @@ class FolderSink(_NumberedSink):
     def _write(self, frame: np.ndarray, number: int | None) -> None:
         from PIL import Image
 
+        from bgmix.io._png import grey_png
+
         n = self._take_number(number)
         target = self._tmp / self._pattern.format(number=n)
-        params: dict[str, Any] = {}
         suffix = target.suffix.lower()
-        if suffix == ".png":
-            params["compress_level"] = self._compress
+        if suffix == ".png" and frame.ndim == 2:  # masks, coded as runs
+            target.write_bytes(grey_png(frame, self._compress))
+        elif suffix == ".png":
+            Image.fromarray(frame).save(target, compress_level=self._compress)
         elif suffix in (".jpg", ".jpeg"):
-            params["quality"] = 95
-        Image.fromarray(frame).save(target, **params)
+            Image.fromarray(frame).save(target, quality=95)
+        else:
+            Image.fromarray(frame).save(target)
         self._commit_number(n)
 
     def _finish(self) -> None:

@@ -220,8 +220,6 @@ class _LosslessSink(_PyAVSink):
         return av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")
 
     def _write(self, frame: np.ndarray, number: int | None) -> None:
-        import av
-
         if self._stream is None:
             self._stream = self._open_stream(frame.shape[0], frame.shape[1], frame.ndim == 2)
             self._stream.codec_context.time_base = 1 / self.fps
@@ -232,33 +230,38 @@ class _LosslessSink(_PyAVSink):
                 f"after {self._last_pts}"
             )
         self._last_pts = pts
+        for packet in self._packets(frame, pts):
+            self._container.mux(packet)
+
+    def _packets(self, frame: np.ndarray, pts: int) -> Any:
+        """The stream's packets for ``frame`` at ``pts``: here, the codec's."""
+        import av
+
         if frame.ndim == 2:
             vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="gray")
         else:
             vf = self._rgb_frame(frame)
         vf.pts = pts
         vf.time_base = 1 / self.fps
-        for packet in self._stream.encode(vf):
-            self._container.mux(packet)
+        return self._stream.encode(vf)
 
 
 class MovSink(_LosslessSink):
     """Lossless QuickTime video of PNG images, one per frame: the mask video.
 
-    Each frame is a PNG image (zlib level ``compress_level``, no row filter) in a MOV
-    file: a grey first frame gives a ``gray`` stream, an RGB one ``rgb24``. FFmpeg,
-    VLC and mpv play it; ``ffmpeg -i masks.mov -c copy m%06d.png`` extracts the
-    PNG files without re-encoding; every frame is a key frame, so seeking is exact.
+    Each frame is a PNG image without row filter in a MOV file: a grey first frame
+    gives a ``gray`` stream, an RGB one ``rgb24``. Grey images are bgmix's own PNGs
+    (:func:`bgmix.io._png.grey_png`: at ``compress_level`` 1, the default, a mask is
+    coded as runs), RGB ones FFmpeg's (zlib at ``compress_level``). FFmpeg, VLC and
+    mpv play it; ``ffmpeg -i masks.mov -c copy m%06d.png`` extracts the PNG files
+    without re-encoding; every frame is a key frame, so seeking is exact.
 
-    Measured on ``mog2``'s masks (3-10 % foreground), one encoder thread each: 2.5x
-    less CPU than FFV1 (:class:`MkvSink`; 3.4 against 8.6 ms a 1080p mask, 0.53
-    against 1.25 at 640x480) and 2-3.5x faster to read back, for files 0.9x (busy
-    masks of shared 320x240 and 160x130 videos) to 2x (smooth masks of an upscaled
-    1080p video: 25 against 12 KiB a frame) the size of FFV1's. Lossless
-    H.264 (``libx264``, ``qp=0``, ``ultrafast``, grey tagged full range) took 4.5 ms
-    and 25 KiB a 1080p mask, and 1.5-2x PNG's size on the small videos. zlib levels
-    1-3 differ by under 10 % in size; levels 4 and up cost twice the CPU for about
-    half the size.
+    Measured on ``mog2``'s masks of a 1080p video (3 % foreground), one thread: 0.4
+    ms and 28 KiB a mask as runs, 3.4 ms and 25 KiB with FFmpeg's PNG encoder at
+    level 1, 8.6 ms and 12 KiB with FFV1 (:class:`MkvSink`), 4.5 ms and 25 KiB with
+    lossless H.264 (``libx264``, ``qp=0``, ``ultrafast``). zlib levels 1-3 differ by
+    under 10 % in size; levels 4 and up cost twice level 1's CPU for about half the
+    size.
     """
 
     kind = "mov"
@@ -269,6 +272,20 @@ class MovSink(_LosslessSink):
 
     def _codec_options(self) -> dict[str, str]:
         return {"pred": "none", "compression_level": str(self._level), "threads": "1"}
+
+    def _packets(self, frame: np.ndarray, pts: int) -> Any:
+        if frame.ndim == 3:
+            return super()._packets(frame, pts)
+        import av
+
+        from bgmix.io._png import grey_png
+
+        packet = av.Packet(grey_png(frame, self._level))
+        packet.stream = self._stream
+        packet.time_base = 1 / self.fps
+        packet.pts = packet.dts = pts
+        packet.is_keyframe = True
+        return (packet,)
 
 
 class MkvSink(_LosslessSink):
