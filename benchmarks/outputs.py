@@ -9,7 +9,7 @@ whole process (``time.process_time``: encoder and decoder threads included), rou
 interleaved, medians reported in CPU milliseconds per frame:
 
 * ``decode``          ``open_source(path)``: H.264 decoding + swscale to RGB
-* ``mask video``      the mask writer into ``masks.mov`` (PNG images)
+* ``mask video``      the mask writer into ``masks.mov`` (PNG images, masks coded as runs)
 * ``compose``         the side-by-side writer with a sink that drops the images
 * ``side-by-side``    the side-by-side writer into ``side_by_side.mp4`` (x264)
 * ``background.png``  the background image saved as ``subtract`` does (per image)
@@ -38,6 +38,7 @@ from _peers import ROOT, data_root, h264_video, machine
 from bgmix._subtract_stages import FrameResult, mask_writer, side_by_side_writer
 from bgmix.background import make_subtractor
 from bgmix.io import open_sink, open_source
+from bgmix.io._png import write_png
 
 RESULTS = ROOT / "benchmarks" / "results" / "outputs.json"
 SIZES = ("1920x1080", "1280x720", "640x480")
@@ -59,8 +60,6 @@ def _cpu(function: Callable[[], None]) -> float:
 
 
 def bench_size(size: str, n_frames: int, rounds: int, work: Path) -> dict[str, float]:
-    from PIL import Image
-
     w, h = (int(v) for v in size.split("x"))
     video = h264_video(data_root() / "videos" / "vtest.avi", (w, h))
     sub = make_subtractor("mog2")
@@ -90,7 +89,7 @@ def bench_size(size: str, n_frames: int, rounds: int, work: Path) -> dict[str, f
             side_by_side_writer(sink)(iter(results))
 
     def png() -> None:
-        Image.fromarray(background).save(work / "background.png", compress_level=1)
+        write_png(work / "background.png", background)
 
     pieces = {
         "decode": decode,

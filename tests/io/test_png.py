@@ -62,3 +62,14 @@ def test_masks_are_coded_as_runs_at_level_1_and_photographs_by_zlib() -> None:
     scan[:, 1:] = photo
     assert _idat(grey_png(photo, 1)) == zlib.compress(scan.tobytes(), 1)
     assert _idat(grey_png(mask, 9)) == zlib.compress(np.pad(mask, ((0, 0), (1, 0))).tobytes(), 9)
+
+
+@pytest.mark.parametrize("shape", [(40, 60), (40, 60, 3), (1, 1, 3)])
+def test_write_png_writes_grey_and_rgb_images_exactly(tmp_path, shape) -> None:
+    from bgmix.io._png import write_png
+
+    image = np.random.default_rng(5).integers(0, 256, shape).astype(np.uint8)
+    write_png(tmp_path / "a.png", image)
+    with Image.open(tmp_path / "a.png") as im:
+        assert im.mode == ("L" if len(shape) == 2 else "RGB")
+        np.testing.assert_array_equal(np.asarray(im), image)

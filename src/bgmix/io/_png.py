@@ -1,9 +1,13 @@
-"""Grey PNG images as bytes, the masks' way: runs where the image is made of runs.
+"""PNG images the fast way: runs for masks, OpenCV's encoder for colour images.
 
-:func:`grey_png` is how bgmix writes a grey PNG (the mask folder in CDnet's layout,
+:func:`grey_png` is how bgmix codes a grey PNG (the mask folder in CDnet's layout,
 the frames of ``masks.mov``): scanlines without row filter, their image data coded
 as runs (:mod:`bgmix._kernels.png_runs`) at ``compress_level`` 1, the fastest, when
 that pays, else by zlib at ``compress_level``. Any PNG reader decodes either.
+:func:`write_png` writes one image file (the background images): grey through
+:func:`grey_png`, RGB through OpenCV's PNG encoder with its default settings, which
+are tuned for speed (a 1080p background in 66 ms and 2.1 MiB, against 125 ms and
+2.2 MiB with Pillow at zlib level 1; 14 against 26 ms at 640x480).
 
 Measured on ``mog2``'s masks of a 1080p video (3 % foreground), one thread: 0.4 ms
 and 28 KiB a mask as runs, against 3.4-3.6 ms and 24-25 KiB for zlib at level 1
@@ -14,10 +18,11 @@ from __future__ import annotations
 
 import struct
 import zlib
+from pathlib import Path
 
 import numpy as np
 
-__all__ = ["grey_png"]
+__all__ = ["grey_png", "write_png"]
 
 _SIGNATURE = b"\x89PNG\r\n\x1a\n"
 #: Runs are given up for zlib when they pass this fraction of the raw scanlines.
@@ -58,3 +63,24 @@ def grey_png(image: np.ndarray, compress_level: int = 1) -> bytes:
     return b"".join(
         (_SIGNATURE, _chunk(b"IHDR", header), _chunk(b"IDAT", data), _chunk(b"IEND", b""))
     )
+
+
+def write_png(path: Path, image: np.ndarray) -> None:
+    """Write ``image`` ((H, W) grey or (H, W, 3) RGB uint8) to ``path`` as a PNG file.
+
+    Raises
+    ------
+    OutputError
+        When OpenCV cannot code the image.
+    """
+    import cv2
+
+    from bgmix.exceptions import OutputError
+
+    if image.ndim == 2:
+        path.write_bytes(grey_png(image))
+        return
+    ok, data = cv2.imencode(".png", cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+    if not ok:
+        raise OutputError(f"{str(path)!r}: OpenCV could not code a {image.shape} PNG image")
+    path.write_bytes(data.tobytes())

@@ -130,11 +130,10 @@ def segment_unit(unit: dict[str, Any]) -> dict[str, Any]:
     """
     from contextlib import ExitStack
 
-    from PIL import Image
-
     from bgmix._subtract_stages import mask_writer, side_by_side_writer
     from bgmix.background import make_subtractor
     from bgmix.io import open_sink, open_source
+    from bgmix.io._png import write_png
     from bgmix.pipeline import RunSummary, default_background_every, mask_formats, run_subtractor
 
     part = Path(unit["part"])
@@ -181,7 +180,7 @@ def segment_unit(unit: dict[str, Any]) -> dict[str, Any]:
             )
         seconds = summary.model_seconds
         np.save(tmp / "scores.npy", np.asarray(scores, np.float64))
-        Image.fromarray(sub.get_background_image()).save(tmp / "background.png")
+        write_png(tmp / "background.png", sub.get_background_image())
         info_json = {"n_frames": len(scores), "model_seconds": seconds, "params": sub.json_params()}
         (tmp / "part.json").write_text(json.dumps(info_json, default=str), encoding="utf-8")
         outputs = ["scores.npy", "background.png", "part.json"]

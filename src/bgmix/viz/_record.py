@@ -225,8 +225,7 @@ class SequenceRecorder:
         """Finish the videos, write counts and backgrounds; return per method the media
         paths (``video``, ``poster``, ``counts``, ``background``, ``truth``) and, when the
         true background is known, SBMnet's metrics (``background_metrics``)."""
-        from PIL import Image
-
+        from bgmix.io._png import write_png
         from bgmix.metrics._background import background_metrics
 
         for sink in self.sinks:
@@ -245,7 +244,7 @@ class SequenceRecorder:
         out = []
         for name, model, rows in zip(self.names, models, self.counts, strict=True):
             bg = model.get_background_image()
-            Image.fromarray(bg).save(self.folder / f"{name}.background.png")
+            write_png(self.folder / f"{name}.background.png", bg)
             arr = np.asarray(rows, np.int32).reshape(-1, 7)
             np.save(self.folder / f"{name}.counts.npy", arr)
             media = {
