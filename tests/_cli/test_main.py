@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import sys
+
 import pytest
 from click.testing import CliRunner
 
@@ -135,7 +138,6 @@ def test_without_debug_an_error_is_one_line(runner, tmp_path):
 def test_the_script_collects_less_and_freezes_its_objects_before_exiting():
     # In a child process: main() changes the collector of the process it runs in.
     import subprocess
-    import sys
 
     code = (
         "import gc, sys\n"
@@ -160,3 +162,50 @@ def test_the_library_leaves_the_collector_alone():
     before = gc.get_threshold()
     assert CliRunner().invoke(cli, ["methods"]).exit_code == 0
     assert gc.get_threshold() == before
+
+
+_FREED_MEMORY = (
+    "import os, sys\n"
+    "import numpy as np\n"
+    "from bgmix._cli import main, tune_allocator\n"
+    "applied = {}\n"
+    "if sys.argv[1] == 'main':\n"
+    "    try:\n"
+    "        main(['methods'])\n"
+    "    except SystemExit:\n"
+    "        pass\n"
+    "elif sys.argv[1] == 'tune':\n"
+    "    applied = tune_allocator()\n"
+    "page = os.sysconf('SC_PAGE_SIZE')\n"
+    "def rss():\n"
+    "    with open('/proc/self/statm') as f:\n"
+    "        return int(f.read().split()[1]) * page\n"
+    "blocks = [np.ones(1 << 20, np.uint8) for _ in range(48)]\n"
+    "held = rss()\n"
+    "del blocks\n"
+    "sys.stderr.write(f'{(held - rss()) >> 20} {sorted(applied)}')\n"
+)
+
+
+def _freed_mib(mode: str) -> tuple[int, str]:
+    import subprocess
+
+    done = subprocess.run(
+        [sys.executable, "-c", _FREED_MEMORY, mode], capture_output=True, text=True, check=True
+    )
+    freed, applied = done.stderr.split(" ", 1)
+    return int(freed), applied
+
+
+_ON_GLIBC = sys.platform.startswith("linux") and os.confstr("CS_GNU_LIBC_VERSION") is not None
+
+
+@pytest.mark.skipif(not _ON_GLIBC, reason="the allocator settings are glibc's (Linux)")
+def test_the_script_keeps_freed_memory_for_the_next_frames():
+    # 48 arrays of 1 MiB, freed: glibc's defaults hand them back to the system at once
+    # (the control), the script's settings keep them for reuse.
+    assert _freed_mib("none")[0] >= 40
+    freed, applied = _freed_mib("tune")
+    assert freed <= 4
+    assert applied == "['M_MMAP_THRESHOLD', 'M_TOP_PAD', 'M_TRIM_THRESHOLD']"
+    assert _freed_mib("main")[0] <= 4
