@@ -140,12 +140,13 @@ def tune_allocator() -> dict[str, int]:
     A run allocates and frees a few frame-sized arrays a frame (the decoded image,
     the mask, the filtered mask) in several threads. With glibc's defaults each
     thread's heap grows, is trimmed back when the arrays are freed, and grows again
-    for the next frame: some 2,400 ``mprotect`` and ``madvise`` calls and 12,000 page
+    for the next frame: some 2,200 ``mprotect`` and ``madvise`` calls and 13,000 page
     faults more on 795 frames of 640x480 (``strace -c``), and in a virtual machine
     the changes of mappings interrupt the other core. Kept, the memory is reused:
-    a run without outputs took 9 % less wall time and 10 % less CPU at 640x480
-    (medians of 8 rounds in shuffled order), for some 10 MiB more peak memory. On
-    other C libraries (musl, macOS, Windows) nothing is changed.
+    a run without outputs took 3.05 instead of 3.43 s and 4.82 instead of 5.40 s of
+    CPU at 640x480 (medians of 8 rounds in shuffled order), 13.62 instead of 14.21 s
+    at 1080p, for 10-21 MiB more peak memory. On other C libraries (musl, macOS,
+    Windows) nothing is changed.
     """
     if not sys.platform.startswith("linux") or not _on_glibc():
         return {}
