@@ -167,7 +167,8 @@ def test_the_library_leaves_the_collector_alone():
 _FREED_MEMORY = (
     "import os, sys\n"
     "import numpy as np\n"
-    "from bgmix._cli import main, tune_allocator\n"
+    "from bgmix._allocator import tune_allocator\n"
+    "from bgmix._cli import main\n"
     "applied = {}\n"
     "if sys.argv[1] == 'main':\n"
     "    try:\n"

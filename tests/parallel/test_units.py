@@ -11,6 +11,7 @@ import pytest
 
 import bgmix
 import bgmix.parallel as bp
+from bgmix._allocator import MALLOC_OPTIONS, applied, on_glibc
 from bgmix.exceptions import ParameterError
 from bgmix.parallel._manifest import identity, is_complete, remove_stale, write_manifest
 from bgmix.parallel._segments import concat_videos
@@ -62,7 +63,7 @@ def test_a_long_sequence_is_split_by_grid_point(client) -> None:
         assert _points_per_task(3, [465, 161], run) == [3, 3]
 
 
-def test_local_workers_are_pinned_one_per_cpu_without_the_profiler(monkeypatch) -> None:
+def test_local_workers_are_pinned_one_per_cpu_tuned_and_without_the_profiler(monkeypatch) -> None:
     import os
 
     pytest.importorskip("distributed")
@@ -74,9 +75,20 @@ def test_local_workers_are_pinned_one_per_cpu_without_the_profiler(monkeypatch) 
         cpus = run.map(_cpus_of_every_thread, [{}] * 6)
         profiling = run.map(_profiling, [{}] * 2)
         trim = run.map(_malloc_trim, [{}] * 2)
+        tuned = run.map(_allocator_settings, [{}] * 2)
     assert all(len(c) == 1 for c in cpus) and len(set(cpus)) == 2
     assert profiling == [False, False]
     assert trim == [None, None] and "MALLOC_TRIM_THRESHOLD_" not in os.environ
+    if on_glibc():  # the workers have the bgmix script's allocator settings
+        expected = {name: value for name, _, value in MALLOC_OPTIONS}
+        assert tuned == [expected, expected]
+    assert applied() == {}  # and this process, which bgmix does not own, has none
+
+
+def _allocator_settings(unit: dict) -> dict:
+    from bgmix._allocator import applied
+
+    return applied()
 
 
 def _malloc_trim(unit: dict) -> str | None:

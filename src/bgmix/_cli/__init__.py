@@ -8,16 +8,15 @@ parameter); ``--debug`` shows the traceback instead.
 
 from __future__ import annotations
 
-import ctypes
 import gc
 import importlib
-import os
 import sys
 from typing import Any
 
 import click
 
 from bgmix import __version__
+from bgmix._allocator import tune_allocator
 
 __all__ = ["cli", "main"]
 
@@ -124,43 +123,6 @@ def cli(ctx: click.Context, debug: bool) -> None:
 #: defaults are 700, 10, 10).
 GC_THRESHOLDS = (10_000, 50, 100)
 
-#: glibc ``mallopt`` parameters of the ``bgmix`` process, as (name, number, value):
-#: blocks below 32 MiB (a 4K colour frame is 24 MiB) come from malloc's heaps, and a
-#: heap keeps up to 64 MiB of freed memory instead of giving it back at once.
-MALLOC_OPTIONS = (
-    ("M_MMAP_THRESHOLD", -3, 32 << 20),
-    ("M_TOP_PAD", -2, 64 << 20),
-    ("M_TRIM_THRESHOLD", -1, 128 << 20),
-)
-
-
-def tune_allocator() -> dict[str, int]:
-    """Set :data:`MALLOC_OPTIONS` when the process runs on glibc; return those set.
-
-    A run allocates and frees a few frame-sized arrays a frame (the decoded image,
-    the mask, the filtered mask) in several threads. With glibc's defaults each
-    thread's heap grows, is trimmed back when the arrays are freed, and grows again
-    for the next frame: some 2,200 ``mprotect`` and ``madvise`` calls and 13,000 page
-    faults more on 795 frames of 640x480 (``strace -c``), and in a virtual machine
-    the changes of mappings interrupt the other core. Kept, the memory is reused:
-    a run without outputs took 3.05 instead of 3.43 s and 4.82 instead of 5.40 s of
-    CPU at 640x480 (medians of 8 rounds in shuffled order), 13.62 instead of 14.21 s
-    at 1080p, for 10-21 MiB more peak memory. On other C libraries (musl, macOS,
-    Windows) nothing is changed.
-    """
-    if not sys.platform.startswith("linux") or not _on_glibc():
-        return {}
-    mallopt = ctypes.CDLL(None).mallopt
-    mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
-    return {name: value for name, number, value in MALLOC_OPTIONS if mallopt(number, value) == 1}
-
-
-def _on_glibc() -> bool:
-    try:
-        return os.confstr("CS_GNU_LIBC_VERSION") is not None
-    except (ValueError, OSError):
-        return False
-
 
 def main(argv: list[str] | None = None, prog_name: str = "bgmix") -> None:
     """Entry point of the ``bgmix`` script and of ``python -m bgmix``.
@@ -175,8 +137,9 @@ def main(argv: list[str] | None = None, prog_name: str = "bgmix") -> None:
     goes back with the process). Measured on 25 frames of 640x480: 0.96 s a run
     with the defaults, 0.74 s with this. It also keeps freed memory for reuse
     instead of handing it back to the system after every frame
-    (:func:`tune_allocator`). The library itself changes neither the collector nor
-    the allocator: only this entry point does.
+    (:func:`bgmix._allocator.tune_allocator`). The library itself changes neither
+    the collector nor the allocator of a process it does not own: only this entry
+    point does (and the worker processes of a local Dask cluster bgmix makes).
     """
     gc.set_threshold(*GC_THRESHOLDS)
     tune_allocator()

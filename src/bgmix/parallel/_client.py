@@ -119,7 +119,8 @@ def _client(spec: Any, *, timeout: float = CONNECT_TIMEOUT) -> Iterator[Any]:
     # Dask's nanny also sets MALLOC_TRIM_THRESHOLD_ in its workers, which turns off
     # glibc's adaptive mmap threshold: every frame-sized array is then mmap'ed and
     # unmapped, page faults and all (system time 0.27 s -> 2.27 s for 600 frames of
-    # a 320x240 segment, 5.6 s of user time). A value the user exported is kept.
+    # a 320x240 segment, 5.6 s of user time). A value the user exported is kept. The
+    # workers get the bgmix script's allocator settings instead (_allocator_plugin).
     config = {
         "distributed.worker.profile.enabled": False,
         "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
@@ -134,6 +135,7 @@ def _client(spec: Any, *, timeout: float = CONNECT_TIMEOUT) -> Iterator[Any]:
         )
     try:
         with distributed.Client(cluster, set_as_default=False) as client:
+            client.register_plugin(_allocator_plugin(distributed), name="bgmix-allocator")
             cpus = _cpus()
             if cpus is not None and n <= len(cpus):
                 client.register_plugin(_pin_plugin(distributed, cpus), name="bgmix-pin")
@@ -161,6 +163,20 @@ def pin_process(cpu: int) -> None:
             os.sched_setaffinity(int(tid), {cpu})
         except OSError:  # a thread that ended meanwhile
             pass
+
+
+def _allocator_plugin(distributed: Any) -> Any:
+    """A worker plugin giving the worker process the ``bgmix`` script's allocator
+    settings (:func:`bgmix._allocator.tune_allocator`): frame-sized arrays are reused
+    instead of handed back to the system after every frame."""
+
+    class TuneAllocator(distributed.WorkerPlugin):
+        def setup(self, worker: Any) -> None:
+            from bgmix._allocator import tune_allocator
+
+            tune_allocator()
+
+    return TuneAllocator()
 
 
 def _pin_plugin(distributed: Any, cpus: list[int]) -> Any:
