@@ -39,14 +39,19 @@ _applied: dict[str, int] = {}
 def tune_allocator() -> dict[str, int]:
     """Set :data:`MALLOC_OPTIONS` in this process when it runs on glibc; return those set.
 
-    On other C libraries (musl, macOS, Windows) nothing is changed and ``{}`` is
-    returned.
+    A setting the user chose (``MALLOC_TOP_PAD_`` and the like in the environment, or
+    ``glibc.malloc.top_pad`` in ``GLIBC_TUNABLES``) is kept. On other C libraries
+    (musl, macOS, Windows) nothing is changed and ``{}`` is returned.
     """
     if not on_glibc():
         return {}
     mallopt = ctypes.CDLL(None).mallopt
     mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
-    done = {name: value for name, number, value in MALLOC_OPTIONS if mallopt(number, value) == 1}
+    done = {
+        name: value
+        for name, number, value in MALLOC_OPTIONS
+        if not _chosen_by_user(name) and mallopt(number, value) == 1
+    }
     _applied.update(done)
     return done
 
@@ -54,6 +59,13 @@ def tune_allocator() -> dict[str, int]:
 def applied() -> dict[str, int]:
     """The settings :func:`tune_allocator` has made in this process (``{}`` if none)."""
     return dict(_applied)
+
+
+def _chosen_by_user(name: str) -> bool:
+    """Whether the environment sets glibc's parameter ``name`` (``M_TOP_PAD``, ...)."""
+    short = name[2:]
+    tunables = os.environ.get("GLIBC_TUNABLES", "")
+    return f"MALLOC_{short}_" in os.environ or f"glibc.malloc.{short.lower()}=" in tunables
 
 
 def on_glibc() -> bool:

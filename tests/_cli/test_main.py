@@ -191,8 +191,15 @@ _FREED_MEMORY = (
 def _freed_mib(mode: str) -> tuple[int, str]:
     import subprocess
 
+    # Without allocator settings in the environment (a Dask nanny of another test may
+    # have exported MALLOC_TRIM_THRESHOLD_ into this process).
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MALLOC_", "GLIBC_"))}
     done = subprocess.run(
-        [sys.executable, "-c", _FREED_MEMORY, mode], capture_output=True, text=True, check=True
+        [sys.executable, "-c", _FREED_MEMORY, mode],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
     )
     freed, applied = done.stderr.split(" ", 1)
     return int(freed), applied
@@ -210,3 +217,15 @@ def test_the_script_keeps_freed_memory_for_the_next_frames():
     assert freed <= 4
     assert applied == "['M_MMAP_THRESHOLD', 'M_TOP_PAD', 'M_TRIM_THRESHOLD']"
     assert _freed_mib("main")[0] <= 4
+
+
+@pytest.mark.skipif(not _ON_GLIBC, reason="the allocator settings are glibc's (Linux)")
+def test_allocator_settings_the_user_chose_are_kept():
+    import subprocess
+
+    code = "from bgmix._allocator import tune_allocator; print(sorted(tune_allocator()))"
+    env = {**os.environ, "MALLOC_TOP_PAD_": "0", "GLIBC_TUNABLES": "glibc.malloc.trim_threshold=0"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    )
+    assert done.stdout.strip() == "['M_MMAP_THRESHOLD']"
