@@ -18,7 +18,6 @@ workers tuned too (medians of 4 in shuffled order).
 
 from __future__ import annotations
 
-import ctypes
 import os
 import sys
 
@@ -45,6 +44,8 @@ def tune_allocator() -> dict[str, int]:
     """
     if not on_glibc():
         return {}
+    import ctypes  # here: the script's --help need not load it
+
     mallopt = ctypes.CDLL(None).mallopt
     mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
     done = {

@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 import bgmix
+from bgmix._allocator import on_glibc
 from bgmix._cli import cli
 from bgmix._cli._options import parse_params
 from bgmix.exceptions import ParameterError
@@ -205,10 +206,7 @@ def _freed_mib(mode: str) -> tuple[int, str]:
     return int(freed), applied
 
 
-_ON_GLIBC = sys.platform.startswith("linux") and os.confstr("CS_GNU_LIBC_VERSION") is not None
-
-
-@pytest.mark.skipif(not _ON_GLIBC, reason="the allocator settings are glibc's (Linux)")
+@pytest.mark.skipif(not on_glibc(), reason="the allocator settings are glibc's (Linux)")
 def test_the_script_keeps_freed_memory_for_the_next_frames():
     # 48 arrays of 1 MiB, freed: glibc's defaults hand them back to the system at once
     # (the control), the script's settings keep them for reuse.
@@ -219,7 +217,7 @@ def test_the_script_keeps_freed_memory_for_the_next_frames():
     assert _freed_mib("main")[0] <= 4
 
 
-@pytest.mark.skipif(not _ON_GLIBC, reason="the allocator settings are glibc's (Linux)")
+@pytest.mark.skipif(not on_glibc(), reason="the allocator settings are glibc's (Linux)")
 def test_allocator_settings_the_user_chose_are_kept():
     import subprocess
 
